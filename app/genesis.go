@@ -1,0 +1,42 @@
+package app
+
+import (
+	"encoding/json"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/x/bank"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+)
+
+// GenesisState is the app state of a genesis file: module name → JSON.
+type GenesisState = map[string]json.RawMessage
+
+// Staking, mint and gov defaults already use umesh because SetSDKConfig sets
+// sdk.DefaultBondDenom before any default genesis is built. Bank's default
+// genesis additionally describes umesh so wallets can display MESH.
+type bankBasic struct {
+	bank.AppModuleBasic
+}
+
+// DefaultGenesis returns bank's default genesis with umesh metadata.
+func (b bankBasic) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
+	state := banktypes.DefaultGenesisState()
+	state.DenomMetadata = append(state.DenomMetadata, BondDenomMetadata())
+	return cdc.MustMarshalJSON(state)
+}
+
+// BondDenomMetadata describes umesh and its display unit MESH.
+func BondDenomMetadata() banktypes.Metadata {
+	return banktypes.Metadata{
+		Description: "The native staking, fee and collateral token of gpumesh.",
+		DenomUnits: []*banktypes.DenomUnit{
+			{Denom: BondDenom, Exponent: 0, Aliases: []string{"micromesh"}},
+			{Denom: "mmesh", Exponent: 3, Aliases: []string{"millimesh"}},
+			{Denom: DisplayDenom, Exponent: BondDenomExponent},
+		},
+		Base:    BondDenom,
+		Display: DisplayDenom,
+		Name:    "gpumesh",
+		Symbol:  DisplayDenom,
+	}
+}
