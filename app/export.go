@@ -49,9 +49,9 @@ func (app *App) ExportAppStateAndValidators(forZeroHeight bool, jailAllowedAddrs
 	}, nil
 }
 
-// prepForZeroHeightGenesis withdraws every reward and commission, reinitialises
-// distribution records, resets staking heights and jails as requested, so the
-// exported state starts cleanly at height zero.
+// prepForZeroHeightGenesis withdraws every reward and commission,
+// reinitialises distribution records, resets staking heights and jails as
+// requested, so the exported state starts cleanly at height zero.
 func (app *App) prepForZeroHeightGenesis(ctx sdk.Context, jailAllowedAddrs []string) error {
 	allowedAddrs := make(map[string]bool, len(jailAllowedAddrs))
 	for _, addr := range jailAllowedAddrs {
@@ -60,121 +60,114 @@ func (app *App) prepForZeroHeightGenesis(ctx sdk.Context, jailAllowedAddrs []str
 		}
 		allowedAddrs[addr] = true
 	}
-	valCodec := app.StakingKeeper.ValidatorAddressCodec()
 
-	// Withdraw all validator commission.
-	if err := app.StakingKeeper.IterateValidators(ctx, func(_ int64, val stakingtypes.ValidatorI) (stop bool) {
-		valBz, err := valCodec.StringToBytes(val.GetOperator())
-		if err != nil {
-			panic(err)
-		}
-		_, _ = app.DistrKeeper.WithdrawValidatorCommission(ctx, valBz)
-		return false
-	}); err != nil {
+	validators, err := app.StakingKeeper.GetAllValidators(ctx)
+	if err != nil {
 		return err
 	}
-
-	// Withdraw all delegator rewards.
+	valAddrs := make([]sdk.ValAddress, len(validators))
+	for i, val := range validators {
+		if valAddrs[i], err = app.StakingKeeper.ValidatorAddressCodec().StringToBytes(val.GetOperator()); err != nil {
+			return err
+		}
+	}
+	type delegation struct {
+		del sdk.AccAddress
+		val sdk.ValAddress
+	}
 	dels, err := app.StakingKeeper.GetAllDelegations(ctx)
 	if err != nil {
 		return err
 	}
-	for _, del := range dels {
-		valAddr, err := valCodec.StringToBytes(del.ValidatorAddress)
-		if err != nil {
+	delegations := make([]delegation, len(dels))
+	for i, d := range dels {
+		if delegations[i].val, err = app.StakingKeeper.ValidatorAddressCodec().StringToBytes(d.ValidatorAddress); err != nil {
 			return err
 		}
-		delAddr, err := app.AccountKeeper.AddressCodec().StringToBytes(del.DelegatorAddress)
-		if err != nil {
-			return err
-		}
-		if _, err := app.DistrKeeper.WithdrawDelegationRewards(ctx, delAddr, valAddr); err != nil {
+		if delegations[i].del, err = app.AccountKeeper.AddressCodec().StringToBytes(d.DelegatorAddress); err != nil {
 			return err
 		}
 	}
 
-	// Clear validator slash events and historical rewards.
+	// Pay out all commission and rewards, then clear slash events and
+	// historical rewards.
+	for _, v := range valAddrs {
+		// A validator without commission returns an error; nothing to pay.
+		_, _ = app.DistrKeeper.WithdrawValidatorCommission(ctx, v)
+	}
+	for _, d := range delegations {
+		if _, err := app.DistrKeeper.WithdrawDelegationRewards(ctx, d.del, d.val); err != nil {
+			return err
+		}
+	}
 	app.DistrKeeper.DeleteAllValidatorSlashEvents(ctx)
 	app.DistrKeeper.DeleteAllValidatorHistoricalRewards(ctx)
 
+	// Reinitialise distribution records at height zero: leftover dust goes
+	// to the community pool.
 	height := ctx.BlockHeight()
 	ctx = ctx.WithBlockHeight(0)
-
-	// Reinitialise every validator's distribution records.
-	if err := app.StakingKeeper.IterateValidators(ctx, func(_ int64, val stakingtypes.ValidatorI) (stop bool) {
-		valBz, err := valCodec.StringToBytes(val.GetOperator())
+	for _, v := range valAddrs {
+		scraps, err := app.DistrKeeper.GetValidatorOutstandingRewardsCoins(ctx, v)
 		if err != nil {
-			panic(err)
-		}
-		scraps, err := app.DistrKeeper.GetValidatorOutstandingRewardsCoins(ctx, valBz)
-		if err != nil {
-			panic(err)
+			return err
 		}
 		feePool, err := app.DistrKeeper.FeePool.Get(ctx)
 		if err != nil {
-			panic(err)
+			return err
 		}
 		feePool.CommunityPool = feePool.CommunityPool.Add(scraps...)
 		if err := app.DistrKeeper.FeePool.Set(ctx, feePool); err != nil {
-			panic(err)
+			return err
 		}
-		if err := app.DistrKeeper.Hooks().AfterValidatorCreated(ctx, valBz); err != nil {
-			panic(err)
+		if err := app.DistrKeeper.Hooks().AfterValidatorCreated(ctx, v); err != nil {
+			return err
 		}
-		return false
-	}); err != nil {
-		return err
 	}
-
-	// Reinitialise every delegation's distribution records.
-	for _, del := range dels {
-		valAddr, err := valCodec.StringToBytes(del.ValidatorAddress)
-		if err != nil {
+	for _, d := range delegations {
+		if err := app.DistrKeeper.Hooks().BeforeDelegationCreated(ctx, d.del, d.val); err != nil {
 			return err
 		}
-		delAddr, err := app.AccountKeeper.AddressCodec().StringToBytes(del.DelegatorAddress)
-		if err != nil {
-			return err
-		}
-		if err := app.DistrKeeper.Hooks().BeforeDelegationCreated(ctx, delAddr, valAddr); err != nil {
-			return err
-		}
-		if err := app.DistrKeeper.Hooks().AfterDelegationModified(ctx, delAddr, valAddr); err != nil {
+		if err := app.DistrKeeper.Hooks().AfterDelegationModified(ctx, d.del, d.val); err != nil {
 			return err
 		}
 	}
 	ctx = ctx.WithBlockHeight(height)
 
 	// Reset redelegation and unbonding creation heights.
-	if err := app.StakingKeeper.IterateRedelegations(ctx, func(_ int64, red stakingtypes.Redelegation) (stop bool) {
+	var reds []stakingtypes.Redelegation
+	if err := app.StakingKeeper.IterateRedelegations(ctx, func(_ int64, red stakingtypes.Redelegation) bool {
+		reds = append(reds, red)
+		return false
+	}); err != nil {
+		return err
+	}
+	for _, red := range reds {
 		for i := range red.Entries {
 			red.Entries[i].CreationHeight = 0
 		}
 		if err := app.StakingKeeper.SetRedelegation(ctx, red); err != nil {
-			panic(err)
+			return err
 		}
+	}
+	var ubds []stakingtypes.UnbondingDelegation
+	if err := app.StakingKeeper.IterateUnbondingDelegations(ctx, func(_ int64, ubd stakingtypes.UnbondingDelegation) bool {
+		ubds = append(ubds, ubd)
 		return false
 	}); err != nil {
 		return err
 	}
-	if err := app.StakingKeeper.IterateUnbondingDelegations(ctx, func(_ int64, ubd stakingtypes.UnbondingDelegation) (stop bool) {
+	for _, ubd := range ubds {
 		for i := range ubd.Entries {
 			ubd.Entries[i].CreationHeight = 0
 		}
 		if err := app.StakingKeeper.SetUnbondingDelegation(ctx, ubd); err != nil {
-			panic(err)
+			return err
 		}
-		return false
-	}); err != nil {
-		return err
 	}
 
 	// Reset validator heights, jailing any validator not allowed to stay
 	// unjailed.
-	validators, err := app.StakingKeeper.GetAllValidators(ctx)
-	if err != nil {
-		return err
-	}
 	for _, val := range validators {
 		val.UnbondingHeight = 0
 		if len(allowedAddrs) > 0 && !allowedAddrs[val.GetOperator()] {

@@ -37,7 +37,12 @@ Files: client (client.toml), app (app.toml), comet (config.toml).
 Keys inside a TOML table are written with dots: api.enable, rpc.laddr.`,
 		RunE: client.ValidateCmd,
 	}
-	cmd.AddCommand(configViewCmd(), configGetCmd(), configSetCmd(), configHomeCmd())
+	for _, sub := range []*cobra.Command{configViewCmd(), configGetCmd(), configSetCmd(), configHomeCmd()} {
+		// Errors here name the file, key and value; the usage text would
+		// only bury them.
+		sub.SilenceUsage = true
+		cmd.AddCommand(sub)
+	}
 	return cmd
 }
 
