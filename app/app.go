@@ -325,9 +325,7 @@ func New(
 
 	app.registerUpgradeHandlers()
 
-	app.sm = module.NewSimulationManagerFromAppModules(app.ModuleManager.Modules, map[string]module.AppModuleSimulation{
-		authtypes.ModuleName: auth.NewAppModule(cdc, app.AccountKeeper, authsims.RandomGenesisAccounts, nil),
-	})
+	app.sm = module.NewSimulationManagerFromAppModules(app.ModuleManager.Modules, nil)
 	app.sm.RegisterStoreDecoders()
 
 	app.MountKVStores(keys)

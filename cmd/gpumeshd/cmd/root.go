@@ -146,7 +146,6 @@ func txCommand() *cobra.Command {
 		authcli.GetEncodeCommand(),
 		authcli.GetDecodeCommand(),
 		authcli.GetSimulateCmd(),
-		rpc.WaitTxCmd(),
 	)
 	return cmd
 }
@@ -193,8 +192,9 @@ type emptyAppOptions struct{}
 func (emptyAppOptions) Get(string) any { return nil }
 
 // initCometConfig returns CometBFT's defaults for a new node's config.toml.
-// The defaults (1 s commit timeout) already give ~1 s blocks; localnets
-// shorten nothing else.
+// The SDK raises the commit timeout of a new config.toml to 5 s, a safe
+// block time for public networks; local networks use 1 s (testnet
+// init-files).
 func initCometConfig() *cmtcfg.Config {
 	return cmtcfg.DefaultConfig()
 }
