@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
@@ -179,16 +180,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, exported.Validators)
 
-	fresh := app.New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.EmptyAppOptions{},
-		baseapp.SetChainID(apptest.ChainID))
-	_, err = fresh.InitChain(&abci.RequestInitChain{
-		ChainId:         apptest.ChainID,
-		Time:            a.BlockTime,
-		ConsensusParams: simtestutil.DefaultConsensusParams,
-		AppStateBytes:   exported.AppState,
-		InitialHeight:   exported.Height,
-	})
-	require.NoError(t, err)
+	fresh := importGenesis(t, exported.AppState, a.BlockTime, exported.Height)
 
 	// The imported state, read back before any block runs (a block would
 	// mint inflation), must equal the export, module by module.
@@ -232,14 +224,21 @@ func TestZeroHeightExport(t *testing.T) {
 	}
 	require.Equal(t, bank.Supply.String(), sum.String(), "balances must add up to the supply")
 
+	importGenesis(t, exported.AppState, a.BlockTime, 1)
+}
+
+// importGenesis starts a fresh app from an exported app state.
+func importGenesis(t *testing.T, appState json.RawMessage, genesisTime time.Time, initialHeight int64) *app.App {
+	t.Helper()
 	fresh := app.New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.EmptyAppOptions{},
 		baseapp.SetChainID(apptest.ChainID))
-	_, err = fresh.InitChain(&abci.RequestInitChain{
+	_, err := fresh.InitChain(&abci.RequestInitChain{
 		ChainId:         apptest.ChainID,
-		Time:            a.BlockTime,
+		Time:            genesisTime,
 		ConsensusParams: simtestutil.DefaultConsensusParams,
-		AppStateBytes:   exported.AppState,
-		InitialHeight:   1,
+		AppStateBytes:   appState,
+		InitialHeight:   initialHeight,
 	})
 	require.NoError(t, err)
+	return fresh
 }
