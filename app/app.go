@@ -125,6 +125,11 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
+	// x/stakingslash holds every provider's bonded and unbonding collateral.
+	stakingslashtypes.ModuleName: nil,
+	// The market reserve receives slashed collateral not paid to
+	// beneficiaries (and, with x/escrow, the reserve fee).
+	MarketReserveAccount: nil,
 }
 
 var (
@@ -161,8 +166,8 @@ type App struct {
 	// gpumesh market modules. Dependencies point one way: market → escrow,
 	// provider, stakingslash; proofofcompute → provider, stakingslash,
 	// market, escrow; calls the other way go through hooks.
-	ProviderKeeper       providerkeeper.Keeper
-	StakingSlashKeeper   stakingslashkeeper.Keeper
+	ProviderKeeper       *providerkeeper.Keeper
+	StakingSlashKeeper   *stakingslashkeeper.Keeper
 	EscrowKeeper         escrowkeeper.Keeper
 	MarketKeeper         marketkeeper.Keeper
 	ProofOfComputeKeeper proofofcomputekeeper.Keeper
@@ -268,7 +273,11 @@ func New(
 	app.EpochsKeeper = epochskeeper.NewKeeper(kv(epochstypes.StoreKey), cdc)
 
 	app.ProviderKeeper = providerkeeper.NewKeeper(cdc, kv(providertypes.StoreKey), accCodec, govAuthority)
-	app.StakingSlashKeeper = stakingslashkeeper.NewKeeper(cdc, kv(stakingslashtypes.StoreKey), accCodec, govAuthority)
+	app.StakingSlashKeeper = stakingslashkeeper.NewKeeper(cdc, kv(stakingslashtypes.StoreKey), accCodec, govAuthority,
+		app.AccountKeeper, app.BankKeeper, MarketReserveAccount)
+	// x/stakingslash mirrors each provider's registration and billable GPU
+	// count (for the required bond) and unbonds on deregistration.
+	app.ProviderKeeper.SetHooks(providertypes.MultiProviderHooks{app.StakingSlashKeeper.ProviderHooks()})
 	app.EscrowKeeper = escrowkeeper.NewKeeper(cdc, kv(escrowtypes.StoreKey), accCodec, govAuthority)
 	app.MarketKeeper = marketkeeper.NewKeeper(cdc, kv(markettypes.StoreKey), accCodec, govAuthority)
 	app.ProofOfComputeKeeper = proofofcomputekeeper.NewKeeper(cdc, kv(proofofcomputetypes.StoreKey), accCodec, govAuthority)

@@ -22,6 +22,10 @@ const (
 	// BondDenomExponent is the number of decimals between umesh and MESH.
 	BondDenomExponent = 6
 
+	// MarketReserveAccount is the module account of the market reserve: it
+	// receives the part of a slash not paid to beneficiaries and compensates
+	// tenants when a slash does not cover their loss.
+	MarketReserveAccount = "market_reserve"
 	// StableDenom is the stable payment denom funded on local networks.
 	StableDenom = "uusdc"
 

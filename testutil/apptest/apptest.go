@@ -168,3 +168,16 @@ func (a *App) DeliverTx(signer Account, msgs ...sdk.Msg) *abci.ExecTxResult {
 	require.Len(a.t, res.TxResults, 1)
 	return res.TxResults[0]
 }
+
+// KeeperCtx returns a writable context over a private cache of the last
+// committed state, for keeper tests that call keepers directly with the
+// real bank and account keepers behind them. Its block is the next one
+// (height + 1, BlockTime + BlockInterval). Writes stay in the cache: they are
+// never committed and do not affect blocks driven through NextBlock.
+func (a *App) KeeperCtx() sdk.Context {
+	header := cmtproto.Header{
+		ChainID: ChainID, Height: a.LastBlockHeight() + 1, Time: a.BlockTime.Add(BlockInterval),
+	}
+	return sdk.NewContext(a.CommitMultiStore().CacheMultiStore(), header, false, log.NewNopLogger()).
+		WithEventManager(sdk.NewEventManager())
+}

@@ -10,13 +10,13 @@ import (
 )
 
 type queryServer struct {
-	Keeper
+	*Keeper
 }
 
 var _ types.QueryServer = queryServer{}
 
 // NewQueryServer returns the Query service of x/provider.
-func NewQueryServer(k Keeper) types.QueryServer {
+func NewQueryServer(k *Keeper) types.QueryServer {
 	return queryServer{Keeper: k}
 }
 

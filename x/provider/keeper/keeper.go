@@ -20,6 +20,7 @@ type Keeper struct {
 	storeService store.KVStoreService
 	// authority may change the params: the governance module account.
 	authority string
+	hooks     types.ProviderHooks
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -27,12 +28,12 @@ type Keeper struct {
 
 // NewKeeper builds the keeper. authority must be a valid address (the
 // governance module account in the app).
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec, authority string) Keeper {
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec, authority string) *Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority %q: %w", types.ModuleName, authority, err))
 	}
 	sb := collections.NewSchemaBuilder(storeService)
-	k := Keeper{
+	k := &Keeper{
 		cdc:          cdc,
 		storeService: storeService,
 		authority:    authority,
@@ -46,10 +47,19 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 	return k
 }
 
+// SetHooks sets the hooks called on registry changes. It may be called
+// once, while the app is wired.
+func (k *Keeper) SetHooks(h types.ProviderHooks) {
+	if k.hooks != nil {
+		panic("x/provider: hooks already set")
+	}
+	k.hooks = h
+}
+
 // Authority returns the address allowed to change the params.
-func (k Keeper) Authority() string { return k.authority }
+func (k *Keeper) Authority() string { return k.authority }
 
 // GetParams returns the current params.
-func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+func (k *Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
 }

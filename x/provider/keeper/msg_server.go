@@ -11,13 +11,13 @@ import (
 )
 
 type msgServer struct {
-	Keeper
+	*Keeper
 }
 
 var _ types.MsgServer = msgServer{}
 
 // NewMsgServerImpl returns the Msg service of x/provider.
-func NewMsgServerImpl(k Keeper) types.MsgServer {
+func NewMsgServerImpl(k *Keeper) types.MsgServer {
 	return msgServer{Keeper: k}
 }
 

@@ -5,18 +5,23 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,9 +29,100 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the governance-controlled parameters of x/provider. The module's
-// parameters are added together with its logic.
+// ProviderStatus is the life-cycle state of a provider.
+type ProviderStatus int32
+
+const (
+	// PROVIDER_STATUS_UNSPECIFIED is never stored.
+	PROVIDER_STATUS_UNSPECIFIED ProviderStatus = 0
+	// PROVIDER_STATUS_ACTIVE providers are listed and may hold inventory.
+	PROVIDER_STATUS_ACTIVE ProviderStatus = 1
+	// PROVIDER_STATUS_DEREGISTERED providers have no inventory; the record is
+	// kept so that reputation survives a re-registration.
+	PROVIDER_STATUS_DEREGISTERED ProviderStatus = 2
+)
+
+var ProviderStatus_name = map[int32]string{
+	0: "PROVIDER_STATUS_UNSPECIFIED",
+	1: "PROVIDER_STATUS_ACTIVE",
+	2: "PROVIDER_STATUS_DEREGISTERED",
+}
+
+var ProviderStatus_value = map[string]int32{
+	"PROVIDER_STATUS_UNSPECIFIED":  0,
+	"PROVIDER_STATUS_ACTIVE":       1,
+	"PROVIDER_STATUS_DEREGISTERED": 2,
+}
+
+func (x ProviderStatus) String() string {
+	return proto.EnumName(ProviderStatus_name, int32(x))
+}
+
+func (ProviderStatus) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{0}
+}
+
+// ReputationEvent is an event that moves a provider's reputation.
+type ReputationEvent int32
+
+const (
+	// REPUTATION_EVENT_UNSPECIFIED is invalid.
+	REPUTATION_EVENT_UNSPECIFIED ReputationEvent = 0
+	// REPUTATION_EVENT_PROOF_PASSED: a capacity or dispute check passed.
+	REPUTATION_EVENT_PROOF_PASSED ReputationEvent = 1
+	// REPUTATION_EVENT_PROOF_FAILED: a check failed or was not answered.
+	REPUTATION_EVENT_PROOF_FAILED ReputationEvent = 2
+	// REPUTATION_EVENT_LEASE_COMPLETED: a lease ended normally.
+	REPUTATION_EVENT_LEASE_COMPLETED ReputationEvent = 3
+	// REPUTATION_EVENT_EARLY_CLOSE: the provider closed a lease without cause.
+	REPUTATION_EVENT_EARLY_CLOSE ReputationEvent = 4
+	// REPUTATION_EVENT_DISPUTE_LOST: the provider lost a tenant's dispute.
+	REPUTATION_EVENT_DISPUTE_LOST ReputationEvent = 5
+)
+
+var ReputationEvent_name = map[int32]string{
+	0: "REPUTATION_EVENT_UNSPECIFIED",
+	1: "REPUTATION_EVENT_PROOF_PASSED",
+	2: "REPUTATION_EVENT_PROOF_FAILED",
+	3: "REPUTATION_EVENT_LEASE_COMPLETED",
+	4: "REPUTATION_EVENT_EARLY_CLOSE",
+	5: "REPUTATION_EVENT_DISPUTE_LOST",
+}
+
+var ReputationEvent_value = map[string]int32{
+	"REPUTATION_EVENT_UNSPECIFIED":     0,
+	"REPUTATION_EVENT_PROOF_PASSED":    1,
+	"REPUTATION_EVENT_PROOF_FAILED":    2,
+	"REPUTATION_EVENT_LEASE_COMPLETED": 3,
+	"REPUTATION_EVENT_EARLY_CLOSE":     4,
+	"REPUTATION_EVENT_DISPUTE_LOST":    5,
+}
+
+func (x ReputationEvent) String() string {
+	return proto.EnumName(ReputationEvent_name, int32(x))
+}
+
+func (ReputationEvent) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{1}
+}
+
+// Params are the governance-controlled parameters of x/provider.
 type Params struct {
+	// gpu_classes are the marketable GPU classes, one row per product. An
+	// inventory GPU names one of them or "unknown".
+	GpuClasses []GPUClass `protobuf:"bytes,1,rep,name=gpu_classes,json=gpuClasses,proto3" json:"gpu_classes"`
+	// min_gpu_vram_mib is the least memory a listed GPU may have.
+	MinGpuVramMib uint32 `protobuf:"varint,2,opt,name=min_gpu_vram_mib,json=minGpuVramMib,proto3" json:"min_gpu_vram_mib,omitempty"`
+	// min_node_memory_mib is the least system memory a listed node may have.
+	MinNodeMemoryMib uint32 `protobuf:"varint,3,opt,name=min_node_memory_mib,json=minNodeMemoryMib,proto3" json:"min_node_memory_mib,omitempty"`
+	// min_node_storage_gib is the least local storage a listed node may have.
+	MinNodeStorageGib uint32 `protobuf:"varint,4,opt,name=min_node_storage_gib,json=minNodeStorageGib,proto3" json:"min_node_storage_gib,omitempty"`
+	// max_nodes_per_provider bounds the size of one inventory.
+	MaxNodesPerProvider uint32 `protobuf:"varint,5,opt,name=max_nodes_per_provider,json=maxNodesPerProvider,proto3" json:"max_nodes_per_provider,omitempty"`
+	// max_gpus_per_node bounds the GPUs listed on one node.
+	MaxGpusPerNode uint32 `protobuf:"varint,6,opt,name=max_gpus_per_node,json=maxGpusPerNode,proto3" json:"max_gpus_per_node,omitempty"`
+	// reputation holds the constants of the reputation score.
+	Reputation ReputationParams `protobuf:"bytes,7,opt,name=reputation,proto3" json:"reputation"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -62,25 +158,1027 @@ func (m *Params) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_Params proto.InternalMessageInfo
 
+func (m *Params) GetGpuClasses() []GPUClass {
+	if m != nil {
+		return m.GpuClasses
+	}
+	return nil
+}
+
+func (m *Params) GetMinGpuVramMib() uint32 {
+	if m != nil {
+		return m.MinGpuVramMib
+	}
+	return 0
+}
+
+func (m *Params) GetMinNodeMemoryMib() uint32 {
+	if m != nil {
+		return m.MinNodeMemoryMib
+	}
+	return 0
+}
+
+func (m *Params) GetMinNodeStorageGib() uint32 {
+	if m != nil {
+		return m.MinNodeStorageGib
+	}
+	return 0
+}
+
+func (m *Params) GetMaxNodesPerProvider() uint32 {
+	if m != nil {
+		return m.MaxNodesPerProvider
+	}
+	return 0
+}
+
+func (m *Params) GetMaxGpusPerNode() uint32 {
+	if m != nil {
+		return m.MaxGpusPerNode
+	}
+	return 0
+}
+
+func (m *Params) GetReputation() ReputationParams {
+	if m != nil {
+		return m.Reputation
+	}
+	return ReputationParams{}
+}
+
+// GPUClass is one marketable GPU product. Sidecars map the PCI device id
+// NVML reports to a class; the marketing name is never parsed.
+type GPUClass struct {
+	// name is the canonical class name, e.g. "h100-sxm-80g".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// vendor is the GPU vendor, e.g. "nvidia".
+	Vendor string `protobuf:"bytes,2,opt,name=vendor,proto3" json:"vendor,omitempty"`
+	// model is the product family an order may name as a wildcard, e.g. "h100".
+	Model string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	// vram_gib is the nominal memory of the product.
+	VramGib uint32 `protobuf:"varint,4,opt,name=vram_gib,json=vramGib,proto3" json:"vram_gib,omitempty"`
+	// interface is the form factor, e.g. "sxm" or "pcie".
+	Interface string `protobuf:"bytes,5,opt,name=interface,proto3" json:"interface,omitempty"`
+	// pci_device_ids are the PCI device ids of the product, "0x" and four
+	// lowercase hex digits (the high 16 bits of NVML's PciDeviceId).
+	PciDeviceIds []string `protobuf:"bytes,6,rep,name=pci_device_ids,json=pciDeviceIds,proto3" json:"pci_device_ids,omitempty"`
+	// reward_weight is the share of capacity rewards one verified GPU of the
+	// class earns, relative to the other classes.
+	RewardWeight uint32 `protobuf:"varint,7,opt,name=reward_weight,json=rewardWeight,proto3" json:"reward_weight,omitempty"`
+	// challenge_n is the matrix size of capacity challenges for the class.
+	ChallengeN uint32 `protobuf:"varint,8,opt,name=challenge_n,json=challengeN,proto3" json:"challenge_n,omitempty"`
+	// challenge_m is the number of products per GPU in a challenge.
+	ChallengeM uint32 `protobuf:"varint,9,opt,name=challenge_m,json=challengeM,proto3" json:"challenge_m,omitempty"`
+}
+
+func (m *GPUClass) Reset()         { *m = GPUClass{} }
+func (m *GPUClass) String() string { return proto.CompactTextString(m) }
+func (*GPUClass) ProtoMessage()    {}
+func (*GPUClass) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{1}
+}
+func (m *GPUClass) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GPUClass) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GPUClass.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GPUClass) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GPUClass.Merge(m, src)
+}
+func (m *GPUClass) XXX_Size() int {
+	return m.Size()
+}
+func (m *GPUClass) XXX_DiscardUnknown() {
+	xxx_messageInfo_GPUClass.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GPUClass proto.InternalMessageInfo
+
+func (m *GPUClass) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *GPUClass) GetVendor() string {
+	if m != nil {
+		return m.Vendor
+	}
+	return ""
+}
+
+func (m *GPUClass) GetModel() string {
+	if m != nil {
+		return m.Model
+	}
+	return ""
+}
+
+func (m *GPUClass) GetVramGib() uint32 {
+	if m != nil {
+		return m.VramGib
+	}
+	return 0
+}
+
+func (m *GPUClass) GetInterface() string {
+	if m != nil {
+		return m.Interface
+	}
+	return ""
+}
+
+func (m *GPUClass) GetPciDeviceIds() []string {
+	if m != nil {
+		return m.PciDeviceIds
+	}
+	return nil
+}
+
+func (m *GPUClass) GetRewardWeight() uint32 {
+	if m != nil {
+		return m.RewardWeight
+	}
+	return 0
+}
+
+func (m *GPUClass) GetChallengeN() uint32 {
+	if m != nil {
+		return m.ChallengeN
+	}
+	return 0
+}
+
+func (m *GPUClass) GetChallengeM() uint32 {
+	if m != nil {
+		return m.ChallengeM
+	}
+	return 0
+}
+
+// ReputationParams are the constants of the reputation score. Each event
+// moves the score a fraction of the way (in basis points) towards 10000 for
+// good events or 0 for bad ones: an exponentially weighted average.
+type ReputationParams struct {
+	// initial is the score of a newly registered provider.
+	Initial uint32 `protobuf:"varint,1,opt,name=initial,proto3" json:"initial,omitempty"`
+	// proof_passed_bps moves the score towards 10000 on a passed proof.
+	ProofPassedBps uint32 `protobuf:"varint,2,opt,name=proof_passed_bps,json=proofPassedBps,proto3" json:"proof_passed_bps,omitempty"`
+	// proof_failed_bps moves the score towards 0 on a failed proof.
+	ProofFailedBps uint32 `protobuf:"varint,3,opt,name=proof_failed_bps,json=proofFailedBps,proto3" json:"proof_failed_bps,omitempty"`
+	// lease_completed_bps moves the score towards 10000 on a completed lease.
+	LeaseCompletedBps uint32 `protobuf:"varint,4,opt,name=lease_completed_bps,json=leaseCompletedBps,proto3" json:"lease_completed_bps,omitempty"`
+	// early_close_bps moves the score towards 0 when the provider closes a
+	// lease early without cause.
+	EarlyCloseBps uint32 `protobuf:"varint,5,opt,name=early_close_bps,json=earlyCloseBps,proto3" json:"early_close_bps,omitempty"`
+	// dispute_lost_bps moves the score towards 0 when the provider loses a
+	// tenant's dispute.
+	DisputeLostBps uint32 `protobuf:"varint,6,opt,name=dispute_lost_bps,json=disputeLostBps,proto3" json:"dispute_lost_bps,omitempty"`
+}
+
+func (m *ReputationParams) Reset()         { *m = ReputationParams{} }
+func (m *ReputationParams) String() string { return proto.CompactTextString(m) }
+func (*ReputationParams) ProtoMessage()    {}
+func (*ReputationParams) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{2}
+}
+func (m *ReputationParams) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ReputationParams) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ReputationParams.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ReputationParams) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ReputationParams.Merge(m, src)
+}
+func (m *ReputationParams) XXX_Size() int {
+	return m.Size()
+}
+func (m *ReputationParams) XXX_DiscardUnknown() {
+	xxx_messageInfo_ReputationParams.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ReputationParams proto.InternalMessageInfo
+
+func (m *ReputationParams) GetInitial() uint32 {
+	if m != nil {
+		return m.Initial
+	}
+	return 0
+}
+
+func (m *ReputationParams) GetProofPassedBps() uint32 {
+	if m != nil {
+		return m.ProofPassedBps
+	}
+	return 0
+}
+
+func (m *ReputationParams) GetProofFailedBps() uint32 {
+	if m != nil {
+		return m.ProofFailedBps
+	}
+	return 0
+}
+
+func (m *ReputationParams) GetLeaseCompletedBps() uint32 {
+	if m != nil {
+		return m.LeaseCompletedBps
+	}
+	return 0
+}
+
+func (m *ReputationParams) GetEarlyCloseBps() uint32 {
+	if m != nil {
+		return m.EarlyCloseBps
+	}
+	return 0
+}
+
+func (m *ReputationParams) GetDisputeLostBps() uint32 {
+	if m != nil {
+		return m.DisputeLostBps
+	}
+	return 0
+}
+
+// Provider is a registered GPU owner.
+type Provider struct {
+	// owner is the provider's account; it signs every provider message.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// moniker is a human-readable name.
+	Moniker string `protobuf:"bytes,2,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	// host_uri is where tenants reach the provider's sidecar API.
+	HostUri string `protobuf:"bytes,3,opt,name=host_uri,json=hostUri,proto3" json:"host_uri,omitempty"`
+	// region is an ISO 3166-1 alpha-2 country code, optionally "-" and a zone.
+	Region string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	// contact is an optional e-mail address or URL.
+	Contact string `protobuf:"bytes,5,opt,name=contact,proto3" json:"contact,omitempty"`
+	// status is the life-cycle state.
+	Status ProviderStatus `protobuf:"varint,6,opt,name=status,proto3,enum=gpumesh.provider.v1.ProviderStatus" json:"status,omitempty"`
+	// reputation is the score, 0 to 10000.
+	Reputation uint32 `protobuf:"varint,7,opt,name=reputation,proto3" json:"reputation,omitempty"`
+	// registered_at is the block time of the latest registration.
+	RegisteredAt time.Time `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3,stdtime" json:"registered_at"`
+	// stats are running totals kept by the module.
+	Stats ProviderStats `protobuf:"bytes,9,opt,name=stats,proto3" json:"stats"`
+}
+
+func (m *Provider) Reset()         { *m = Provider{} }
+func (m *Provider) String() string { return proto.CompactTextString(m) }
+func (*Provider) ProtoMessage()    {}
+func (*Provider) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{3}
+}
+func (m *Provider) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Provider) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Provider.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Provider) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Provider.Merge(m, src)
+}
+func (m *Provider) XXX_Size() int {
+	return m.Size()
+}
+func (m *Provider) XXX_DiscardUnknown() {
+	xxx_messageInfo_Provider.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Provider proto.InternalMessageInfo
+
+func (m *Provider) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *Provider) GetMoniker() string {
+	if m != nil {
+		return m.Moniker
+	}
+	return ""
+}
+
+func (m *Provider) GetHostUri() string {
+	if m != nil {
+		return m.HostUri
+	}
+	return ""
+}
+
+func (m *Provider) GetRegion() string {
+	if m != nil {
+		return m.Region
+	}
+	return ""
+}
+
+func (m *Provider) GetContact() string {
+	if m != nil {
+		return m.Contact
+	}
+	return ""
+}
+
+func (m *Provider) GetStatus() ProviderStatus {
+	if m != nil {
+		return m.Status
+	}
+	return PROVIDER_STATUS_UNSPECIFIED
+}
+
+func (m *Provider) GetReputation() uint32 {
+	if m != nil {
+		return m.Reputation
+	}
+	return 0
+}
+
+func (m *Provider) GetRegisteredAt() time.Time {
+	if m != nil {
+		return m.RegisteredAt
+	}
+	return time.Time{}
+}
+
+func (m *Provider) GetStats() ProviderStats {
+	if m != nil {
+		return m.Stats
+	}
+	return ProviderStats{}
+}
+
+// ProviderStats are running totals, never recomputed by iteration.
+type ProviderStats struct {
+	// nodes is the number of nodes in the inventory.
+	Nodes uint32 `protobuf:"varint,1,opt,name=nodes,proto3" json:"nodes,omitempty"`
+	// gpus is the number of GPUs in the inventory.
+	Gpus uint32 `protobuf:"varint,2,opt,name=gpus,proto3" json:"gpus,omitempty"`
+	// billable_gpus is the number of GPUs of a known class (not "unknown");
+	// the required bond is counted on them.
+	BillableGpus uint32 `protobuf:"varint,3,opt,name=billable_gpus,json=billableGpus,proto3" json:"billable_gpus,omitempty"`
+	// allocated_gpus is the number of GPUs leased out now.
+	AllocatedGpus uint32 `protobuf:"varint,4,opt,name=allocated_gpus,json=allocatedGpus,proto3" json:"allocated_gpus,omitempty"`
+	// verified_gpus is the number of GPUs whose latest check passed.
+	VerifiedGpus uint32 `protobuf:"varint,5,opt,name=verified_gpus,json=verifiedGpus,proto3" json:"verified_gpus,omitempty"`
+	// proofs_passed counts passed checks.
+	ProofsPassed uint64 `protobuf:"varint,6,opt,name=proofs_passed,json=proofsPassed,proto3" json:"proofs_passed,omitempty"`
+	// proofs_failed counts failed or missed checks.
+	ProofsFailed uint64 `protobuf:"varint,7,opt,name=proofs_failed,json=proofsFailed,proto3" json:"proofs_failed,omitempty"`
+	// leases_completed counts leases that ended normally.
+	LeasesCompleted uint64 `protobuf:"varint,8,opt,name=leases_completed,json=leasesCompleted,proto3" json:"leases_completed,omitempty"`
+	// early_closes counts leases the provider closed early without cause.
+	EarlyCloses uint64 `protobuf:"varint,9,opt,name=early_closes,json=earlyCloses,proto3" json:"early_closes,omitempty"`
+	// disputes_lost counts lost disputes.
+	DisputesLost uint64 `protobuf:"varint,10,opt,name=disputes_lost,json=disputesLost,proto3" json:"disputes_lost,omitempty"`
+}
+
+func (m *ProviderStats) Reset()         { *m = ProviderStats{} }
+func (m *ProviderStats) String() string { return proto.CompactTextString(m) }
+func (*ProviderStats) ProtoMessage()    {}
+func (*ProviderStats) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{4}
+}
+func (m *ProviderStats) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProviderStats) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProviderStats.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProviderStats) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProviderStats.Merge(m, src)
+}
+func (m *ProviderStats) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProviderStats) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProviderStats.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProviderStats proto.InternalMessageInfo
+
+func (m *ProviderStats) GetNodes() uint32 {
+	if m != nil {
+		return m.Nodes
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetGpus() uint32 {
+	if m != nil {
+		return m.Gpus
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetBillableGpus() uint32 {
+	if m != nil {
+		return m.BillableGpus
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetAllocatedGpus() uint32 {
+	if m != nil {
+		return m.AllocatedGpus
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetVerifiedGpus() uint32 {
+	if m != nil {
+		return m.VerifiedGpus
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetProofsPassed() uint64 {
+	if m != nil {
+		return m.ProofsPassed
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetProofsFailed() uint64 {
+	if m != nil {
+		return m.ProofsFailed
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetLeasesCompleted() uint64 {
+	if m != nil {
+		return m.LeasesCompleted
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetEarlyCloses() uint64 {
+	if m != nil {
+		return m.EarlyCloses
+	}
+	return 0
+}
+
+func (m *ProviderStats) GetDisputesLost() uint64 {
+	if m != nil {
+		return m.DisputesLost
+	}
+	return 0
+}
+
+// Node is one machine of a provider.
+type Node struct {
+	// id names the node within the provider, e.g. a hostname.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// cpu_cores is the number of logical CPU cores offered.
+	CpuCores uint32 `protobuf:"varint,2,opt,name=cpu_cores,json=cpuCores,proto3" json:"cpu_cores,omitempty"`
+	// memory_mib is the system memory offered.
+	MemoryMib uint32 `protobuf:"varint,3,opt,name=memory_mib,json=memoryMib,proto3" json:"memory_mib,omitempty"`
+	// storage_gib is the local storage offered.
+	StorageGib uint32 `protobuf:"varint,4,opt,name=storage_gib,json=storageGib,proto3" json:"storage_gib,omitempty"`
+	// bandwidth_mbps is the network bandwidth offered.
+	BandwidthMbps uint32 `protobuf:"varint,5,opt,name=bandwidth_mbps,json=bandwidthMbps,proto3" json:"bandwidth_mbps,omitempty"`
+	// interconnect is the node-to-node fabric, a lowercase token such as
+	// "infiniband", "roce" or "ethernet".
+	Interconnect string `protobuf:"bytes,6,opt,name=interconnect,proto3" json:"interconnect,omitempty"`
+	// gpus are the node's GPUs.
+	Gpus []GPU `protobuf:"bytes,7,rep,name=gpus,proto3" json:"gpus"`
+}
+
+func (m *Node) Reset()         { *m = Node{} }
+func (m *Node) String() string { return proto.CompactTextString(m) }
+func (*Node) ProtoMessage()    {}
+func (*Node) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{5}
+}
+func (m *Node) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Node) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Node.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Node) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Node.Merge(m, src)
+}
+func (m *Node) XXX_Size() int {
+	return m.Size()
+}
+func (m *Node) XXX_DiscardUnknown() {
+	xxx_messageInfo_Node.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Node proto.InternalMessageInfo
+
+func (m *Node) GetId() string {
+	if m != nil {
+		return m.Id
+	}
+	return ""
+}
+
+func (m *Node) GetCpuCores() uint32 {
+	if m != nil {
+		return m.CpuCores
+	}
+	return 0
+}
+
+func (m *Node) GetMemoryMib() uint32 {
+	if m != nil {
+		return m.MemoryMib
+	}
+	return 0
+}
+
+func (m *Node) GetStorageGib() uint32 {
+	if m != nil {
+		return m.StorageGib
+	}
+	return 0
+}
+
+func (m *Node) GetBandwidthMbps() uint32 {
+	if m != nil {
+		return m.BandwidthMbps
+	}
+	return 0
+}
+
+func (m *Node) GetInterconnect() string {
+	if m != nil {
+		return m.Interconnect
+	}
+	return ""
+}
+
+func (m *Node) GetGpus() []GPU {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+// GPU is one physical GPU.
+type GPU struct {
+	// uuid is the NVML UUID, "GPU-" and a canonical UUID; unique on chain.
+	Uuid string `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	// class is a GPU class name from the params, or "unknown".
+	Class string `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`
+	// vram_mib is the total memory NVML reports.
+	VramMib uint32 `protobuf:"varint,3,opt,name=vram_mib,json=vramMib,proto3" json:"vram_mib,omitempty"`
+	// pci_device_id is "0x" and four lowercase hex digits.
+	PciDeviceId string `protobuf:"bytes,4,opt,name=pci_device_id,json=pciDeviceId,proto3" json:"pci_device_id,omitempty"`
+	// compute_capability is "major.minor", e.g. "9.0".
+	ComputeCapability string `protobuf:"bytes,5,opt,name=compute_capability,json=computeCapability,proto3" json:"compute_capability,omitempty"`
+	// driver_version is the NVIDIA driver version.
+	DriverVersion string `protobuf:"bytes,6,opt,name=driver_version,json=driverVersion,proto3" json:"driver_version,omitempty"`
+	// allocated_to is the lease using the GPU, empty when free. Set by the
+	// chain; an inventory message must leave it empty.
+	AllocatedTo string `protobuf:"bytes,7,opt,name=allocated_to,json=allocatedTo,proto3" json:"allocated_to,omitempty"`
+	// verified is true when the GPU's latest check passed. Set by the chain;
+	// an inventory message must leave it false.
+	Verified bool `protobuf:"varint,8,opt,name=verified,proto3" json:"verified,omitempty"`
+}
+
+func (m *GPU) Reset()         { *m = GPU{} }
+func (m *GPU) String() string { return proto.CompactTextString(m) }
+func (*GPU) ProtoMessage()    {}
+func (*GPU) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{6}
+}
+func (m *GPU) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GPU) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GPU.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GPU) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GPU.Merge(m, src)
+}
+func (m *GPU) XXX_Size() int {
+	return m.Size()
+}
+func (m *GPU) XXX_DiscardUnknown() {
+	xxx_messageInfo_GPU.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GPU proto.InternalMessageInfo
+
+func (m *GPU) GetUuid() string {
+	if m != nil {
+		return m.Uuid
+	}
+	return ""
+}
+
+func (m *GPU) GetClass() string {
+	if m != nil {
+		return m.Class
+	}
+	return ""
+}
+
+func (m *GPU) GetVramMib() uint32 {
+	if m != nil {
+		return m.VramMib
+	}
+	return 0
+}
+
+func (m *GPU) GetPciDeviceId() string {
+	if m != nil {
+		return m.PciDeviceId
+	}
+	return ""
+}
+
+func (m *GPU) GetComputeCapability() string {
+	if m != nil {
+		return m.ComputeCapability
+	}
+	return ""
+}
+
+func (m *GPU) GetDriverVersion() string {
+	if m != nil {
+		return m.DriverVersion
+	}
+	return ""
+}
+
+func (m *GPU) GetAllocatedTo() string {
+	if m != nil {
+		return m.AllocatedTo
+	}
+	return ""
+}
+
+func (m *GPU) GetVerified() bool {
+	if m != nil {
+		return m.Verified
+	}
+	return false
+}
+
+// Inventory is the node list of a provider. Its JSON form is the file that
+// `gpumeshd tx provider set-inventory` reads and that
+// `gpumesh-provider inventory -o json` prints.
+type Inventory struct {
+	Nodes []Node `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes"`
+}
+
+func (m *Inventory) Reset()         { *m = Inventory{} }
+func (m *Inventory) String() string { return proto.CompactTextString(m) }
+func (*Inventory) ProtoMessage()    {}
+func (*Inventory) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{7}
+}
+func (m *Inventory) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Inventory) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Inventory.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Inventory) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Inventory.Merge(m, src)
+}
+func (m *Inventory) XXX_Size() int {
+	return m.Size()
+}
+func (m *Inventory) XXX_DiscardUnknown() {
+	xxx_messageInfo_Inventory.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Inventory proto.InternalMessageInfo
+
+func (m *Inventory) GetNodes() []Node {
+	if m != nil {
+		return m.Nodes
+	}
+	return nil
+}
+
+// GPULocation says where a GPU is listed: the value of the UUID index.
+type GPULocation struct {
+	Owner  string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	NodeId string `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+}
+
+func (m *GPULocation) Reset()         { *m = GPULocation{} }
+func (m *GPULocation) String() string { return proto.CompactTextString(m) }
+func (*GPULocation) ProtoMessage()    {}
+func (*GPULocation) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{8}
+}
+func (m *GPULocation) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GPULocation) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GPULocation.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GPULocation) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GPULocation.Merge(m, src)
+}
+func (m *GPULocation) XXX_Size() int {
+	return m.Size()
+}
+func (m *GPULocation) XXX_DiscardUnknown() {
+	xxx_messageInfo_GPULocation.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GPULocation proto.InternalMessageInfo
+
+func (m *GPULocation) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *GPULocation) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+// ClassSupply are the running GPU counters of one class.
+type ClassSupply struct {
+	// class is the GPU class name, or "unknown".
+	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	// total is the number of listed GPUs.
+	Total uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// allocated is the number of GPUs leased out.
+	Allocated uint64 `protobuf:"varint,3,opt,name=allocated,proto3" json:"allocated,omitempty"`
+	// verified is the number of GPUs whose latest check passed.
+	Verified uint64 `protobuf:"varint,4,opt,name=verified,proto3" json:"verified,omitempty"`
+	// available is total minus allocated; filled in by queries.
+	Available uint64 `protobuf:"varint,5,opt,name=available,proto3" json:"available,omitempty"`
+}
+
+func (m *ClassSupply) Reset()         { *m = ClassSupply{} }
+func (m *ClassSupply) String() string { return proto.CompactTextString(m) }
+func (*ClassSupply) ProtoMessage()    {}
+func (*ClassSupply) Descriptor() ([]byte, []int) {
+	return fileDescriptor_52ba556a9076ffae, []int{9}
+}
+func (m *ClassSupply) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ClassSupply) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ClassSupply.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ClassSupply) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ClassSupply.Merge(m, src)
+}
+func (m *ClassSupply) XXX_Size() int {
+	return m.Size()
+}
+func (m *ClassSupply) XXX_DiscardUnknown() {
+	xxx_messageInfo_ClassSupply.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ClassSupply proto.InternalMessageInfo
+
+func (m *ClassSupply) GetClass() string {
+	if m != nil {
+		return m.Class
+	}
+	return ""
+}
+
+func (m *ClassSupply) GetTotal() uint64 {
+	if m != nil {
+		return m.Total
+	}
+	return 0
+}
+
+func (m *ClassSupply) GetAllocated() uint64 {
+	if m != nil {
+		return m.Allocated
+	}
+	return 0
+}
+
+func (m *ClassSupply) GetVerified() uint64 {
+	if m != nil {
+		return m.Verified
+	}
+	return 0
+}
+
+func (m *ClassSupply) GetAvailable() uint64 {
+	if m != nil {
+		return m.Available
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("gpumesh.provider.v1.ProviderStatus", ProviderStatus_name, ProviderStatus_value)
+	proto.RegisterEnum("gpumesh.provider.v1.ReputationEvent", ReputationEvent_name, ReputationEvent_value)
 	proto.RegisterType((*Params)(nil), "gpumesh.provider.v1.Params")
+	proto.RegisterType((*GPUClass)(nil), "gpumesh.provider.v1.GPUClass")
+	proto.RegisterType((*ReputationParams)(nil), "gpumesh.provider.v1.ReputationParams")
+	proto.RegisterType((*Provider)(nil), "gpumesh.provider.v1.Provider")
+	proto.RegisterType((*ProviderStats)(nil), "gpumesh.provider.v1.ProviderStats")
+	proto.RegisterType((*Node)(nil), "gpumesh.provider.v1.Node")
+	proto.RegisterType((*GPU)(nil), "gpumesh.provider.v1.GPU")
+	proto.RegisterType((*Inventory)(nil), "gpumesh.provider.v1.Inventory")
+	proto.RegisterType((*GPULocation)(nil), "gpumesh.provider.v1.GPULocation")
+	proto.RegisterType((*ClassSupply)(nil), "gpumesh.provider.v1.ClassSupply")
 }
 
 func init() { proto.RegisterFile("gpumesh/provider/v1/types.proto", fileDescriptor_52ba556a9076ffae) }
 
 var fileDescriptor_52ba556a9076ffae = []byte{
-	// 171 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4f, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x28, 0xca, 0x2f, 0xcb, 0x4c, 0x49, 0x2d, 0xd2, 0x2f, 0x33, 0xd4,
-	0x2f, 0xa9, 0x2c, 0x48, 0x2d, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0x2a, 0xd0,
-	0x83, 0x29, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0x75, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x11, 0x55, 0xd2, 0xe2,
-	0x62, 0x0b, 0x48, 0x2c, 0x4a, 0xcc, 0x2d, 0xb6, 0x52, 0x78, 0xb1, 0x40, 0x9e, 0xb1, 0xeb, 0xf9,
-	0x06, 0x2d, 0x71, 0x0c, 0x1b, 0x21, 0x2a, 0x9c, 0x5c, 0x4f, 0x3c, 0x92, 0x63, 0xbc, 0xf0, 0x48,
-	0x8e, 0xf1, 0xc1, 0x23, 0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96, 0x63, 0xb8, 0xf1,
-	0x58, 0x8e, 0x21, 0x4a, 0x3b, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x49, 0x2f, 0x39, 0x3f, 0x57, 0x1f,
-	0xa6, 0x1b, 0x46, 0x57, 0x20, 0xcc, 0x01, 0x3b, 0x3b, 0x89, 0x0d, 0x6c, 0xb3, 0x31, 0x20, 0x00,
-	0x00, 0xff, 0xff, 0x73, 0xab, 0xfa, 0x53, 0xda, 0x00, 0x00, 0x00,
+	// 1541 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x57, 0xbf, 0x6f, 0xdb, 0xce,
+	0x15, 0x37, 0x25, 0xf9, 0x87, 0x4e, 0x3f, 0x22, 0x9f, 0x8d, 0x44, 0x71, 0x12, 0x49, 0x51, 0x92,
+	0xd6, 0x71, 0x11, 0x09, 0x71, 0x86, 0x02, 0xe9, 0x24, 0x4b, 0xb4, 0x20, 0x40, 0xb6, 0x05, 0x4a,
+	0x72, 0xd1, 0x2e, 0x04, 0x45, 0x9e, 0xe9, 0x43, 0x49, 0x1e, 0xc1, 0x23, 0x65, 0x7b, 0xee, 0x12,
+	0x74, 0x4a, 0xd1, 0xa5, 0x63, 0x81, 0x2e, 0x1d, 0x33, 0xf4, 0x8f, 0xc8, 0x18, 0x74, 0xea, 0xd4,
+	0x16, 0xc9, 0x90, 0xa2, 0xff, 0x40, 0xd7, 0xe2, 0xde, 0x91, 0x94, 0x64, 0xbb, 0x2d, 0xbe, 0x4b,
+	0xc2, 0xf7, 0xb9, 0xcf, 0x23, 0xef, 0xde, 0x7d, 0x3e, 0xef, 0xc9, 0xa8, 0x6e, 0xfb, 0x91, 0x4b,
+	0xf8, 0x65, 0xdb, 0x0f, 0xd8, 0x9c, 0x5a, 0x24, 0x68, 0xcf, 0xdf, 0xb6, 0xc3, 0x1b, 0x9f, 0xf0,
+	0x96, 0x1f, 0xb0, 0x90, 0xe1, 0x9d, 0x98, 0xd0, 0x4a, 0x08, 0xad, 0xf9, 0xdb, 0xbd, 0x6d, 0xc3,
+	0xa5, 0x1e, 0x6b, 0xc3, 0xbf, 0x92, 0xb7, 0xf7, 0xd8, 0x64, 0xdc, 0x65, 0x5c, 0x87, 0xa8, 0x2d,
+	0x83, 0x78, 0x69, 0xd7, 0x66, 0x36, 0x93, 0xb8, 0x78, 0x8a, 0xd1, 0xba, 0xcd, 0x98, 0xed, 0x90,
+	0x36, 0x44, 0xb3, 0xe8, 0xa2, 0x1d, 0x52, 0x97, 0xf0, 0xd0, 0x70, 0x7d, 0x49, 0x68, 0x7e, 0xca,
+	0xa2, 0x8d, 0x91, 0x11, 0x18, 0x2e, 0xc7, 0x03, 0x54, 0xb0, 0xfd, 0x48, 0x37, 0x1d, 0x83, 0x73,
+	0xc2, 0xab, 0x4a, 0x23, 0xbb, 0x5f, 0x38, 0x7c, 0xd6, 0xba, 0x67, 0x6b, 0xad, 0xfe, 0x68, 0xda,
+	0x15, 0xb4, 0xa3, 0xfc, 0xe7, 0xbf, 0xd5, 0xd7, 0xfe, 0xf4, 0xfd, 0xd3, 0x81, 0xa2, 0x21, 0xdb,
+	0x8f, 0xba, 0x32, 0x17, 0xff, 0x18, 0x55, 0x5c, 0xea, 0xe9, 0xe2, 0x75, 0xf3, 0xc0, 0x70, 0x75,
+	0x97, 0xce, 0xaa, 0x99, 0x86, 0xb2, 0x5f, 0xd2, 0x4a, 0x2e, 0xf5, 0xfa, 0x7e, 0x74, 0x1e, 0x18,
+	0xee, 0x09, 0x9d, 0xe1, 0x37, 0x68, 0x47, 0x10, 0x3d, 0x66, 0x11, 0xdd, 0x25, 0x2e, 0x0b, 0x6e,
+	0x80, 0x9b, 0x05, 0xae, 0x78, 0xc7, 0x29, 0xb3, 0xc8, 0x09, 0x2c, 0x08, 0x7a, 0x1b, 0xed, 0xa6,
+	0x74, 0x1e, 0xb2, 0xc0, 0xb0, 0x89, 0x6e, 0xd3, 0x59, 0x35, 0x07, 0xfc, 0xed, 0x98, 0x3f, 0x96,
+	0x2b, 0x7d, 0x3a, 0xc3, 0xef, 0xd0, 0x43, 0xd7, 0xb8, 0x86, 0x04, 0xae, 0xfb, 0x24, 0xd0, 0x93,
+	0x53, 0x54, 0xd7, 0x21, 0x65, 0xc7, 0x35, 0xae, 0x45, 0x0a, 0x1f, 0x91, 0x60, 0x14, 0x2f, 0xe1,
+	0xd7, 0x68, 0x5b, 0x24, 0xd9, 0x7e, 0x24, 0x73, 0x44, 0x76, 0x75, 0x03, 0xf8, 0x65, 0xd7, 0xb8,
+	0xee, 0xfb, 0x91, 0xa0, 0x8b, 0x34, 0x3c, 0x42, 0x28, 0x20, 0x7e, 0x14, 0x1a, 0x21, 0x65, 0x5e,
+	0x75, 0xb3, 0xa1, 0xec, 0x17, 0x0e, 0x5f, 0xdd, 0x5b, 0x32, 0x2d, 0xa5, 0xc9, 0x72, 0xaf, 0x94,
+	0x6e, 0xf1, 0x8e, 0xf7, 0x8d, 0x7f, 0xfe, 0xa1, 0xae, 0xfc, 0xe6, 0xfb, 0xa7, 0x83, 0x47, 0x77,
+	0x44, 0x23, 0x13, 0x9b, 0xbf, 0xcf, 0xa0, 0xad, 0xe4, 0x02, 0x30, 0x46, 0x39, 0xcf, 0x70, 0x49,
+	0x55, 0x69, 0x28, 0xfb, 0x79, 0x0d, 0x9e, 0xf1, 0x43, 0xb4, 0x31, 0x27, 0x9e, 0xc5, 0x02, 0xa8,
+	0x79, 0x5e, 0x8b, 0x23, 0xbc, 0x8b, 0xd6, 0x5d, 0x66, 0x11, 0x07, 0xca, 0x9b, 0xd7, 0x64, 0x80,
+	0x1f, 0xa3, 0x2d, 0xb8, 0xa3, 0x45, 0x1d, 0x37, 0x45, 0x2c, 0xaa, 0xf7, 0x14, 0xe5, 0xa9, 0x17,
+	0x92, 0xe0, 0xc2, 0x30, 0x09, 0x14, 0x2c, 0xaf, 0x2d, 0x00, 0xfc, 0x12, 0x95, 0x7d, 0x93, 0xea,
+	0x16, 0x99, 0x53, 0x93, 0xe8, 0xd4, 0xe2, 0xd5, 0x8d, 0x46, 0x76, 0x3f, 0xaf, 0x15, 0x7d, 0x93,
+	0xf6, 0x00, 0x1c, 0x58, 0x1c, 0xbf, 0x40, 0xa5, 0x80, 0x5c, 0x19, 0x81, 0xa5, 0x5f, 0x11, 0x6a,
+	0x5f, 0x86, 0x50, 0xa4, 0x92, 0x56, 0x94, 0xe0, 0xcf, 0x01, 0xc3, 0x75, 0x54, 0x30, 0x2f, 0x0d,
+	0xc7, 0x21, 0x9e, 0x4d, 0x74, 0xaf, 0xba, 0x05, 0x14, 0x94, 0x42, 0xa7, 0xab, 0x04, 0xb7, 0x9a,
+	0xbf, 0x45, 0x38, 0x79, 0x9f, 0x13, 0x65, 0x6b, 0x7e, 0xc8, 0xa0, 0xca, 0xed, 0x42, 0xe3, 0x2a,
+	0xda, 0xa4, 0x1e, 0x0d, 0xa9, 0xe1, 0x40, 0x95, 0x4a, 0x5a, 0x12, 0xe2, 0x7d, 0x54, 0xf1, 0x03,
+	0xc6, 0x2e, 0x74, 0x5f, 0xc8, 0xd6, 0xd2, 0x67, 0x3e, 0x8f, 0x65, 0x5a, 0x06, 0x7c, 0x04, 0xf0,
+	0x91, 0xcf, 0x17, 0xcc, 0x0b, 0x83, 0x3a, 0x31, 0x33, 0xbb, 0xc4, 0x3c, 0x06, 0x58, 0x30, 0x5b,
+	0x68, 0xc7, 0x21, 0x06, 0x27, 0xba, 0xc9, 0x5c, 0xdf, 0x21, 0x61, 0x4c, 0x8e, 0x15, 0x0a, 0x4b,
+	0xdd, 0x64, 0x45, 0xf0, 0x7f, 0x84, 0x1e, 0x10, 0x23, 0x70, 0x6e, 0x74, 0xd3, 0x61, 0x9c, 0x00,
+	0x57, 0x4a, 0xb3, 0x04, 0x70, 0x57, 0xa0, 0xf1, 0x0e, 0x2c, 0xca, 0xfd, 0x28, 0x24, 0xba, 0xc3,
+	0x78, 0x08, 0xc4, 0x58, 0x93, 0x31, 0x3e, 0x64, 0x3c, 0x3c, 0xf2, 0x79, 0x5c, 0x8a, 0xdf, 0x65,
+	0xd1, 0x56, 0xaa, 0xe8, 0x16, 0x5a, 0x67, 0x57, 0x1e, 0x09, 0xa4, 0x4c, 0x8e, 0xaa, 0x7f, 0xf9,
+	0xf3, 0x9b, 0xdd, 0xb8, 0x7b, 0x74, 0x2c, 0x2b, 0x20, 0x9c, 0x8f, 0xc3, 0x80, 0x7a, 0xb6, 0x26,
+	0x69, 0xa2, 0x64, 0x2e, 0xf3, 0xe8, 0xaf, 0x48, 0x22, 0xa1, 0x24, 0x14, 0x6a, 0xb9, 0x14, 0x9f,
+	0x8f, 0x02, 0x1a, 0xcb, 0x68, 0x53, 0xc4, 0xd3, 0x80, 0x0a, 0xd9, 0x05, 0xc4, 0x16, 0x3e, 0xc8,
+	0x49, 0xd9, 0xc9, 0x48, 0xbc, 0xcc, 0x64, 0x5e, 0x68, 0x98, 0x61, 0xac, 0xa1, 0x24, 0xc4, 0x3f,
+	0x43, 0x1b, 0x3c, 0x34, 0xc2, 0x48, 0x9e, 0xa4, 0x7c, 0xf8, 0xe2, 0x5e, 0xe7, 0x24, 0xa7, 0x18,
+	0x03, 0x55, 0x8b, 0x53, 0x70, 0xed, 0x8e, 0xf5, 0x4a, 0xcb, 0x46, 0xc2, 0xa7, 0x42, 0x78, 0x36,
+	0xe5, 0x21, 0x09, 0x88, 0xa5, 0x1b, 0x21, 0xa8, 0xaa, 0x70, 0xb8, 0xd7, 0x92, 0x2d, 0xb1, 0x95,
+	0xb4, 0xc4, 0xd6, 0x24, 0x69, 0x89, 0x47, 0x25, 0x61, 0xc9, 0x8f, 0x7f, 0xaf, 0x2b, 0xd2, 0x96,
+	0xc5, 0x45, 0x7e, 0x27, 0xc4, 0x5d, 0xb4, 0x2e, 0xbe, 0xcc, 0x41, 0x7c, 0x85, 0xc3, 0xe6, 0xff,
+	0xdd, 0xeb, 0x8a, 0xc5, 0x65, 0x6e, 0xf3, 0x7b, 0x06, 0x95, 0x56, 0x38, 0xc2, 0x94, 0xd0, 0x9d,
+	0x62, 0x6d, 0xca, 0x40, 0xd8, 0x5a, 0xb4, 0x9f, 0x58, 0x8d, 0xf0, 0x2c, 0x9c, 0x34, 0xa3, 0x8e,
+	0x63, 0xcc, 0x1c, 0x02, 0xbd, 0x29, 0x16, 0x60, 0x31, 0x01, 0x45, 0x5f, 0xc2, 0xaf, 0x50, 0xd9,
+	0x70, 0x1c, 0x66, 0x1a, 0x42, 0x78, 0xc0, 0x92, 0xca, 0x2b, 0xa5, 0x68, 0x3f, 0x7e, 0xd7, 0x9c,
+	0x04, 0xf4, 0x82, 0x26, 0x2c, 0xa9, 0xb9, 0x62, 0x02, 0x26, 0x24, 0x10, 0x37, 0x8f, 0xfd, 0x01,
+	0xb7, 0x94, 0xd3, 0x8a, 0x12, 0x94, 0xe6, 0x58, 0x22, 0x49, 0x6b, 0xc0, 0x4d, 0xa4, 0x24, 0xe9,
+	0x0b, 0xfc, 0x1a, 0x55, 0x40, 0xf9, 0x7c, 0xe1, 0x0a, 0xb8, 0x8e, 0x9c, 0xf6, 0x40, 0xe2, 0xa9,
+	0x25, 0xf0, 0x73, 0x54, 0x5c, 0xf2, 0x83, 0xac, 0x76, 0x4e, 0x2b, 0x2c, 0xcc, 0x00, 0xfb, 0x8a,
+	0x25, 0xcf, 0xc1, 0x0b, 0x55, 0x24, 0x3f, 0x99, 0x80, 0xc2, 0x08, 0xcd, 0x7f, 0x2b, 0x28, 0x07,
+	0x2d, 0xba, 0x8c, 0x32, 0xd4, 0x8a, 0xfb, 0x63, 0x86, 0x5a, 0xf8, 0x09, 0xca, 0x9b, 0x62, 0xcc,
+	0xb1, 0x80, 0x24, 0xf5, 0xdd, 0x32, 0xfd, 0xa8, 0x2b, 0x62, 0xfc, 0x0c, 0xa1, 0x3b, 0x63, 0x28,
+	0xef, 0xa6, 0xf3, 0xa7, 0x8e, 0x0a, 0x77, 0xc7, 0x0e, 0xe2, 0x8b, 0x79, 0xf3, 0x0a, 0x95, 0x67,
+	0x86, 0x67, 0x5d, 0x51, 0x2b, 0xbc, 0xd4, 0xdd, 0x25, 0x33, 0xa7, 0xe8, 0xc9, 0xcc, 0xe7, 0xb8,
+	0x89, 0x8a, 0xd0, 0x47, 0x4d, 0xe6, 0x79, 0xc4, 0x0c, 0xa1, 0xb0, 0x79, 0x6d, 0x05, 0xc3, 0x3f,
+	0x8d, 0x25, 0xb0, 0x09, 0x73, 0xb8, 0xfa, 0xdf, 0xe6, 0xf0, 0xb2, 0xc8, 0x20, 0xa1, 0xf9, 0xeb,
+	0x0c, 0xca, 0xf6, 0x47, 0x53, 0xa1, 0xa1, 0x28, 0x4a, 0x8f, 0x0e, 0xcf, 0x42, 0x6d, 0x30, 0xdf,
+	0x63, 0x5b, 0xcb, 0x20, 0x1d, 0x01, 0x8b, 0x33, 0xc3, 0x08, 0x10, 0x27, 0x6e, 0xa2, 0xd2, 0x4a,
+	0x93, 0x8f, 0xbd, 0x5d, 0x58, 0xea, 0xf1, 0xf8, 0x0d, 0xc2, 0xe2, 0x5a, 0x45, 0x6b, 0x32, 0x0d,
+	0xdf, 0x98, 0x51, 0x87, 0x86, 0x37, 0xb1, 0xd7, 0xb7, 0xe3, 0x95, 0x6e, 0xba, 0x20, 0x6a, 0x64,
+	0x05, 0x74, 0x4e, 0x02, 0x7d, 0x4e, 0x02, 0x2e, 0xcc, 0x2b, 0x8f, 0x5f, 0x92, 0xe8, 0xb9, 0x04,
+	0x85, 0x10, 0x16, 0x4a, 0x0e, 0x19, 0xe8, 0x2a, 0xaf, 0x15, 0x52, 0x6c, 0xc2, 0xf0, 0x1e, 0xda,
+	0x4a, 0x04, 0x0b, 0x72, 0xda, 0xd2, 0xd2, 0xb8, 0xd9, 0x47, 0xf9, 0x81, 0x37, 0x27, 0x5e, 0xc8,
+	0x82, 0x1b, 0xfc, 0x7e, 0x61, 0x32, 0x51, 0xcc, 0xc7, 0xf7, 0x16, 0x53, 0xa8, 0x65, 0xc5, 0xb2,
+	0x90, 0xd2, 0x3c, 0x47, 0x85, 0xfe, 0x68, 0x3a, 0x14, 0x1f, 0x15, 0xdb, 0xfa, 0xa1, 0xad, 0xf4,
+	0x11, 0xda, 0x84, 0x9f, 0x2b, 0xd4, 0x4a, 0xa6, 0xb1, 0x08, 0x07, 0x56, 0xf3, 0xb7, 0x0a, 0x2a,
+	0xc0, 0x0c, 0x1f, 0x47, 0xbe, 0xef, 0xdc, 0x2c, 0xae, 0x46, 0x59, 0xbe, 0x9a, 0x5d, 0xb4, 0x1e,
+	0xb2, 0xd0, 0x70, 0x20, 0x39, 0xa7, 0xc9, 0x40, 0x0c, 0xe6, 0xb4, 0x0e, 0x70, 0x63, 0x39, 0x6d,
+	0x01, 0xac, 0x94, 0x25, 0x07, 0x8b, 0x69, 0x0c, 0x99, 0x73, 0x83, 0x42, 0xc3, 0x80, 0x2b, 0x12,
+	0x99, 0x09, 0x70, 0x10, 0xa1, 0xf2, 0x6a, 0xb7, 0xc5, 0x75, 0xf4, 0x64, 0xa4, 0x9d, 0x9d, 0x0f,
+	0x7a, 0xaa, 0xa6, 0x8f, 0x27, 0x9d, 0xc9, 0x74, 0xac, 0x4f, 0x4f, 0xc7, 0x23, 0xb5, 0x3b, 0x38,
+	0x1e, 0xa8, 0xbd, 0xca, 0x1a, 0xde, 0x43, 0x0f, 0x6f, 0x13, 0x3a, 0xdd, 0xc9, 0xe0, 0x5c, 0xad,
+	0x28, 0xb8, 0x81, 0x9e, 0xde, 0x5e, 0xeb, 0xa9, 0x9a, 0xda, 0x1f, 0x8c, 0x27, 0xaa, 0xa6, 0xf6,
+	0x2a, 0x99, 0xbd, 0xdc, 0x87, 0x3f, 0xd6, 0xd6, 0x0e, 0xfe, 0xa5, 0xa0, 0x07, 0x8b, 0xb1, 0xad,
+	0x8a, 0x5b, 0x13, 0xb9, 0x9a, 0x3a, 0x9a, 0x4e, 0x3a, 0x93, 0xc1, 0xd9, 0xa9, 0xae, 0x9e, 0xab,
+	0xa7, 0x93, 0x5b, 0x5f, 0x7e, 0x8e, 0x9e, 0xdd, 0x61, 0x8c, 0xb4, 0xb3, 0xb3, 0x63, 0x7d, 0xd4,
+	0x19, 0x8f, 0xd5, 0x5e, 0x45, 0xf9, 0x1f, 0x94, 0xe3, 0xce, 0x60, 0x28, 0x76, 0x80, 0x5f, 0xa2,
+	0xc6, 0x1d, 0xca, 0x50, 0xed, 0x8c, 0x55, 0xbd, 0x7b, 0x76, 0x32, 0x1a, 0xaa, 0x13, 0xb5, 0x57,
+	0xc9, 0xde, 0xbb, 0x1b, 0xb5, 0xa3, 0x0d, 0x7f, 0xa1, 0x77, 0x87, 0x67, 0x63, 0xb5, 0x92, 0xbb,
+	0xf7, 0x53, 0xbd, 0xc1, 0x78, 0x34, 0x9d, 0xa8, 0xfa, 0xf0, 0x6c, 0x3c, 0xa9, 0xac, 0xcb, 0xc3,
+	0x1e, 0xa9, 0x9f, 0xbf, 0xd6, 0x94, 0x2f, 0x5f, 0x6b, 0xca, 0x3f, 0xbe, 0xd6, 0x94, 0x8f, 0xdf,
+	0x6a, 0x6b, 0x5f, 0xbe, 0xd5, 0xd6, 0xfe, 0xfa, 0xad, 0xb6, 0xf6, 0xcb, 0x9f, 0xd8, 0x34, 0xbc,
+	0x8c, 0x66, 0x2d, 0x93, 0xb9, 0xed, 0xe4, 0xc7, 0x5f, 0xf2, 0xff, 0xf5, 0xe2, 0x67, 0x20, 0xfc,
+	0xe1, 0x30, 0xdb, 0x80, 0xf9, 0xf5, 0xee, 0x3f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xd8, 0xa1, 0x86,
+	0x5c, 0x5c, 0x0c, 0x00, 0x00,
 }
 
 func (this *Params) Equal(that interface{}) bool {
@@ -100,6 +1198,124 @@ func (this *Params) Equal(that interface{}) bool {
 	if that1 == nil {
 		return this == nil
 	} else if this == nil {
+		return false
+	}
+	if len(this.GpuClasses) != len(that1.GpuClasses) {
+		return false
+	}
+	for i := range this.GpuClasses {
+		if !this.GpuClasses[i].Equal(&that1.GpuClasses[i]) {
+			return false
+		}
+	}
+	if this.MinGpuVramMib != that1.MinGpuVramMib {
+		return false
+	}
+	if this.MinNodeMemoryMib != that1.MinNodeMemoryMib {
+		return false
+	}
+	if this.MinNodeStorageGib != that1.MinNodeStorageGib {
+		return false
+	}
+	if this.MaxNodesPerProvider != that1.MaxNodesPerProvider {
+		return false
+	}
+	if this.MaxGpusPerNode != that1.MaxGpusPerNode {
+		return false
+	}
+	if !this.Reputation.Equal(&that1.Reputation) {
+		return false
+	}
+	return true
+}
+func (this *GPUClass) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*GPUClass)
+	if !ok {
+		that2, ok := that.(GPUClass)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Name != that1.Name {
+		return false
+	}
+	if this.Vendor != that1.Vendor {
+		return false
+	}
+	if this.Model != that1.Model {
+		return false
+	}
+	if this.VramGib != that1.VramGib {
+		return false
+	}
+	if this.Interface != that1.Interface {
+		return false
+	}
+	if len(this.PciDeviceIds) != len(that1.PciDeviceIds) {
+		return false
+	}
+	for i := range this.PciDeviceIds {
+		if this.PciDeviceIds[i] != that1.PciDeviceIds[i] {
+			return false
+		}
+	}
+	if this.RewardWeight != that1.RewardWeight {
+		return false
+	}
+	if this.ChallengeN != that1.ChallengeN {
+		return false
+	}
+	if this.ChallengeM != that1.ChallengeM {
+		return false
+	}
+	return true
+}
+func (this *ReputationParams) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ReputationParams)
+	if !ok {
+		that2, ok := that.(ReputationParams)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Initial != that1.Initial {
+		return false
+	}
+	if this.ProofPassedBps != that1.ProofPassedBps {
+		return false
+	}
+	if this.ProofFailedBps != that1.ProofFailedBps {
+		return false
+	}
+	if this.LeaseCompletedBps != that1.LeaseCompletedBps {
+		return false
+	}
+	if this.EarlyCloseBps != that1.EarlyCloseBps {
+		return false
+	}
+	if this.DisputeLostBps != that1.DisputeLostBps {
 		return false
 	}
 	return true
@@ -124,6 +1340,622 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size, err := m.Reputation.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.MaxGpusPerNode != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxGpusPerNode))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.MaxNodesPerProvider != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxNodesPerProvider))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MinNodeStorageGib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinNodeStorageGib))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MinNodeMemoryMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinNodeMemoryMib))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.MinGpuVramMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinGpuVramMib))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.GpuClasses) > 0 {
+		for iNdEx := len(m.GpuClasses) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.GpuClasses[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GPUClass) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GPUClass) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GPUClass) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ChallengeM != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengeM))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.ChallengeN != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengeN))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.RewardWeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RewardWeight))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.PciDeviceIds) > 0 {
+		for iNdEx := len(m.PciDeviceIds) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.PciDeviceIds[iNdEx])
+			copy(dAtA[i:], m.PciDeviceIds[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.PciDeviceIds[iNdEx])))
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Interface) > 0 {
+		i -= len(m.Interface)
+		copy(dAtA[i:], m.Interface)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Interface)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.VramGib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.VramGib))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Model) > 0 {
+		i -= len(m.Model)
+		copy(dAtA[i:], m.Model)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Model)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Vendor) > 0 {
+		i -= len(m.Vendor)
+		copy(dAtA[i:], m.Vendor)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Vendor)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ReputationParams) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ReputationParams) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ReputationParams) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DisputeLostBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DisputeLostBps))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.EarlyCloseBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EarlyCloseBps))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LeaseCompletedBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseCompletedBps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ProofFailedBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ProofFailedBps))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ProofPassedBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ProofPassedBps))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Initial != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Initial))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Provider) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Provider) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Provider) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Stats.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.RegisteredAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.RegisteredAt):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintTypes(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x42
+	if m.Reputation != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Reputation))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.Status != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Contact) > 0 {
+		i -= len(m.Contact)
+		copy(dAtA[i:], m.Contact)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Contact)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Region) > 0 {
+		i -= len(m.Region)
+		copy(dAtA[i:], m.Region)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Region)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.HostUri) > 0 {
+		i -= len(m.HostUri)
+		copy(dAtA[i:], m.HostUri)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.HostUri)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Moniker) > 0 {
+		i -= len(m.Moniker)
+		copy(dAtA[i:], m.Moniker)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Moniker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ProviderStats) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProviderStats) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProviderStats) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DisputesLost != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DisputesLost))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.EarlyCloses != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EarlyCloses))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.LeasesCompleted != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeasesCompleted))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.ProofsFailed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ProofsFailed))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.ProofsPassed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ProofsPassed))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.VerifiedGpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.VerifiedGpus))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.AllocatedGpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AllocatedGpus))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.BillableGpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BillableGpus))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Gpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Gpus))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Nodes != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Nodes))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Node) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Node) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Node) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Gpus[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.Interconnect) > 0 {
+		i -= len(m.Interconnect)
+		copy(dAtA[i:], m.Interconnect)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Interconnect)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.BandwidthMbps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BandwidthMbps))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.StorageGib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StorageGib))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MemoryMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MemoryMib))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.CpuCores != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CpuCores))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Id) > 0 {
+		i -= len(m.Id)
+		copy(dAtA[i:], m.Id)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Id)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GPU) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GPU) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GPU) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Verified {
+		i--
+		if m.Verified {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.AllocatedTo) > 0 {
+		i -= len(m.AllocatedTo)
+		copy(dAtA[i:], m.AllocatedTo)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.AllocatedTo)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.DriverVersion) > 0 {
+		i -= len(m.DriverVersion)
+		copy(dAtA[i:], m.DriverVersion)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.DriverVersion)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.ComputeCapability) > 0 {
+		i -= len(m.ComputeCapability)
+		copy(dAtA[i:], m.ComputeCapability)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.ComputeCapability)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.PciDeviceId) > 0 {
+		i -= len(m.PciDeviceId)
+		copy(dAtA[i:], m.PciDeviceId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.PciDeviceId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.VramMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.VramMib))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Class) > 0 {
+		i -= len(m.Class)
+		copy(dAtA[i:], m.Class)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Class)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Uuid) > 0 {
+		i -= len(m.Uuid)
+		copy(dAtA[i:], m.Uuid)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Uuid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Inventory) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Inventory) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Inventory) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Nodes) > 0 {
+		for iNdEx := len(m.Nodes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Nodes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GPULocation) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GPULocation) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GPULocation) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ClassSupply) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ClassSupply) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ClassSupply) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Available != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Available))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Verified != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Verified))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Allocated != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Allocated))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Total != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Total))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Class) > 0 {
+		i -= len(m.Class)
+		copy(dAtA[i:], m.Class)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Class)))
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -144,6 +1976,308 @@ func (m *Params) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if len(m.GpuClasses) > 0 {
+		for _, e := range m.GpuClasses {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.MinGpuVramMib != 0 {
+		n += 1 + sovTypes(uint64(m.MinGpuVramMib))
+	}
+	if m.MinNodeMemoryMib != 0 {
+		n += 1 + sovTypes(uint64(m.MinNodeMemoryMib))
+	}
+	if m.MinNodeStorageGib != 0 {
+		n += 1 + sovTypes(uint64(m.MinNodeStorageGib))
+	}
+	if m.MaxNodesPerProvider != 0 {
+		n += 1 + sovTypes(uint64(m.MaxNodesPerProvider))
+	}
+	if m.MaxGpusPerNode != 0 {
+		n += 1 + sovTypes(uint64(m.MaxGpusPerNode))
+	}
+	l = m.Reputation.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *GPUClass) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Vendor)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Model)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.VramGib != 0 {
+		n += 1 + sovTypes(uint64(m.VramGib))
+	}
+	l = len(m.Interface)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.PciDeviceIds) > 0 {
+		for _, s := range m.PciDeviceIds {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.RewardWeight != 0 {
+		n += 1 + sovTypes(uint64(m.RewardWeight))
+	}
+	if m.ChallengeN != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengeN))
+	}
+	if m.ChallengeM != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengeM))
+	}
+	return n
+}
+
+func (m *ReputationParams) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Initial != 0 {
+		n += 1 + sovTypes(uint64(m.Initial))
+	}
+	if m.ProofPassedBps != 0 {
+		n += 1 + sovTypes(uint64(m.ProofPassedBps))
+	}
+	if m.ProofFailedBps != 0 {
+		n += 1 + sovTypes(uint64(m.ProofFailedBps))
+	}
+	if m.LeaseCompletedBps != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseCompletedBps))
+	}
+	if m.EarlyCloseBps != 0 {
+		n += 1 + sovTypes(uint64(m.EarlyCloseBps))
+	}
+	if m.DisputeLostBps != 0 {
+		n += 1 + sovTypes(uint64(m.DisputeLostBps))
+	}
+	return n
+}
+
+func (m *Provider) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Moniker)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.HostUri)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Region)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Contact)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Status != 0 {
+		n += 1 + sovTypes(uint64(m.Status))
+	}
+	if m.Reputation != 0 {
+		n += 1 + sovTypes(uint64(m.Reputation))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.RegisteredAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Stats.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *ProviderStats) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Nodes != 0 {
+		n += 1 + sovTypes(uint64(m.Nodes))
+	}
+	if m.Gpus != 0 {
+		n += 1 + sovTypes(uint64(m.Gpus))
+	}
+	if m.BillableGpus != 0 {
+		n += 1 + sovTypes(uint64(m.BillableGpus))
+	}
+	if m.AllocatedGpus != 0 {
+		n += 1 + sovTypes(uint64(m.AllocatedGpus))
+	}
+	if m.VerifiedGpus != 0 {
+		n += 1 + sovTypes(uint64(m.VerifiedGpus))
+	}
+	if m.ProofsPassed != 0 {
+		n += 1 + sovTypes(uint64(m.ProofsPassed))
+	}
+	if m.ProofsFailed != 0 {
+		n += 1 + sovTypes(uint64(m.ProofsFailed))
+	}
+	if m.LeasesCompleted != 0 {
+		n += 1 + sovTypes(uint64(m.LeasesCompleted))
+	}
+	if m.EarlyCloses != 0 {
+		n += 1 + sovTypes(uint64(m.EarlyCloses))
+	}
+	if m.DisputesLost != 0 {
+		n += 1 + sovTypes(uint64(m.DisputesLost))
+	}
+	return n
+}
+
+func (m *Node) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Id)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.CpuCores != 0 {
+		n += 1 + sovTypes(uint64(m.CpuCores))
+	}
+	if m.MemoryMib != 0 {
+		n += 1 + sovTypes(uint64(m.MemoryMib))
+	}
+	if m.StorageGib != 0 {
+		n += 1 + sovTypes(uint64(m.StorageGib))
+	}
+	if m.BandwidthMbps != 0 {
+		n += 1 + sovTypes(uint64(m.BandwidthMbps))
+	}
+	l = len(m.Interconnect)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, e := range m.Gpus {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GPU) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Uuid)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Class)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.VramMib != 0 {
+		n += 1 + sovTypes(uint64(m.VramMib))
+	}
+	l = len(m.PciDeviceId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.ComputeCapability)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.DriverVersion)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.AllocatedTo)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Verified {
+		n += 2
+	}
+	return n
+}
+
+func (m *Inventory) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Nodes) > 0 {
+		for _, e := range m.Nodes {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GPULocation) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *ClassSupply) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Class)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Total != 0 {
+		n += 1 + sovTypes(uint64(m.Total))
+	}
+	if m.Allocated != 0 {
+		n += 1 + sovTypes(uint64(m.Allocated))
+	}
+	if m.Verified != 0 {
+		n += 1 + sovTypes(uint64(m.Verified))
+	}
+	if m.Available != 0 {
+		n += 1 + sovTypes(uint64(m.Available))
+	}
 	return n
 }
 
@@ -182,6 +2316,2033 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClasses", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClasses = append(m.GpuClasses, GPUClass{})
+			if err := m.GpuClasses[len(m.GpuClasses)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinGpuVramMib", wireType)
+			}
+			m.MinGpuVramMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinGpuVramMib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinNodeMemoryMib", wireType)
+			}
+			m.MinNodeMemoryMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinNodeMemoryMib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinNodeStorageGib", wireType)
+			}
+			m.MinNodeStorageGib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinNodeStorageGib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxNodesPerProvider", wireType)
+			}
+			m.MaxNodesPerProvider = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxNodesPerProvider |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxGpusPerNode", wireType)
+			}
+			m.MaxGpusPerNode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxGpusPerNode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reputation", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Reputation.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GPUClass) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GPUClass: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GPUClass: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Vendor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Vendor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Model", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Model = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VramGib", wireType)
+			}
+			m.VramGib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VramGib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Interface", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Interface = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PciDeviceIds", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PciDeviceIds = append(m.PciDeviceIds, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardWeight", wireType)
+			}
+			m.RewardWeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RewardWeight |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeN", wireType)
+			}
+			m.ChallengeN = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeN |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeM", wireType)
+			}
+			m.ChallengeM = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeM |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ReputationParams) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ReputationParams: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ReputationParams: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Initial", wireType)
+			}
+			m.Initial = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Initial |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProofPassedBps", wireType)
+			}
+			m.ProofPassedBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProofPassedBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProofFailedBps", wireType)
+			}
+			m.ProofFailedBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProofFailedBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseCompletedBps", wireType)
+			}
+			m.LeaseCompletedBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseCompletedBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EarlyCloseBps", wireType)
+			}
+			m.EarlyCloseBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EarlyCloseBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeLostBps", wireType)
+			}
+			m.DisputeLostBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeLostBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Provider) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Provider: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Provider: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Moniker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Moniker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HostUri", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HostUri = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Region", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Region = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contact", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contact = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= ProviderStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reputation", wireType)
+			}
+			m.Reputation = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reputation |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RegisteredAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.RegisteredAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Stats", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Stats.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProviderStats) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProviderStats: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProviderStats: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nodes", wireType)
+			}
+			m.Nodes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nodes |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			m.Gpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Gpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BillableGpus", wireType)
+			}
+			m.BillableGpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BillableGpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllocatedGpus", wireType)
+			}
+			m.AllocatedGpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AllocatedGpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VerifiedGpus", wireType)
+			}
+			m.VerifiedGpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VerifiedGpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProofsPassed", wireType)
+			}
+			m.ProofsPassed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProofsPassed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProofsFailed", wireType)
+			}
+			m.ProofsFailed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProofsFailed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeasesCompleted", wireType)
+			}
+			m.LeasesCompleted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeasesCompleted |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EarlyCloses", wireType)
+			}
+			m.EarlyCloses = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EarlyCloses |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputesLost", wireType)
+			}
+			m.DisputesLost = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputesLost |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Node) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Node: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Node: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Id = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuCores", wireType)
+			}
+			m.CpuCores = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CpuCores |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MemoryMib", wireType)
+			}
+			m.MemoryMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MemoryMib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StorageGib", wireType)
+			}
+			m.StorageGib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StorageGib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BandwidthMbps", wireType)
+			}
+			m.BandwidthMbps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BandwidthMbps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Interconnect", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Interconnect = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, GPU{})
+			if err := m.Gpus[len(m.Gpus)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GPU) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GPU: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GPU: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Uuid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Uuid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Class = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VramMib", wireType)
+			}
+			m.VramMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VramMib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PciDeviceId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PciDeviceId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComputeCapability", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ComputeCapability = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DriverVersion", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DriverVersion = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllocatedTo", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AllocatedTo = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verified", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Verified = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Inventory) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Inventory: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Inventory: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nodes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nodes = append(m.Nodes, Node{})
+			if err := m.Nodes[len(m.Nodes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GPULocation) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GPULocation: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GPULocation: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ClassSupply) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ClassSupply: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ClassSupply: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Class = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			m.Total = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Total |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Allocated", wireType)
+			}
+			m.Allocated = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Allocated |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verified", wireType)
+			}
+			m.Verified = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Verified |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Available", wireType)
+			}
+			m.Available = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Available |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -10,13 +11,13 @@ import (
 )
 
 type queryServer struct {
-	Keeper
+	*Keeper
 }
 
 var _ types.QueryServer = queryServer{}
 
 // NewQueryServer returns the Query service of x/stakingslash.
-func NewQueryServer(k Keeper) types.QueryServer {
+func NewQueryServer(k *Keeper) types.QueryServer {
 	return queryServer{Keeper: k}
 }
 
@@ -30,4 +31,9 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// TODO(stakingslash): temporary stub replaced by the real query.
+func (q queryServer) Bond(context.Context, *types.QueryBondRequest) (*types.QueryBondResponse, error) {
+	return nil, fmt.Errorf("not implemented")
 }

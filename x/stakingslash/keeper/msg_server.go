@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
 
@@ -11,13 +12,13 @@ import (
 )
 
 type msgServer struct {
-	Keeper
+	*Keeper
 }
 
 var _ types.MsgServer = msgServer{}
 
 // NewMsgServerImpl returns the Msg service of x/stakingslash.
-func NewMsgServerImpl(k Keeper) types.MsgServer {
+func NewMsgServerImpl(k *Keeper) types.MsgServer {
 	return msgServer{Keeper: k}
 }
 
@@ -40,4 +41,17 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
+}
+
+// TODO(stakingslash): temporary stubs replaced by the real handlers.
+func (s msgServer) Bond(context.Context, *types.MsgBond) (*types.MsgBondResponse, error) {
+	return nil, fmt.Errorf("not implemented")
+}
+
+func (s msgServer) Unbond(context.Context, *types.MsgUnbond) (*types.MsgUnbondResponse, error) {
+	return nil, fmt.Errorf("not implemented")
+}
+
+func (s msgServer) Unjail(context.Context, *types.MsgUnjail) (*types.MsgUnjailResponse, error) {
+	return nil, fmt.Errorf("not implemented")
 }

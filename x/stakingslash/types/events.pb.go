@@ -4,19 +4,24 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -77,8 +82,494 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventBonded is emitted when a provider bonds collateral.
+type EventBonded struct {
+	Provider string                `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Amount   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+	// bonded is the total bonded afterwards.
+	Bonded cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=bonded,proto3,customtype=cosmossdk.io/math.Int" json:"bonded"`
+}
+
+func (m *EventBonded) Reset()         { *m = EventBonded{} }
+func (m *EventBonded) String() string { return proto.CompactTextString(m) }
+func (*EventBonded) ProtoMessage()    {}
+func (*EventBonded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{1}
+}
+func (m *EventBonded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventBonded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventBonded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventBonded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventBonded.Merge(m, src)
+}
+func (m *EventBonded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventBonded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventBonded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventBonded proto.InternalMessageInfo
+
+func (m *EventBonded) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// EventUnbondingStarted is emitted when collateral starts unbonding.
+type EventUnbondingStarted struct {
+	Provider       string                `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	EntryId        uint64                `protobuf:"varint,2,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	Amount         cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+	CompletionTime time.Time             `protobuf:"bytes,4,opt,name=completion_time,json=completionTime,proto3,stdtime" json:"completion_time"`
+}
+
+func (m *EventUnbondingStarted) Reset()         { *m = EventUnbondingStarted{} }
+func (m *EventUnbondingStarted) String() string { return proto.CompactTextString(m) }
+func (*EventUnbondingStarted) ProtoMessage()    {}
+func (*EventUnbondingStarted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{2}
+}
+func (m *EventUnbondingStarted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventUnbondingStarted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventUnbondingStarted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventUnbondingStarted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventUnbondingStarted.Merge(m, src)
+}
+func (m *EventUnbondingStarted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventUnbondingStarted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventUnbondingStarted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventUnbondingStarted proto.InternalMessageInfo
+
+func (m *EventUnbondingStarted) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventUnbondingStarted) GetEntryId() uint64 {
+	if m != nil {
+		return m.EntryId
+	}
+	return 0
+}
+
+func (m *EventUnbondingStarted) GetCompletionTime() time.Time {
+	if m != nil {
+		return m.CompletionTime
+	}
+	return time.Time{}
+}
+
+// EventUnbondingCompleted is emitted in EndBlock when an entry is paid out.
+type EventUnbondingCompleted struct {
+	Provider string                `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	EntryId  uint64                `protobuf:"varint,2,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	Amount   cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *EventUnbondingCompleted) Reset()         { *m = EventUnbondingCompleted{} }
+func (m *EventUnbondingCompleted) String() string { return proto.CompactTextString(m) }
+func (*EventUnbondingCompleted) ProtoMessage()    {}
+func (*EventUnbondingCompleted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{3}
+}
+func (m *EventUnbondingCompleted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventUnbondingCompleted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventUnbondingCompleted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventUnbondingCompleted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventUnbondingCompleted.Merge(m, src)
+}
+func (m *EventUnbondingCompleted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventUnbondingCompleted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventUnbondingCompleted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventUnbondingCompleted proto.InternalMessageInfo
+
+func (m *EventUnbondingCompleted) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventUnbondingCompleted) GetEntryId() uint64 {
+	if m != nil {
+		return m.EntryId
+	}
+	return 0
+}
+
+// EventProviderSlashed is emitted when a provider is slashed.
+type EventProviderSlashed struct {
+	Provider         string                      `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Infraction       Infraction                  `protobuf:"varint,2,opt,name=infraction,proto3,enum=gpumesh.stakingslash.v1.Infraction" json:"infraction,omitempty"`
+	InfractionHeight int64                       `protobuf:"varint,3,opt,name=infraction_height,json=infractionHeight,proto3" json:"infraction_height,omitempty"`
+	SlashFraction    cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=slash_fraction,json=slashFraction,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"slash_fraction"`
+	// from_bonded and from_unbonding are the amounts taken from each.
+	FromBonded    cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=from_bonded,json=fromBonded,proto3,customtype=cosmossdk.io/math.Int" json:"from_bonded"`
+	FromUnbonding cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=from_unbonding,json=fromUnbonding,proto3,customtype=cosmossdk.io/math.Int" json:"from_unbonding"`
+	// payouts are the transfers made, the reserve's share last.
+	Payouts []SlashPayout `protobuf:"bytes,7,rep,name=payouts,proto3" json:"payouts"`
+	Denom   string        `protobuf:"bytes,8,opt,name=denom,proto3" json:"denom,omitempty"`
+}
+
+func (m *EventProviderSlashed) Reset()         { *m = EventProviderSlashed{} }
+func (m *EventProviderSlashed) String() string { return proto.CompactTextString(m) }
+func (*EventProviderSlashed) ProtoMessage()    {}
+func (*EventProviderSlashed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{4}
+}
+func (m *EventProviderSlashed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderSlashed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderSlashed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderSlashed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderSlashed.Merge(m, src)
+}
+func (m *EventProviderSlashed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderSlashed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderSlashed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderSlashed proto.InternalMessageInfo
+
+func (m *EventProviderSlashed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventProviderSlashed) GetInfraction() Infraction {
+	if m != nil {
+		return m.Infraction
+	}
+	return INFRACTION_UNSPECIFIED
+}
+
+func (m *EventProviderSlashed) GetInfractionHeight() int64 {
+	if m != nil {
+		return m.InfractionHeight
+	}
+	return 0
+}
+
+func (m *EventProviderSlashed) GetPayouts() []SlashPayout {
+	if m != nil {
+		return m.Payouts
+	}
+	return nil
+}
+
+func (m *EventProviderSlashed) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+// EventCommitMissed is emitted for a missed commit deadline below the limit.
+type EventCommitMissed struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// misses_in_window counts this miss.
+	MissesInWindow uint32 `protobuf:"varint,2,opt,name=misses_in_window,json=missesInWindow,proto3" json:"misses_in_window,omitempty"`
+	Limit          uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+}
+
+func (m *EventCommitMissed) Reset()         { *m = EventCommitMissed{} }
+func (m *EventCommitMissed) String() string { return proto.CompactTextString(m) }
+func (*EventCommitMissed) ProtoMessage()    {}
+func (*EventCommitMissed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{5}
+}
+func (m *EventCommitMissed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventCommitMissed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventCommitMissed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventCommitMissed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventCommitMissed.Merge(m, src)
+}
+func (m *EventCommitMissed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventCommitMissed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventCommitMissed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventCommitMissed proto.InternalMessageInfo
+
+func (m *EventCommitMissed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventCommitMissed) GetMissesInWindow() uint32 {
+	if m != nil {
+		return m.MissesInWindow
+	}
+	return 0
+}
+
+func (m *EventCommitMissed) GetLimit() uint32 {
+	if m != nil {
+		return m.Limit
+	}
+	return 0
+}
+
+// EventProviderJailed is emitted when a provider is jailed.
+type EventProviderJailed struct {
+	Provider    string     `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Infraction  Infraction `protobuf:"varint,2,opt,name=infraction,proto3,enum=gpumesh.stakingslash.v1.Infraction" json:"infraction,omitempty"`
+	JailedUntil time.Time  `protobuf:"bytes,3,opt,name=jailed_until,json=jailedUntil,proto3,stdtime" json:"jailed_until"`
+}
+
+func (m *EventProviderJailed) Reset()         { *m = EventProviderJailed{} }
+func (m *EventProviderJailed) String() string { return proto.CompactTextString(m) }
+func (*EventProviderJailed) ProtoMessage()    {}
+func (*EventProviderJailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{6}
+}
+func (m *EventProviderJailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderJailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderJailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderJailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderJailed.Merge(m, src)
+}
+func (m *EventProviderJailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderJailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderJailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderJailed proto.InternalMessageInfo
+
+func (m *EventProviderJailed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventProviderJailed) GetInfraction() Infraction {
+	if m != nil {
+		return m.Infraction
+	}
+	return INFRACTION_UNSPECIFIED
+}
+
+func (m *EventProviderJailed) GetJailedUntil() time.Time {
+	if m != nil {
+		return m.JailedUntil
+	}
+	return time.Time{}
+}
+
+// EventProviderUnjailed is emitted when a provider leaves jail.
+type EventProviderUnjailed struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *EventProviderUnjailed) Reset()         { *m = EventProviderUnjailed{} }
+func (m *EventProviderUnjailed) String() string { return proto.CompactTextString(m) }
+func (*EventProviderUnjailed) ProtoMessage()    {}
+func (*EventProviderUnjailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{7}
+}
+func (m *EventProviderUnjailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderUnjailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderUnjailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderUnjailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderUnjailed.Merge(m, src)
+}
+func (m *EventProviderUnjailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderUnjailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderUnjailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderUnjailed proto.InternalMessageInfo
+
+func (m *EventProviderUnjailed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// EventEligibilityChanged is emitted whenever a provider gains or loses the
+// right to bid (bond against required, jail, registration).
+type EventEligibilityChanged struct {
+	Provider string                `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Eligible bool                  `protobuf:"varint,2,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	Bonded   cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=bonded,proto3,customtype=cosmossdk.io/math.Int" json:"bonded"`
+	Required cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=required,proto3,customtype=cosmossdk.io/math.Int" json:"required"`
+	Jailed   bool                  `protobuf:"varint,5,opt,name=jailed,proto3" json:"jailed,omitempty"`
+}
+
+func (m *EventEligibilityChanged) Reset()         { *m = EventEligibilityChanged{} }
+func (m *EventEligibilityChanged) String() string { return proto.CompactTextString(m) }
+func (*EventEligibilityChanged) ProtoMessage()    {}
+func (*EventEligibilityChanged) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b9131b36724d7c9, []int{8}
+}
+func (m *EventEligibilityChanged) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEligibilityChanged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEligibilityChanged.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEligibilityChanged) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEligibilityChanged.Merge(m, src)
+}
+func (m *EventEligibilityChanged) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEligibilityChanged) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEligibilityChanged.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEligibilityChanged proto.InternalMessageInfo
+
+func (m *EventEligibilityChanged) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventEligibilityChanged) GetEligible() bool {
+	if m != nil {
+		return m.Eligible
+	}
+	return false
+}
+
+func (m *EventEligibilityChanged) GetJailed() bool {
+	if m != nil {
+		return m.Jailed
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "gpumesh.stakingslash.v1.EventParamsUpdated")
+	proto.RegisterType((*EventBonded)(nil), "gpumesh.stakingslash.v1.EventBonded")
+	proto.RegisterType((*EventUnbondingStarted)(nil), "gpumesh.stakingslash.v1.EventUnbondingStarted")
+	proto.RegisterType((*EventUnbondingCompleted)(nil), "gpumesh.stakingslash.v1.EventUnbondingCompleted")
+	proto.RegisterType((*EventProviderSlashed)(nil), "gpumesh.stakingslash.v1.EventProviderSlashed")
+	proto.RegisterType((*EventCommitMissed)(nil), "gpumesh.stakingslash.v1.EventCommitMissed")
+	proto.RegisterType((*EventProviderJailed)(nil), "gpumesh.stakingslash.v1.EventProviderJailed")
+	proto.RegisterType((*EventProviderUnjailed)(nil), "gpumesh.stakingslash.v1.EventProviderUnjailed")
+	proto.RegisterType((*EventEligibilityChanged)(nil), "gpumesh.stakingslash.v1.EventEligibilityChanged")
 }
 
 func init() {
@@ -86,24 +577,58 @@ func init() {
 }
 
 var fileDescriptor_7b9131b36724d7c9 = []byte{
-	// 260 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x49, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x2e, 0x49, 0xcc, 0xce, 0xcc, 0x4b, 0x2f, 0xce, 0x49, 0x2c, 0xce,
-	0xd0, 0x2f, 0x33, 0xd4, 0x4f, 0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9,
-	0x17, 0x12, 0x87, 0xaa, 0xd2, 0x43, 0x56, 0xa5, 0x57, 0x66, 0x28, 0x25, 0x99, 0x9c, 0x5f, 0x9c,
-	0x9b, 0x5f, 0x1c, 0x0f, 0x56, 0xa6, 0x0f, 0xe1, 0x40, 0xf4, 0x48, 0x89, 0xa4, 0xe7, 0xa7, 0xe7,
-	0x43, 0xc4, 0x41, 0x2c, 0xa8, 0xa8, 0x32, 0x2e, 0xfb, 0x4a, 0x2a, 0x0b, 0x52, 0xa1, 0x5a, 0x95,
-	0xba, 0x19, 0xb9, 0x84, 0x5c, 0x41, 0xf6, 0x07, 0x24, 0x16, 0x25, 0xe6, 0x16, 0x87, 0x16, 0xa4,
-	0x24, 0x96, 0xa4, 0xa6, 0x08, 0x99, 0x71, 0x71, 0x26, 0x96, 0x96, 0x64, 0xe4, 0x17, 0x65, 0x96,
-	0x54, 0x4a, 0x30, 0x2a, 0x30, 0x6a, 0x70, 0x3a, 0x49, 0x5c, 0xda, 0xa2, 0x2b, 0x02, 0xb5, 0xd6,
-	0x31, 0x25, 0xa5, 0x28, 0xb5, 0xb8, 0x38, 0xb8, 0xa4, 0x28, 0x33, 0x2f, 0x3d, 0x08, 0xa1, 0x54,
-	0xc8, 0x96, 0x8b, 0xad, 0x00, 0x6c, 0x90, 0x04, 0x93, 0x02, 0xa3, 0x06, 0xb7, 0x91, 0xbc, 0x1e,
-	0x0e, 0xef, 0xe8, 0x41, 0xec, 0x73, 0x62, 0x39, 0x71, 0x4f, 0x9e, 0x21, 0x08, 0xaa, 0xc9, 0xc9,
-	0xf3, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f, 0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0, 0x58,
-	0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b, 0x8f, 0xe5, 0x18, 0xa2, 0xf4, 0xd3, 0x33, 0x4b, 0x32,
-	0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5, 0x61, 0xfe, 0x82, 0xd1, 0x15, 0xa8, 0x3e, 0x04, 0x7b,
-	0x2f, 0x89, 0x0d, 0xec, 0x3f, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0xbd, 0xe1, 0xed, 0x0e,
-	0x76, 0x01, 0x00, 0x00,
+	// 809 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x4f, 0x6f, 0xe3, 0x44,
+	0x14, 0x8f, 0x37, 0xd9, 0xd4, 0x9d, 0x90, 0xb0, 0x6b, 0xb2, 0xac, 0x37, 0x48, 0x49, 0xe5, 0xdd,
+	0x43, 0xa4, 0xd5, 0xda, 0x6a, 0x41, 0xdc, 0x38, 0x90, 0xb4, 0x94, 0xa0, 0x56, 0xaa, 0x5c, 0x22,
+	0x10, 0x17, 0xcb, 0x89, 0xa7, 0xf6, 0xb4, 0xf6, 0x8c, 0xf1, 0x8c, 0x53, 0xf2, 0x11, 0x10, 0x97,
+	0x72, 0xe1, 0x6b, 0x70, 0xe9, 0x87, 0xe8, 0x05, 0xa9, 0xea, 0x09, 0x38, 0x14, 0xd4, 0x7e, 0x0d,
+	0x0e, 0x68, 0xfe, 0x38, 0x49, 0x85, 0x22, 0x68, 0x8a, 0x04, 0xa7, 0xf6, 0x8d, 0xdf, 0xef, 0x37,
+	0xbf, 0xf7, 0xe6, 0xf7, 0x26, 0x03, 0x5e, 0x85, 0x69, 0x9e, 0x40, 0x1a, 0x39, 0x94, 0xf9, 0x27,
+	0x08, 0x87, 0x34, 0xf6, 0x69, 0xe4, 0x4c, 0x36, 0x1d, 0x38, 0x81, 0x98, 0x51, 0x3b, 0xcd, 0x08,
+	0x23, 0xc6, 0x73, 0x95, 0x65, 0x2f, 0x66, 0xd9, 0x93, 0xcd, 0xd6, 0x8b, 0x31, 0xa1, 0x09, 0xa1,
+	0x9e, 0x48, 0x73, 0x64, 0x20, 0x31, 0xad, 0x66, 0x48, 0x42, 0x22, 0xd7, 0xf9, 0x7f, 0x6a, 0xb5,
+	0x13, 0x12, 0x12, 0xc6, 0xd0, 0x11, 0xd1, 0x28, 0x3f, 0x72, 0x18, 0x4a, 0x20, 0x65, 0x7e, 0x92,
+	0xaa, 0x84, 0x97, 0xcb, 0x04, 0xb1, 0x69, 0x0a, 0x15, 0xb7, 0xf5, 0x9d, 0x06, 0x8c, 0x1d, 0x2e,
+	0xf0, 0xc0, 0xcf, 0xfc, 0x84, 0x0e, 0xd3, 0xc0, 0x67, 0x30, 0x30, 0x3e, 0x04, 0xeb, 0x7e, 0xce,
+	0x22, 0x92, 0x21, 0x36, 0x35, 0xb5, 0x0d, 0xad, 0xbb, 0xde, 0x33, 0xaf, 0xce, 0xdf, 0x34, 0x95,
+	0xae, 0x8f, 0x83, 0x20, 0x83, 0x94, 0x1e, 0xb2, 0x0c, 0xe1, 0xd0, 0x9d, 0xa7, 0x1a, 0x1f, 0x81,
+	0x6a, 0x2a, 0x88, 0xcc, 0x47, 0x1b, 0x5a, 0xb7, 0xb6, 0xd5, 0xb1, 0x97, 0xd4, 0x6b, 0xcb, 0xfd,
+	0x7a, 0x95, 0x8b, 0xeb, 0x4e, 0xc9, 0x55, 0x20, 0xeb, 0x27, 0x0d, 0xd4, 0x84, 0x9a, 0x1e, 0xc1,
+	0x01, 0x0c, 0x8c, 0x0f, 0x80, 0x9e, 0x66, 0x64, 0x82, 0x02, 0x98, 0xfd, 0xad, 0x8a, 0x59, 0xa6,
+	0xd1, 0x07, 0x55, 0x3f, 0x21, 0x39, 0x66, 0x42, 0xc4, 0x7a, 0xef, 0x35, 0xdf, 0xe3, 0xd7, 0xeb,
+	0xce, 0x33, 0x89, 0xa3, 0xc1, 0x89, 0x8d, 0x88, 0x93, 0xf8, 0x2c, 0xb2, 0x07, 0x98, 0x5d, 0x9d,
+	0xbf, 0x01, 0x8a, 0x70, 0x80, 0x99, 0xab, 0xa0, 0x9c, 0x64, 0x24, 0x44, 0x98, 0xe5, 0x15, 0x48,
+	0x24, 0xd4, 0xfa, 0x43, 0x03, 0xcf, 0x44, 0x3d, 0x43, 0xcc, 0x57, 0x10, 0x0e, 0x0f, 0x99, 0x9f,
+	0xb1, 0x95, 0x2b, 0x7b, 0x01, 0x74, 0x88, 0x59, 0x36, 0xf5, 0x50, 0x20, 0x6a, 0xab, 0xb8, 0x6b,
+	0x22, 0x1e, 0x04, 0x0b, 0x45, 0x97, 0x57, 0x2f, 0x7a, 0x1f, 0xbc, 0x3d, 0x26, 0x49, 0x1a, 0x43,
+	0x86, 0x08, 0xf6, 0xb8, 0xa1, 0xcc, 0x8a, 0x38, 0xc7, 0x96, 0x2d, 0xdd, 0x66, 0x17, 0x6e, 0xb3,
+	0x3f, 0x2f, 0xdc, 0xd6, 0xd3, 0xf9, 0x4e, 0x67, 0xbf, 0x75, 0x34, 0xb7, 0x31, 0x07, 0xf3, 0xcf,
+	0xd6, 0x8f, 0x1a, 0x78, 0x7e, 0xb7, 0xfc, 0xbe, 0x4c, 0xf8, 0xbf, 0x36, 0xc0, 0xfa, 0xa1, 0x02,
+	0x9a, 0x72, 0x1c, 0xd4, 0x8e, 0x87, 0xdc, 0xaf, 0x0f, 0x70, 0x22, 0x40, 0xf8, 0x28, 0xf3, 0xc7,
+	0xbc, 0x25, 0x42, 0x70, 0x63, 0xeb, 0xe5, 0xd2, 0x91, 0x18, 0xcc, 0x52, 0xdd, 0x05, 0x98, 0xf1,
+	0x1a, 0x3c, 0x9d, 0x47, 0x5e, 0x04, 0x51, 0x18, 0xc9, 0x1a, 0xcb, 0xee, 0x93, 0xf9, 0x87, 0x4f,
+	0xc5, 0xba, 0xf1, 0x25, 0x68, 0x08, 0x3e, 0x6f, 0xb6, 0x6b, 0x45, 0xa8, 0xdd, 0x54, 0xdd, 0x78,
+	0xef, 0xaf, 0xdd, 0xd8, 0x83, 0xa1, 0x3f, 0x9e, 0x6e, 0xc3, 0xf1, 0x42, 0x4f, 0xb6, 0xe1, 0xd8,
+	0xad, 0x0b, 0xa2, 0x4f, 0x0a, 0x19, 0x7b, 0xa0, 0x76, 0x94, 0x91, 0xc4, 0x53, 0x53, 0xf1, 0xf8,
+	0xfe, 0x4d, 0x06, 0x1c, 0xaf, 0x26, 0xdb, 0x05, 0x0d, 0xc1, 0x96, 0x17, 0xce, 0x30, 0xab, 0xf7,
+	0x27, 0xac, 0x73, 0x8a, 0x99, 0xb7, 0x8c, 0x6d, 0xb0, 0x96, 0xfa, 0x53, 0x92, 0x33, 0x6a, 0xae,
+	0x6d, 0x94, 0xbb, 0xb5, 0xad, 0x57, 0x4b, 0x5b, 0x2d, 0x8e, 0xf5, 0x40, 0x24, 0xab, 0x2b, 0xa8,
+	0x80, 0x1a, 0x4d, 0xf0, 0x38, 0x80, 0x98, 0x24, 0xa6, 0xce, 0x05, 0xb9, 0x32, 0xb0, 0xbe, 0xd5,
+	0xc0, 0x53, 0x61, 0x8c, 0x3e, 0x49, 0x12, 0xc4, 0xf6, 0x11, 0xa5, 0x2b, 0xbb, 0xa2, 0x0b, 0x9e,
+	0x24, 0x1c, 0x4f, 0x3d, 0x84, 0xbd, 0x53, 0x84, 0x03, 0x72, 0x2a, 0xbc, 0x51, 0x77, 0x1b, 0x72,
+	0x7d, 0x80, 0xbf, 0x10, 0xab, 0x5c, 0x4b, 0x8c, 0x12, 0x24, 0x8f, 0xbb, 0xee, 0xca, 0xc0, 0xfa,
+	0x45, 0x03, 0xef, 0xdc, 0x31, 0xe9, 0x67, 0x3e, 0x8a, 0xff, 0x5b, 0x8f, 0xee, 0x82, 0xb7, 0x8e,
+	0x85, 0x08, 0x2f, 0xc7, 0x0c, 0xc5, 0x42, 0xef, 0x3f, 0xbd, 0x35, 0x6a, 0x12, 0x39, 0xe4, 0x40,
+	0x6b, 0x5f, 0x5d, 0x98, 0x45, 0x69, 0x43, 0x7c, 0xfc, 0x80, 0xe2, 0xac, 0xef, 0x1f, 0xa9, 0x1b,
+	0x68, 0x27, 0x46, 0x21, 0x1a, 0xa1, 0x18, 0xb1, 0x69, 0x3f, 0xf2, 0x71, 0xb8, 0x72, 0xbb, 0x5a,
+	0x40, 0x87, 0x82, 0x2b, 0x86, 0xa2, 0x59, 0xba, 0x3b, 0x8b, 0xff, 0x95, 0xdf, 0x0c, 0x63, 0x17,
+	0xe8, 0x19, 0xfc, 0x3a, 0x47, 0x19, 0x0c, 0xd4, 0xec, 0xde, 0x8b, 0x66, 0x06, 0x36, 0xde, 0x05,
+	0x55, 0xd9, 0x3b, 0x31, 0xab, 0xba, 0xab, 0xa2, 0xde, 0xe0, 0xe2, 0xa6, 0xad, 0x5d, 0xde, 0xb4,
+	0xb5, 0xdf, 0x6f, 0xda, 0xda, 0xd9, 0x6d, 0xbb, 0x74, 0x79, 0xdb, 0x2e, 0xfd, 0x7c, 0xdb, 0x2e,
+	0x7d, 0xe5, 0x84, 0x88, 0x45, 0xf9, 0xc8, 0x1e, 0x93, 0xc4, 0x29, 0x1e, 0x0f, 0xc5, 0xdf, 0x6f,
+	0xee, 0x3e, 0x23, 0xc4, 0x1b, 0x62, 0x54, 0x15, 0x07, 0xfb, 0xfe, 0x9f, 0x01, 0x00, 0x00, 0xff,
+	0xff, 0xa2, 0xac, 0x6f, 0x40, 0xfc, 0x08, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -146,6 +671,428 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventBonded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventBonded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventBonded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Bonded.Size()
+		i -= size
+		if _, err := m.Bonded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventUnbondingStarted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventUnbondingStarted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventUnbondingStarted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CompletionTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CompletionTime):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintEvents(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.EntryId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.EntryId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventUnbondingCompleted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventUnbondingCompleted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventUnbondingCompleted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.EntryId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.EntryId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProviderSlashed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderSlashed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderSlashed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if len(m.Payouts) > 0 {
+		for iNdEx := len(m.Payouts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Payouts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	{
+		size := m.FromUnbonding.Size()
+		i -= size
+		if _, err := m.FromUnbonding.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.FromBonded.Size()
+		i -= size
+		if _, err := m.FromBonded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.SlashFraction.Size()
+		i -= size
+		if _, err := m.SlashFraction.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.InfractionHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.InfractionHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Infraction != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Infraction))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventCommitMissed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventCommitMissed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventCommitMissed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Limit != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Limit))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.MissesInWindow != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MissesInWindow))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProviderJailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderJailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderJailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.JailedUntil, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintEvents(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x1a
+	if m.Infraction != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Infraction))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProviderUnjailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderUnjailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderUnjailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEligibilityChanged) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEligibilityChanged) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEligibilityChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Jailed {
+		i--
+		if m.Jailed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size := m.Required.Size()
+		i -= size
+		if _, err := m.Required.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Bonded.Size()
+		i -= size
+		if _, err := m.Bonded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.Eligible {
+		i--
+		if m.Eligible {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -169,6 +1116,169 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventBonded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Bonded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventUnbondingStarted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.EntryId != 0 {
+		n += 1 + sovEvents(uint64(m.EntryId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CompletionTime)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventUnbondingCompleted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.EntryId != 0 {
+		n += 1 + sovEvents(uint64(m.EntryId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventProviderSlashed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Infraction != 0 {
+		n += 1 + sovEvents(uint64(m.Infraction))
+	}
+	if m.InfractionHeight != 0 {
+		n += 1 + sovEvents(uint64(m.InfractionHeight))
+	}
+	l = m.SlashFraction.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.FromBonded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.FromUnbonding.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if len(m.Payouts) > 0 {
+		for _, e := range m.Payouts {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventCommitMissed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.MissesInWindow != 0 {
+		n += 1 + sovEvents(uint64(m.MissesInWindow))
+	}
+	if m.Limit != 0 {
+		n += 1 + sovEvents(uint64(m.Limit))
+	}
+	return n
+}
+
+func (m *EventProviderJailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Infraction != 0 {
+		n += 1 + sovEvents(uint64(m.Infraction))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventProviderUnjailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventEligibilityChanged) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Eligible {
+		n += 2
+	}
+	l = m.Bonded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Required.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.Jailed {
+		n += 2
+	}
 	return n
 }
 
@@ -272,6 +1382,1273 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventBonded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventBonded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventBonded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bonded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bonded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventUnbondingStarted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventUnbondingStarted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventUnbondingStarted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EntryId", wireType)
+			}
+			m.EntryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EntryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CompletionTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CompletionTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventUnbondingCompleted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventUnbondingCompleted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventUnbondingCompleted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EntryId", wireType)
+			}
+			m.EntryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EntryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderSlashed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderSlashed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderSlashed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Infraction", wireType)
+			}
+			m.Infraction = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Infraction |= Infraction(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InfractionHeight", wireType)
+			}
+			m.InfractionHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InfractionHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SlashFraction", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SlashFraction.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromBonded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.FromBonded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromUnbonding", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.FromUnbonding.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Payouts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Payouts = append(m.Payouts, SlashPayout{})
+			if err := m.Payouts[len(m.Payouts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventCommitMissed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventCommitMissed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventCommitMissed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissesInWindow", wireType)
+			}
+			m.MissesInWindow = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MissesInWindow |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Limit", wireType)
+			}
+			m.Limit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Limit |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderJailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderJailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderJailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Infraction", wireType)
+			}
+			m.Infraction = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Infraction |= Infraction(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JailedUntil", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.JailedUntil, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderUnjailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderUnjailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderUnjailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEligibilityChanged) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEligibilityChanged: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEligibilityChanged: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Eligible", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Eligible = bool(v != 0)
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bonded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bonded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Required", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Required.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Jailed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Jailed = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

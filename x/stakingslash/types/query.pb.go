@@ -5,24 +5,30 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -112,9 +118,160 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryBondRequest is the request of Query/Bond.
+type QueryBondRequest struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *QueryBondRequest) Reset()         { *m = QueryBondRequest{} }
+func (m *QueryBondRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBondRequest) ProtoMessage()    {}
+func (*QueryBondRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9be92a10c84b1f52, []int{2}
+}
+func (m *QueryBondRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBondRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBondRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBondRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBondRequest.Merge(m, src)
+}
+func (m *QueryBondRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBondRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBondRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBondRequest proto.InternalMessageInfo
+
+func (m *QueryBondRequest) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// QueryBondResponse is the response of Query/Bond.
+type QueryBondResponse struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// bonded is the stake now bonded.
+	Bonded cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=bonded,proto3,customtype=cosmossdk.io/math.Int" json:"bonded"`
+	// unbonding are the open unbonding entries, oldest first.
+	Unbonding []UnbondingEntry `protobuf:"bytes,3,rep,name=unbonding,proto3" json:"unbonding"`
+	// jailed is true while the provider is jailed.
+	Jailed bool `protobuf:"varint,4,opt,name=jailed,proto3" json:"jailed,omitempty"`
+	// jailed_until is the earliest time MsgUnjail is accepted.
+	JailedUntil time.Time `protobuf:"bytes,5,opt,name=jailed_until,json=jailedUntil,proto3,stdtime" json:"jailed_until"`
+	// billable_gpus are the GPUs of a known class the provider lists.
+	BillableGpus uint32 `protobuf:"varint,6,opt,name=billable_gpus,json=billableGpus,proto3" json:"billable_gpus,omitempty"`
+	// required is min_bond_per_gpu × billable_gpus.
+	Required cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=required,proto3,customtype=cosmossdk.io/math.Int" json:"required"`
+	// eligible is true when the provider is registered, not jailed and
+	// bonded at least the required amount: only then may it bid.
+	Eligible bool `protobuf:"varint,8,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	// denom is the bond denom.
+	Denom string `protobuf:"bytes,9,opt,name=denom,proto3" json:"denom,omitempty"`
+}
+
+func (m *QueryBondResponse) Reset()         { *m = QueryBondResponse{} }
+func (m *QueryBondResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBondResponse) ProtoMessage()    {}
+func (*QueryBondResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9be92a10c84b1f52, []int{3}
+}
+func (m *QueryBondResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBondResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBondResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBondResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBondResponse.Merge(m, src)
+}
+func (m *QueryBondResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBondResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBondResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBondResponse proto.InternalMessageInfo
+
+func (m *QueryBondResponse) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *QueryBondResponse) GetUnbonding() []UnbondingEntry {
+	if m != nil {
+		return m.Unbonding
+	}
+	return nil
+}
+
+func (m *QueryBondResponse) GetJailed() bool {
+	if m != nil {
+		return m.Jailed
+	}
+	return false
+}
+
+func (m *QueryBondResponse) GetJailedUntil() time.Time {
+	if m != nil {
+		return m.JailedUntil
+	}
+	return time.Time{}
+}
+
+func (m *QueryBondResponse) GetBillableGpus() uint32 {
+	if m != nil {
+		return m.BillableGpus
+	}
+	return 0
+}
+
+func (m *QueryBondResponse) GetEligible() bool {
+	if m != nil {
+		return m.Eligible
+	}
+	return false
+}
+
+func (m *QueryBondResponse) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "gpumesh.stakingslash.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "gpumesh.stakingslash.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryBondRequest)(nil), "gpumesh.stakingslash.v1.QueryBondRequest")
+	proto.RegisterType((*QueryBondResponse)(nil), "gpumesh.stakingslash.v1.QueryBondResponse")
 }
 
 func init() {
@@ -122,26 +279,47 @@ func init() {
 }
 
 var fileDescriptor_9be92a10c84b1f52 = []byte{
-	// 295 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4e, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x2e, 0x49, 0xcc, 0xce, 0xcc, 0x4b, 0x2f, 0xce, 0x49, 0x2c, 0xce,
-	0xd0, 0x2f, 0x33, 0xd4, 0x2f, 0x2c, 0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17,
-	0x12, 0x87, 0x2a, 0xd2, 0x43, 0x56, 0xa4, 0x57, 0x66, 0x28, 0x25, 0x98, 0x98, 0x9b, 0x99, 0x97,
-	0xaf, 0x0f, 0x26, 0x21, 0x6a, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x4c, 0x7d, 0x10, 0x0b,
-	0x2a, 0x2a, 0x93, 0x9e, 0x9f, 0x9f, 0x9e, 0x93, 0xaa, 0x9f, 0x58, 0x90, 0xa9, 0x9f, 0x98, 0x97,
-	0x97, 0x5f, 0x92, 0x58, 0x92, 0x99, 0x9f, 0x57, 0x0c, 0x95, 0xc5, 0xe9, 0x88, 0x92, 0xca, 0x82,
-	0x54, 0xa8, 0x22, 0x25, 0x11, 0x2e, 0xa1, 0x40, 0x90, 0x9b, 0x02, 0x12, 0x8b, 0x12, 0x73, 0x8b,
-	0x83, 0x52, 0x0b, 0x4b, 0x53, 0x8b, 0x4b, 0x94, 0x22, 0xb9, 0x84, 0x51, 0x44, 0x8b, 0x0b, 0xf2,
-	0xf3, 0x8a, 0x53, 0x85, 0x9c, 0xb8, 0xd8, 0x0a, 0xc0, 0x22, 0x12, 0x8c, 0x0a, 0x8c, 0x1a, 0xdc,
-	0x46, 0xf2, 0x7a, 0x38, 0xbc, 0xa0, 0x07, 0xd1, 0xe8, 0xc4, 0x79, 0xe2, 0x9e, 0x3c, 0xc3, 0x8a,
-	0xe7, 0x1b, 0xb4, 0x18, 0x83, 0xa0, 0x3a, 0x8d, 0xa6, 0x31, 0x72, 0xb1, 0x82, 0xcd, 0x16, 0xea,
-	0x61, 0xe4, 0x62, 0x83, 0xa8, 0x13, 0xd2, 0xc6, 0x69, 0x10, 0xa6, 0xe3, 0xa4, 0x74, 0x88, 0x53,
-	0x0c, 0x71, 0xb3, 0x92, 0x7a, 0xd3, 0xe5, 0x27, 0x93, 0x99, 0x14, 0x85, 0xe4, 0xf5, 0x71, 0x05,
-	0x07, 0xc4, 0x61, 0x4e, 0x9e, 0x27, 0x1e, 0xc9, 0x31, 0x5e, 0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91,
-	0x1c, 0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb, 0x31, 0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5,
-	0x9f, 0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c, 0x9f, 0x0b, 0x37, 0x04, 0x46, 0x57, 0xa0,
-	0x1a, 0x07, 0x0e, 0xda, 0x24, 0x36, 0x70, 0xd8, 0x1a, 0x03, 0x02, 0x00, 0x00, 0xff, 0xff, 0x66,
-	0xb1, 0x68, 0xbb, 0x07, 0x02, 0x00, 0x00,
+	// 631 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0x4f, 0x4f, 0xd4, 0x40,
+	0x14, 0xdf, 0xf2, 0x67, 0xdd, 0x1d, 0x20, 0x91, 0x71, 0xd5, 0xba, 0x31, 0xbb, 0xeb, 0x72, 0x60,
+	0x01, 0xe9, 0x08, 0xfa, 0x05, 0x6c, 0x62, 0x84, 0x84, 0x03, 0x56, 0x39, 0xe8, 0x85, 0x4c, 0xe9,
+	0xd8, 0x1d, 0x69, 0x67, 0x4a, 0x67, 0x4a, 0x24, 0xc6, 0x8b, 0x67, 0x0f, 0x24, 0x7e, 0x09, 0xbd,
+	0x79, 0xe0, 0x43, 0x70, 0x24, 0x78, 0x31, 0x1e, 0xd0, 0x80, 0x89, 0x57, 0x3f, 0x82, 0xe9, 0xcc,
+	0x74, 0x5d, 0x62, 0x6a, 0x08, 0x97, 0x76, 0xde, 0x9b, 0xdf, 0xef, 0x37, 0xef, 0xbd, 0xf9, 0xb5,
+	0x60, 0x26, 0x4c, 0xb2, 0x98, 0x88, 0x3e, 0x12, 0x12, 0x6f, 0x53, 0x16, 0x8a, 0x08, 0x8b, 0x3e,
+	0xda, 0x5d, 0x42, 0x3b, 0x19, 0x49, 0xf7, 0x9c, 0x24, 0xe5, 0x92, 0xc3, 0x9b, 0x06, 0xe4, 0x0c,
+	0x83, 0x9c, 0xdd, 0xa5, 0xe6, 0x34, 0x8e, 0x29, 0xe3, 0x48, 0x3d, 0x35, 0xb6, 0x79, 0x6b, 0x8b,
+	0x8b, 0x98, 0x8b, 0x4d, 0x15, 0x21, 0x1d, 0x98, 0xad, 0x46, 0xc8, 0x43, 0xae, 0xf3, 0xf9, 0xca,
+	0x64, 0x6f, 0x87, 0x9c, 0x87, 0x11, 0x41, 0x38, 0xa1, 0x08, 0x33, 0xc6, 0x25, 0x96, 0x94, 0xb3,
+	0x82, 0xd3, 0x36, 0xbb, 0x2a, 0xf2, 0xb3, 0x97, 0x48, 0xd2, 0x98, 0x08, 0x89, 0xe3, 0xc4, 0x00,
+	0x4a, 0x1b, 0x90, 0x7b, 0x09, 0x31, 0x2a, 0xdd, 0x06, 0x80, 0x4f, 0xf2, 0x7e, 0xd6, 0x71, 0x8a,
+	0x63, 0xe1, 0x91, 0x9d, 0x8c, 0x08, 0xd9, 0x7d, 0x0e, 0xae, 0x9d, 0xcb, 0x8a, 0x84, 0x33, 0x41,
+	0xa0, 0x0b, 0xaa, 0x89, 0xca, 0xd8, 0x56, 0xc7, 0xea, 0x4d, 0x2c, 0xb7, 0x9d, 0x92, 0xf6, 0x1d,
+	0x4d, 0x74, 0xeb, 0x87, 0x27, 0xed, 0xca, 0xc7, 0x5f, 0x9f, 0xe7, 0x2d, 0xcf, 0x30, 0xbb, 0x2b,
+	0xe0, 0xaa, 0x92, 0x76, 0x39, 0x0b, 0xcc, 0x71, 0xf0, 0x01, 0xa8, 0x25, 0x29, 0xdf, 0xa5, 0x01,
+	0x49, 0x95, 0x72, 0xdd, 0xb5, 0x8f, 0x0f, 0x16, 0x1b, 0x66, 0x44, 0x0f, 0x83, 0x20, 0x25, 0x42,
+	0x3c, 0x95, 0x29, 0x65, 0xa1, 0x37, 0x40, 0x76, 0x7f, 0x8f, 0x82, 0xe9, 0x21, 0x29, 0x53, 0xe3,
+	0xa5, 0xb4, 0xe0, 0x0a, 0xa8, 0xfa, 0x9c, 0x05, 0x24, 0xb0, 0x47, 0x14, 0xe7, 0x5e, 0x5e, 0xf8,
+	0xb7, 0x93, 0xf6, 0x75, 0xcd, 0x13, 0xc1, 0xb6, 0x43, 0x39, 0x8a, 0xb1, 0xec, 0x3b, 0xab, 0x4c,
+	0x1e, 0x1f, 0x2c, 0x02, 0x23, 0xb8, 0xca, 0xa4, 0xe9, 0x4f, 0xf3, 0xe1, 0x3a, 0xa8, 0x67, 0x2c,
+	0x5f, 0x53, 0x16, 0xda, 0xa3, 0x9d, 0xd1, 0xde, 0xc4, 0xf2, 0x6c, 0xe9, 0x98, 0x36, 0x0a, 0xe4,
+	0x23, 0x26, 0xd3, 0xbd, 0xe1, 0x71, 0xfd, 0x15, 0x81, 0x37, 0x40, 0xf5, 0x15, 0xa6, 0x11, 0x09,
+	0xec, 0xb1, 0x8e, 0xd5, 0xab, 0x79, 0x26, 0x82, 0x6b, 0x60, 0x52, 0xaf, 0x36, 0x33, 0x26, 0x69,
+	0x64, 0x8f, 0xab, 0x3b, 0x69, 0x3a, 0xda, 0x17, 0x4e, 0xe1, 0x0b, 0xe7, 0x59, 0xe1, 0x0b, 0x77,
+	0x2a, 0xd7, 0xdf, 0xff, 0xde, 0xb6, 0xf4, 0x19, 0x13, 0x9a, 0xbe, 0x91, 0xb3, 0xe1, 0x0c, 0x98,
+	0xf2, 0x69, 0x14, 0x61, 0x3f, 0x22, 0x9b, 0x61, 0x92, 0x09, 0xbb, 0xda, 0xb1, 0x7a, 0x53, 0xde,
+	0x64, 0x91, 0x7c, 0x9c, 0x64, 0x02, 0xae, 0x81, 0x5a, 0x4a, 0x76, 0x32, 0x9a, 0x92, 0xc0, 0xbe,
+	0x72, 0xc9, 0x41, 0x0d, 0x14, 0x60, 0x13, 0xd4, 0x48, 0x44, 0x43, 0xea, 0x47, 0xc4, 0xae, 0xa9,
+	0xd6, 0x06, 0x31, 0x6c, 0x80, 0xf1, 0x80, 0x30, 0x1e, 0xdb, 0xf5, 0xfc, 0x18, 0x4f, 0x07, 0xcb,
+	0x9f, 0x46, 0xc0, 0xb8, 0xba, 0x72, 0xf8, 0xde, 0x02, 0x55, 0x6d, 0x32, 0xb8, 0x50, 0x3a, 0xde,
+	0x7f, 0x9d, 0xdd, 0xbc, 0x7b, 0x31, 0xb0, 0x36, 0x53, 0x77, 0xf6, 0xdd, 0x97, 0x9f, 0x1f, 0x46,
+	0xee, 0xc0, 0x36, 0x2a, 0xfb, 0x96, 0xb4, 0xab, 0xe1, 0xbe, 0x05, 0xc6, 0x72, 0x1b, 0xc2, 0xb9,
+	0xff, 0xeb, 0x0f, 0xb9, 0xbe, 0x39, 0x7f, 0x11, 0xa8, 0x29, 0x64, 0x49, 0x15, 0xb2, 0x00, 0xe7,
+	0x4a, 0x0b, 0xc9, 0xdd, 0x22, 0xd0, 0x9b, 0xc2, 0xd1, 0x6f, 0xdd, 0xd5, 0xc3, 0xd3, 0x96, 0x75,
+	0x74, 0xda, 0xb2, 0x7e, 0x9c, 0xb6, 0xac, 0xfd, 0xb3, 0x56, 0xe5, 0xe8, 0xac, 0x55, 0xf9, 0x7a,
+	0xd6, 0xaa, 0xbc, 0x40, 0x21, 0x95, 0xfd, 0xcc, 0x77, 0xb6, 0x78, 0x3c, 0x90, 0x2b, 0xde, 0xaf,
+	0xcf, 0x0b, 0xab, 0x5f, 0x85, 0x5f, 0x55, 0x5e, 0xba, 0xff, 0x27, 0x00, 0x00, 0xff, 0xff, 0x82,
+	0x81, 0x24, 0x4d, 0x13, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -158,6 +336,9 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Bond returns a provider's collateral, unbonding entries, jail state,
+	// required bond and whether it may bid.
+	Bond(ctx context.Context, in *QueryBondRequest, opts ...grpc.CallOption) (*QueryBondResponse, error)
 }
 
 type queryClient struct {
@@ -177,10 +358,22 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Bond(ctx context.Context, in *QueryBondRequest, opts ...grpc.CallOption) (*QueryBondResponse, error) {
+	out := new(QueryBondResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.stakingslash.v1.Query/Bond", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Bond returns a provider's collateral, unbonding entries, jail state,
+	// required bond and whether it may bid.
+	Bond(context.Context, *QueryBondRequest) (*QueryBondResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -189,6 +382,9 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Bond(ctx context.Context, req *QueryBondRequest) (*QueryBondResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Bond not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -213,6 +409,24 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Bond_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBondRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Bond(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.stakingslash.v1.Query/Bond",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Bond(ctx, req.(*QueryBondRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "gpumesh.stakingslash.v1.Query",
@@ -221,6 +435,10 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Bond",
+			Handler:    _Query_Bond_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -283,6 +501,140 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryBondRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBondRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBondRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBondResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBondResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBondResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if m.Eligible {
+		i--
+		if m.Eligible {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size := m.Required.Size()
+		i -= size
+		if _, err := m.Required.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.BillableGpus != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.BillableGpus))
+		i--
+		dAtA[i] = 0x30
+	}
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.JailedUntil, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintQuery(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x2a
+	if m.Jailed {
+		i--
+		if m.Jailed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Unbonding) > 0 {
+		for iNdEx := len(m.Unbonding) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Unbonding[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	{
+		size := m.Bonded.Size()
+		i -= size
+		if _, err := m.Bonded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -311,6 +663,57 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryBondRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryBondResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = m.Bonded.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if len(m.Unbonding) > 0 {
+		for _, e := range m.Unbonding {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Jailed {
+		n += 2
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil)
+	n += 1 + l + sovQuery(uint64(l))
+	if m.BillableGpus != 0 {
+		n += 1 + sovQuery(uint64(m.BillableGpus))
+	}
+	l = m.Required.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Eligible {
+		n += 2
+	}
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -431,6 +834,396 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBondRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBondRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBondRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBondResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBondResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBondResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bonded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bonded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Unbonding", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Unbonding = append(m.Unbonding, UnbondingEntry{})
+			if err := m.Unbonding[len(m.Unbonding)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Jailed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Jailed = bool(v != 0)
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JailedUntil", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.JailedUntil, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BillableGpus", wireType)
+			}
+			m.BillableGpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BillableGpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Required", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Required.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Eligible", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Eligible = bool(v != 0)
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

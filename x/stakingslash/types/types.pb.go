@@ -4,19 +4,26 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/durationpb"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,9 +31,113 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the governance-controlled parameters of x/stakingslash. The module's
-// parameters are added together with its logic.
+// Infraction is a kind of provider misbehaviour.
+type Infraction int32
+
+const (
+	// INFRACTION_UNSPECIFIED is invalid.
+	INFRACTION_UNSPECIFIED Infraction = 0
+	// INFRACTION_WRONG_OPENING: bad Merkle path or wrong product entry.
+	INFRACTION_WRONG_OPENING Infraction = 1
+	// INFRACTION_UNOPENED_COMMIT: committed but never opened.
+	INFRACTION_UNOPENED_COMMIT Infraction = 2
+	// INFRACTION_MISSED_COMMIT: missed a capacity challenge's commit deadline.
+	INFRACTION_MISSED_COMMIT Infraction = 3
+	// INFRACTION_DISPUTE_FAILED: failed or missed a dispute check.
+	INFRACTION_DISPUTE_FAILED Infraction = 4
+	// INFRACTION_EARLY_CLOSE: closed a lease early without cause.
+	INFRACTION_EARLY_CLOSE Infraction = 5
+)
+
+var Infraction_name = map[int32]string{
+	0: "INFRACTION_UNSPECIFIED",
+	1: "INFRACTION_WRONG_OPENING",
+	2: "INFRACTION_UNOPENED_COMMIT",
+	3: "INFRACTION_MISSED_COMMIT",
+	4: "INFRACTION_DISPUTE_FAILED",
+	5: "INFRACTION_EARLY_CLOSE",
+}
+
+var Infraction_value = map[string]int32{
+	"INFRACTION_UNSPECIFIED":     0,
+	"INFRACTION_WRONG_OPENING":   1,
+	"INFRACTION_UNOPENED_COMMIT": 2,
+	"INFRACTION_MISSED_COMMIT":   3,
+	"INFRACTION_DISPUTE_FAILED":  4,
+	"INFRACTION_EARLY_CLOSE":     5,
+}
+
+func (x Infraction) String() string {
+	return proto.EnumName(Infraction_name, int32(x))
+}
+
+func (Infraction) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{0}
+}
+
+// BeneficiaryRole says which share of a slash a beneficiary receives.
+type BeneficiaryRole int32
+
+const (
+	// BENEFICIARY_ROLE_UNSPECIFIED is invalid.
+	BENEFICIARY_ROLE_UNSPECIFIED BeneficiaryRole = 0
+	// BENEFICIARY_ROLE_TENANT: a tenant harmed by the infraction.
+	BENEFICIARY_ROLE_TENANT BeneficiaryRole = 1
+	// BENEFICIARY_ROLE_REPORTER: whoever reported the infraction.
+	BENEFICIARY_ROLE_REPORTER BeneficiaryRole = 2
+)
+
+var BeneficiaryRole_name = map[int32]string{
+	0: "BENEFICIARY_ROLE_UNSPECIFIED",
+	1: "BENEFICIARY_ROLE_TENANT",
+	2: "BENEFICIARY_ROLE_REPORTER",
+}
+
+var BeneficiaryRole_value = map[string]int32{
+	"BENEFICIARY_ROLE_UNSPECIFIED": 0,
+	"BENEFICIARY_ROLE_TENANT":      1,
+	"BENEFICIARY_ROLE_REPORTER":    2,
+}
+
+func (x BeneficiaryRole) String() string {
+	return proto.EnumName(BeneficiaryRole_name, int32(x))
+}
+
+func (BeneficiaryRole) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{1}
+}
+
+// Params are the governance-controlled parameters of x/stakingslash.
 type Params struct {
+	// bond_denom is the only denom providers may bond.
+	BondDenom string `protobuf:"bytes,1,opt,name=bond_denom,json=bondDenom,proto3" json:"bond_denom,omitempty"`
+	// min_bond_per_gpu is the bond required per billable GPU listed.
+	MinBondPerGpu cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=min_bond_per_gpu,json=minBondPerGpu,proto3,customtype=cosmossdk.io/math.Int" json:"min_bond_per_gpu"`
+	// unbonding_time is how long unbonded collateral stays slashable before
+	// it is paid out.
+	UnbondingTime time.Duration `protobuf:"bytes,3,opt,name=unbonding_time,json=unbondingTime,proto3,stdduration" json:"unbonding_time"`
+	// max_unbonding_entries bounds the open unbonding entries per provider.
+	MaxUnbondingEntries uint32 `protobuf:"varint,4,opt,name=max_unbonding_entries,json=maxUnbondingEntries,proto3" json:"max_unbonding_entries,omitempty"`
+	// wrong_opening: an opening with a bad Merkle path or a wrong entry.
+	WrongOpening InfractionParams `protobuf:"bytes,5,opt,name=wrong_opening,json=wrongOpening,proto3" json:"wrong_opening"`
+	// unopened_commit: a commitment never opened in the reveal window.
+	UnopenedCommit InfractionParams `protobuf:"bytes,6,opt,name=unopened_commit,json=unopenedCommit,proto3" json:"unopened_commit"`
+	// missed_commit applies when a provider misses missed_commit_limit commit
+	// deadlines within missed_commit_window; a single miss is only counted.
+	MissedCommit InfractionParams `protobuf:"bytes,7,opt,name=missed_commit,json=missedCommit,proto3" json:"missed_commit"`
+	// dispute_failed: a failed or missed dispute check on a leased GPU.
+	DisputeFailed InfractionParams `protobuf:"bytes,8,opt,name=dispute_failed,json=disputeFailed,proto3" json:"dispute_failed"`
+	// early_close: the provider closed a lease early without cause.
+	EarlyClose InfractionParams `protobuf:"bytes,9,opt,name=early_close,json=earlyClose,proto3" json:"early_close"`
+	// missed_commit_limit is the number of missed commits within the window
+	// that triggers the missed_commit slash.
+	MissedCommitLimit uint32 `protobuf:"varint,10,opt,name=missed_commit_limit,json=missedCommitLimit,proto3" json:"missed_commit_limit,omitempty"`
+	// missed_commit_window is the sliding window in which misses are counted.
+	MissedCommitWindow time.Duration `protobuf:"bytes,11,opt,name=missed_commit_window,json=missedCommitWindow,proto3,stdduration" json:"missed_commit_window"`
+	// tenant_share is the fraction of a slash paid to the harmed tenant(s).
+	TenantShare cosmossdk_io_math.LegacyDec `protobuf:"bytes,12,opt,name=tenant_share,json=tenantShare,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"tenant_share"`
+	// reporter_share is the fraction of a slash paid to the reporter(s).
+	ReporterShare cosmossdk_io_math.LegacyDec `protobuf:"bytes,13,opt,name=reporter_share,json=reporterShare,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reporter_share"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -62,8 +173,366 @@ func (m *Params) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_Params proto.InternalMessageInfo
 
+func (m *Params) GetBondDenom() string {
+	if m != nil {
+		return m.BondDenom
+	}
+	return ""
+}
+
+func (m *Params) GetUnbondingTime() time.Duration {
+	if m != nil {
+		return m.UnbondingTime
+	}
+	return 0
+}
+
+func (m *Params) GetMaxUnbondingEntries() uint32 {
+	if m != nil {
+		return m.MaxUnbondingEntries
+	}
+	return 0
+}
+
+func (m *Params) GetWrongOpening() InfractionParams {
+	if m != nil {
+		return m.WrongOpening
+	}
+	return InfractionParams{}
+}
+
+func (m *Params) GetUnopenedCommit() InfractionParams {
+	if m != nil {
+		return m.UnopenedCommit
+	}
+	return InfractionParams{}
+}
+
+func (m *Params) GetMissedCommit() InfractionParams {
+	if m != nil {
+		return m.MissedCommit
+	}
+	return InfractionParams{}
+}
+
+func (m *Params) GetDisputeFailed() InfractionParams {
+	if m != nil {
+		return m.DisputeFailed
+	}
+	return InfractionParams{}
+}
+
+func (m *Params) GetEarlyClose() InfractionParams {
+	if m != nil {
+		return m.EarlyClose
+	}
+	return InfractionParams{}
+}
+
+func (m *Params) GetMissedCommitLimit() uint32 {
+	if m != nil {
+		return m.MissedCommitLimit
+	}
+	return 0
+}
+
+func (m *Params) GetMissedCommitWindow() time.Duration {
+	if m != nil {
+		return m.MissedCommitWindow
+	}
+	return 0
+}
+
+// InfractionParams say what one kind of infraction costs.
+type InfractionParams struct {
+	// slash_fraction is the fraction of the slashable stake taken.
+	SlashFraction cosmossdk_io_math.LegacyDec `protobuf:"bytes,1,opt,name=slash_fraction,json=slashFraction,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"slash_fraction"`
+	// jail_duration is how long the provider is jailed; 0 means no jail.
+	JailDuration time.Duration `protobuf:"bytes,2,opt,name=jail_duration,json=jailDuration,proto3,stdduration" json:"jail_duration"`
+}
+
+func (m *InfractionParams) Reset()         { *m = InfractionParams{} }
+func (m *InfractionParams) String() string { return proto.CompactTextString(m) }
+func (*InfractionParams) ProtoMessage()    {}
+func (*InfractionParams) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{1}
+}
+func (m *InfractionParams) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *InfractionParams) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_InfractionParams.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *InfractionParams) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_InfractionParams.Merge(m, src)
+}
+func (m *InfractionParams) XXX_Size() int {
+	return m.Size()
+}
+func (m *InfractionParams) XXX_DiscardUnknown() {
+	xxx_messageInfo_InfractionParams.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_InfractionParams proto.InternalMessageInfo
+
+func (m *InfractionParams) GetJailDuration() time.Duration {
+	if m != nil {
+		return m.JailDuration
+	}
+	return 0
+}
+
+// Collateral is the bond record of one provider.
+type Collateral struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// bonded is the stake now bonded.
+	Bonded cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=bonded,proto3,customtype=cosmossdk.io/math.Int" json:"bonded"`
+	// registered mirrors x/provider: true while the provider is active.
+	Registered bool `protobuf:"varint,3,opt,name=registered,proto3" json:"registered,omitempty"`
+	// billable_gpus mirrors x/provider: GPUs of a known class listed.
+	BillableGpus uint32 `protobuf:"varint,4,opt,name=billable_gpus,json=billableGpus,proto3" json:"billable_gpus,omitempty"`
+	// jailed is true until the provider sends MsgUnjail after jailed_until.
+	Jailed bool `protobuf:"varint,5,opt,name=jailed,proto3" json:"jailed,omitempty"`
+	// jailed_until is the earliest time MsgUnjail is accepted.
+	JailedUntil time.Time `protobuf:"bytes,6,opt,name=jailed_until,json=jailedUntil,proto3,stdtime" json:"jailed_until"`
+	// next_unbonding_id numbers this provider's unbonding entries.
+	NextUnbondingId uint64 `protobuf:"varint,7,opt,name=next_unbonding_id,json=nextUnbondingId,proto3" json:"next_unbonding_id,omitempty"`
+	// missed_commits are the times of commit deadlines missed within the
+	// current window, oldest first.
+	MissedCommits []time.Time `protobuf:"bytes,8,rep,name=missed_commits,json=missedCommits,proto3,stdtime" json:"missed_commits"`
+}
+
+func (m *Collateral) Reset()         { *m = Collateral{} }
+func (m *Collateral) String() string { return proto.CompactTextString(m) }
+func (*Collateral) ProtoMessage()    {}
+func (*Collateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{2}
+}
+func (m *Collateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Collateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Collateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Collateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Collateral.Merge(m, src)
+}
+func (m *Collateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *Collateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_Collateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Collateral proto.InternalMessageInfo
+
+func (m *Collateral) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Collateral) GetRegistered() bool {
+	if m != nil {
+		return m.Registered
+	}
+	return false
+}
+
+func (m *Collateral) GetBillableGpus() uint32 {
+	if m != nil {
+		return m.BillableGpus
+	}
+	return 0
+}
+
+func (m *Collateral) GetJailed() bool {
+	if m != nil {
+		return m.Jailed
+	}
+	return false
+}
+
+func (m *Collateral) GetJailedUntil() time.Time {
+	if m != nil {
+		return m.JailedUntil
+	}
+	return time.Time{}
+}
+
+func (m *Collateral) GetNextUnbondingId() uint64 {
+	if m != nil {
+		return m.NextUnbondingId
+	}
+	return 0
+}
+
+func (m *Collateral) GetMissedCommits() []time.Time {
+	if m != nil {
+		return m.MissedCommits
+	}
+	return nil
+}
+
+// UnbondingEntry is stake on its way out; it stays slashable for
+// infractions committed before creation_height.
+type UnbondingEntry struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Id       uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	// creation_height is the height at which unbonding started.
+	CreationHeight int64 `protobuf:"varint,3,opt,name=creation_height,json=creationHeight,proto3" json:"creation_height,omitempty"`
+	// completion_time is when the balance is paid out.
+	CompletionTime time.Time `protobuf:"bytes,4,opt,name=completion_time,json=completionTime,proto3,stdtime" json:"completion_time"`
+	// initial_balance is the amount that started unbonding.
+	InitialBalance cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=initial_balance,json=initialBalance,proto3,customtype=cosmossdk.io/math.Int" json:"initial_balance"`
+	// balance is what remains after slashes.
+	Balance cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+}
+
+func (m *UnbondingEntry) Reset()         { *m = UnbondingEntry{} }
+func (m *UnbondingEntry) String() string { return proto.CompactTextString(m) }
+func (*UnbondingEntry) ProtoMessage()    {}
+func (*UnbondingEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{3}
+}
+func (m *UnbondingEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UnbondingEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UnbondingEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UnbondingEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UnbondingEntry.Merge(m, src)
+}
+func (m *UnbondingEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *UnbondingEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_UnbondingEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UnbondingEntry proto.InternalMessageInfo
+
+func (m *UnbondingEntry) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *UnbondingEntry) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *UnbondingEntry) GetCreationHeight() int64 {
+	if m != nil {
+		return m.CreationHeight
+	}
+	return 0
+}
+
+func (m *UnbondingEntry) GetCompletionTime() time.Time {
+	if m != nil {
+		return m.CompletionTime
+	}
+	return time.Time{}
+}
+
+// SlashPayout is one transfer made by a slash.
+type SlashPayout struct {
+	// address is the recipient account, or the reserve module account.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// role is the beneficiary role, UNSPECIFIED for the reserve.
+	Role   BeneficiaryRole       `protobuf:"varint,2,opt,name=role,proto3,enum=gpumesh.stakingslash.v1.BeneficiaryRole" json:"role,omitempty"`
+	Amount cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *SlashPayout) Reset()         { *m = SlashPayout{} }
+func (m *SlashPayout) String() string { return proto.CompactTextString(m) }
+func (*SlashPayout) ProtoMessage()    {}
+func (*SlashPayout) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5349787d977e79a6, []int{4}
+}
+func (m *SlashPayout) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SlashPayout) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SlashPayout.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SlashPayout) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SlashPayout.Merge(m, src)
+}
+func (m *SlashPayout) XXX_Size() int {
+	return m.Size()
+}
+func (m *SlashPayout) XXX_DiscardUnknown() {
+	xxx_messageInfo_SlashPayout.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SlashPayout proto.InternalMessageInfo
+
+func (m *SlashPayout) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *SlashPayout) GetRole() BeneficiaryRole {
+	if m != nil {
+		return m.Role
+	}
+	return BENEFICIARY_ROLE_UNSPECIFIED
+}
+
 func init() {
+	proto.RegisterEnum("gpumesh.stakingslash.v1.Infraction", Infraction_name, Infraction_value)
+	proto.RegisterEnum("gpumesh.stakingslash.v1.BeneficiaryRole", BeneficiaryRole_name, BeneficiaryRole_value)
 	proto.RegisterType((*Params)(nil), "gpumesh.stakingslash.v1.Params")
+	proto.RegisterType((*InfractionParams)(nil), "gpumesh.stakingslash.v1.InfractionParams")
+	proto.RegisterType((*Collateral)(nil), "gpumesh.stakingslash.v1.Collateral")
+	proto.RegisterType((*UnbondingEntry)(nil), "gpumesh.stakingslash.v1.UnbondingEntry")
+	proto.RegisterType((*SlashPayout)(nil), "gpumesh.stakingslash.v1.SlashPayout")
 }
 
 func init() {
@@ -71,18 +540,82 @@ func init() {
 }
 
 var fileDescriptor_5349787d977e79a6 = []byte{
-	// 176 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4e, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x2e, 0x49, 0xcc, 0xce, 0xcc, 0x4b, 0x2f, 0xce, 0x49, 0x2c, 0xce,
-	0xd0, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0x2c, 0x48, 0x2d, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17,
-	0x12, 0x87, 0x2a, 0xd2, 0x43, 0x56, 0xa4, 0x57, 0x66, 0x28, 0x25, 0x98, 0x98, 0x9b, 0x99, 0x97,
-	0xaf, 0x0f, 0x26, 0x21, 0x6a, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x4c, 0x7d, 0x10, 0x0b,
-	0x22, 0xaa, 0xa4, 0xc7, 0xc5, 0x16, 0x90, 0x58, 0x94, 0x98, 0x5b, 0x6c, 0xa5, 0xf2, 0x62, 0x81,
-	0x3c, 0x63, 0xd7, 0xf3, 0x0d, 0x5a, 0xd2, 0x58, 0x6d, 0x86, 0xa8, 0x72, 0xf2, 0x3c, 0xf1, 0x48,
-	0x8e, 0xf1, 0xc2, 0x23, 0x39, 0xc6, 0x07, 0x8f, 0xe4, 0x18, 0x27, 0x3c, 0x96, 0x63, 0xb8, 0xf0,
-	0x58, 0x8e, 0xe1, 0xc6, 0x63, 0x39, 0x86, 0x28, 0xfd, 0xf4, 0xcc, 0x92, 0x8c, 0xd2, 0x24, 0xbd,
-	0xe4, 0xfc, 0x5c, 0x7d, 0x98, 0x09, 0x30, 0xba, 0x02, 0xd5, 0x2c, 0xb0, 0x17, 0x92, 0xd8, 0xc0,
-	0x2e, 0x30, 0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0x1c, 0x20, 0xc9, 0x21, 0xea, 0x00, 0x00, 0x00,
+	// 1197 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x96, 0xcf, 0x4f, 0x1b, 0x47,
+	0x14, 0xc7, 0x59, 0x70, 0x08, 0x3c, 0xb0, 0x71, 0x26, 0xbf, 0x36, 0x24, 0x31, 0x88, 0x54, 0x2a,
+	0x45, 0x8a, 0xdd, 0xd0, 0xaa, 0x87, 0xa8, 0x17, 0x6c, 0x2f, 0x64, 0x2b, 0x63, 0x5b, 0x6b, 0xa3,
+	0x88, 0x54, 0xd1, 0x6a, 0xbc, 0x3b, 0xac, 0x27, 0xd9, 0x9d, 0x59, 0xed, 0x8f, 0x04, 0xfe, 0x83,
+	0xaa, 0xa7, 0x1c, 0x7b, 0xac, 0xd4, 0x4b, 0x8f, 0x39, 0xa4, 0xb7, 0x5e, 0x5b, 0xa5, 0xb7, 0x28,
+	0xa7, 0xaa, 0x87, 0xb4, 0x4a, 0x0e, 0xe9, 0xdf, 0xd0, 0x53, 0x35, 0x33, 0xbb, 0x60, 0xa0, 0x51,
+	0x05, 0x5c, 0x12, 0xef, 0xfb, 0xf1, 0xd9, 0x37, 0xef, 0xed, 0xfb, 0x0e, 0x70, 0xcb, 0x0b, 0xd3,
+	0x80, 0xc4, 0xc3, 0x5a, 0x9c, 0xe0, 0xc7, 0x94, 0x79, 0xb1, 0x8f, 0xe3, 0x61, 0xed, 0xc9, 0x9d,
+	0x5a, 0xb2, 0x17, 0x92, 0xb8, 0x1a, 0x46, 0x3c, 0xe1, 0xe8, 0x6a, 0x16, 0x54, 0x1d, 0x0d, 0xaa,
+	0x3e, 0xb9, 0x33, 0x7f, 0x01, 0x07, 0x94, 0xf1, 0x9a, 0xfc, 0x57, 0xc5, 0xce, 0x5f, 0x73, 0x78,
+	0x1c, 0xf0, 0xd8, 0x96, 0x4f, 0x35, 0xf5, 0x90, 0xb9, 0x2e, 0x79, 0xdc, 0xe3, 0xca, 0x2e, 0x7e,
+	0x65, 0xd6, 0x8a, 0xc7, 0xb9, 0xe7, 0x93, 0x9a, 0x7c, 0x1a, 0xa4, 0x3b, 0x35, 0x37, 0x8d, 0x70,
+	0x42, 0x39, 0xcb, 0xfc, 0x0b, 0x47, 0xfd, 0x09, 0x0d, 0x48, 0x9c, 0xe0, 0x20, 0x54, 0x01, 0x4b,
+	0x3f, 0x4f, 0xc1, 0x64, 0x17, 0x47, 0x38, 0x88, 0xd1, 0x4d, 0x80, 0x01, 0x67, 0xae, 0xed, 0x12,
+	0xc6, 0x03, 0x5d, 0x5b, 0xd4, 0x96, 0xa7, 0xad, 0x69, 0x61, 0x69, 0x0a, 0x03, 0xda, 0x86, 0x72,
+	0x40, 0x99, 0x2d, 0x43, 0x42, 0x12, 0xd9, 0x5e, 0x98, 0xea, 0xe3, 0x22, 0xa8, 0xfe, 0xe9, 0xcb,
+	0x37, 0x0b, 0x63, 0x7f, 0xbc, 0x59, 0xb8, 0xac, 0x0a, 0x8e, 0xdd, 0xc7, 0x55, 0xca, 0x6b, 0x01,
+	0x4e, 0x86, 0x55, 0x93, 0x25, 0xaf, 0x5f, 0xdc, 0x86, 0xec, 0x24, 0x26, 0x4b, 0x7e, 0x7c, 0xff,
+	0x7c, 0x45, 0xb3, 0x8a, 0x01, 0x65, 0x75, 0xce, 0xdc, 0x2e, 0x89, 0x36, 0xc2, 0x14, 0x75, 0xa0,
+	0x94, 0x32, 0x01, 0xa6, 0xcc, 0xb3, 0x45, 0x85, 0xfa, 0xc4, 0xa2, 0xb6, 0x3c, 0xb3, 0x7a, 0xad,
+	0xaa, 0xca, 0xaf, 0xe6, 0xe5, 0x57, 0x9b, 0xd9, 0xf1, 0xea, 0x45, 0xf1, 0xce, 0xef, 0xfe, 0x5c,
+	0xd0, 0x32, 0xe0, 0x7e, 0x7e, 0x9f, 0x06, 0x04, 0xad, 0xc2, 0xe5, 0x00, 0xef, 0xda, 0x07, 0x50,
+	0xc2, 0x92, 0x88, 0x92, 0x58, 0x2f, 0x2c, 0x6a, 0xcb, 0x45, 0xeb, 0x62, 0x80, 0x77, 0xb7, 0x72,
+	0x9f, 0xa1, 0x5c, 0x68, 0x1b, 0x8a, 0x4f, 0x23, 0xce, 0x3c, 0x9b, 0x87, 0x84, 0x51, 0xe6, 0xe9,
+	0xe7, 0x64, 0x0d, 0x9f, 0x54, 0x3f, 0x30, 0xbf, 0xaa, 0xc9, 0x76, 0x22, 0xec, 0x88, 0x6a, 0x54,
+	0x03, 0xeb, 0xd3, 0xa2, 0x26, 0x55, 0xcf, 0xac, 0x44, 0x75, 0x14, 0x09, 0x3d, 0x84, 0xb9, 0x94,
+	0x09, 0x2c, 0x71, 0x6d, 0x87, 0x07, 0x01, 0x4d, 0xf4, 0xc9, 0x33, 0xc0, 0x4b, 0x39, 0xac, 0x21,
+	0x59, 0xa2, 0xf2, 0x80, 0xc6, 0xf1, 0x01, 0xfc, 0xfc, 0x59, 0x2a, 0x57, 0xa8, 0x0c, 0xfd, 0x35,
+	0x94, 0x5c, 0x1a, 0x87, 0x69, 0x42, 0xec, 0x1d, 0x4c, 0x7d, 0xe2, 0xea, 0x53, 0x67, 0x60, 0x17,
+	0x33, 0xd6, 0xba, 0x44, 0xa1, 0x2d, 0x98, 0x21, 0x38, 0xf2, 0xf7, 0x6c, 0xc7, 0xe7, 0x31, 0xd1,
+	0xa7, 0xcf, 0x40, 0x06, 0x09, 0x6a, 0x08, 0x0e, 0xaa, 0xc2, 0xc5, 0x43, 0xed, 0xb0, 0x7d, 0x2a,
+	0x9a, 0x02, 0x72, 0xf4, 0x17, 0x46, 0x8f, 0xd7, 0x12, 0x0e, 0xf4, 0x00, 0x2e, 0x1d, 0x8e, 0x7f,
+	0x4a, 0x99, 0xcb, 0x9f, 0xea, 0x33, 0x27, 0xfc, 0x06, 0xd1, 0x28, 0xfa, 0xbe, 0x64, 0xa0, 0x6d,
+	0x98, 0x4d, 0x08, 0xc3, 0x2c, 0xb1, 0xe3, 0x21, 0x8e, 0x88, 0x3e, 0x2b, 0x17, 0xe6, 0x8b, 0x6c,
+	0x61, 0xae, 0x1f, 0x5f, 0x98, 0x16, 0xf1, 0xb0, 0xb3, 0xd7, 0x24, 0xce, 0xc8, 0xda, 0x34, 0x89,
+	0xa3, 0xde, 0x30, 0xa3, 0x58, 0x3d, 0x81, 0x42, 0x0f, 0xa1, 0x14, 0x91, 0x90, 0x47, 0x09, 0x89,
+	0x32, 0x78, 0xf1, 0x4c, 0xf0, 0x62, 0x4e, 0x93, 0xf8, 0xbb, 0x1f, 0xfd, 0xfd, 0xfd, 0x82, 0xf6,
+	0xed, 0xfb, 0xe7, 0x2b, 0xd7, 0xff, 0x53, 0xe4, 0xd4, 0x08, 0x96, 0x7e, 0xd5, 0xa0, 0x7c, 0x74,
+	0x2e, 0xa2, 0x32, 0x19, 0x64, 0xe7, 0x76, 0x25, 0x26, 0xa7, 0xaf, 0x4c, 0xd2, 0xd6, 0x33, 0x18,
+	0xda, 0x84, 0xe2, 0x23, 0x4c, 0x7d, 0x3b, 0x97, 0x3a, 0xa9, 0x42, 0x27, 0x19, 0xd4, 0xac, 0x48,
+	0xcf, 0x9d, 0x77, 0x0b, 0xe2, 0xa0, 0x4b, 0x3f, 0x4d, 0x00, 0x34, 0xb8, 0xef, 0xe3, 0x84, 0x44,
+	0xd8, 0x47, 0x9f, 0xc3, 0x54, 0x18, 0xf1, 0x27, 0xd4, 0x25, 0x51, 0x56, 0xbc, 0xfe, 0xfa, 0xc5,
+	0xed, 0x4b, 0x59, 0x65, 0x6b, 0xae, 0x1b, 0x91, 0x38, 0xee, 0x25, 0x11, 0x65, 0x9e, 0xb5, 0x1f,
+	0x89, 0xee, 0xc1, 0xa4, 0x10, 0x15, 0xe2, 0x9e, 0x5a, 0x18, 0xb3, 0x7c, 0x54, 0x01, 0x88, 0x88,
+	0x47, 0xe3, 0x84, 0x44, 0xc4, 0x95, 0x6a, 0x38, 0x65, 0x8d, 0x58, 0xd0, 0x2d, 0x28, 0x0e, 0xa8,
+	0xef, 0xe3, 0x81, 0x4f, 0x84, 0x10, 0xe7, 0xc2, 0x36, 0x9b, 0x1b, 0x37, 0xc2, 0x34, 0x46, 0x57,
+	0x60, 0xf2, 0x91, 0x5a, 0xda, 0x73, 0x12, 0x90, 0x3d, 0xa1, 0x16, 0xcc, 0xaa, 0x5f, 0x76, 0xca,
+	0x12, 0xea, 0x67, 0x5a, 0x34, 0x7f, 0xac, 0x7f, 0xfd, 0xfc, 0xae, 0x50, 0x0d, 0x7c, 0xb6, 0xdf,
+	0xc0, 0x19, 0x95, 0xbe, 0x25, 0xb2, 0xd1, 0x0a, 0x5c, 0x60, 0x64, 0x37, 0x19, 0x11, 0x5b, 0xea,
+	0x4a, 0x05, 0x2a, 0x58, 0x73, 0xc2, 0xb1, 0x2f, 0xb4, 0xa6, 0x8b, 0xba, 0x50, 0x3a, 0xb4, 0x6a,
+	0xb1, 0x3e, 0xb5, 0x38, 0x71, 0xb2, 0x77, 0x17, 0x47, 0xb7, 0x2c, 0x5e, 0xfa, 0x67, 0x1c, 0x4a,
+	0x87, 0xa4, 0x7c, 0xef, 0x94, 0xb3, 0x2b, 0xc1, 0x38, 0x55, 0x73, 0x2b, 0x58, 0xe3, 0xd4, 0x45,
+	0x1f, 0xc3, 0x9c, 0x13, 0x11, 0xf9, 0x89, 0xd8, 0x43, 0x42, 0xbd, 0x61, 0x22, 0xc7, 0x30, 0x61,
+	0x95, 0x72, 0xf3, 0x3d, 0x69, 0x45, 0x16, 0xcc, 0x39, 0x3c, 0x08, 0x7d, 0x22, 0x43, 0xe5, 0xed,
+	0x55, 0x38, 0x69, 0x43, 0x4b, 0x07, 0x04, 0x79, 0x7f, 0x6d, 0xc3, 0x1c, 0x65, 0x34, 0xa1, 0xd8,
+	0xb7, 0x07, 0xd8, 0xc7, 0xcc, 0x21, 0x72, 0x84, 0xa7, 0xf9, 0xa2, 0x4a, 0x19, 0xa8, 0xae, 0x38,
+	0xe8, 0x2b, 0x38, 0x9f, 0x23, 0x27, 0x4f, 0x89, 0xcc, 0x01, 0x4b, 0xbf, 0x69, 0x30, 0xd3, 0x13,
+	0xbb, 0xd9, 0xc5, 0x7b, 0x3c, 0x4d, 0xd0, 0x2a, 0x9c, 0xc7, 0xaa, 0xbd, 0xff, 0xdb, 0xf8, 0x3c,
+	0x10, 0x7d, 0x09, 0x85, 0x88, 0xfb, 0x44, 0x76, 0xbe, 0xb4, 0xba, 0xfc, 0x41, 0xf5, 0xaf, 0x13,
+	0x46, 0x76, 0xa8, 0x43, 0x71, 0xb4, 0x67, 0x71, 0x9f, 0x58, 0x32, 0x4b, 0x6c, 0x1c, 0x0e, 0x78,
+	0xca, 0xd4, 0x70, 0x4e, 0xb5, 0x71, 0x2a, 0x7f, 0xe5, 0x17, 0x0d, 0xe0, 0x40, 0xc9, 0xd0, 0x3c,
+	0x5c, 0x31, 0xdb, 0xeb, 0xd6, 0x5a, 0xa3, 0x6f, 0x76, 0xda, 0xf6, 0x56, 0xbb, 0xd7, 0x35, 0x1a,
+	0xe6, 0xba, 0x69, 0x34, 0xcb, 0x63, 0xe8, 0x06, 0xe8, 0x23, 0xbe, 0xfb, 0x56, 0xa7, 0xbd, 0x61,
+	0x77, 0xba, 0x46, 0xdb, 0x6c, 0x6f, 0x94, 0x35, 0x54, 0x81, 0xf9, 0x43, 0x99, 0xc2, 0x63, 0x34,
+	0xed, 0x46, 0x67, 0x73, 0xd3, 0xec, 0x97, 0xc7, 0x8f, 0x64, 0x6f, 0x9a, 0xbd, 0xde, 0x81, 0x77,
+	0x02, 0xdd, 0x84, 0x6b, 0x23, 0xde, 0xa6, 0xd9, 0xeb, 0x6e, 0xf5, 0x0d, 0x7b, 0x7d, 0xcd, 0x6c,
+	0x19, 0xcd, 0x72, 0xe1, 0x48, 0x59, 0xc6, 0x9a, 0xd5, 0xda, 0xb6, 0x1b, 0xad, 0x4e, 0xcf, 0x28,
+	0x9f, 0x9b, 0x2f, 0x7c, 0xf3, 0x43, 0x65, 0x6c, 0x25, 0x85, 0xb9, 0x23, 0xad, 0x42, 0x8b, 0x70,
+	0xa3, 0x6e, 0xb4, 0x8d, 0x75, 0xb3, 0x61, 0xae, 0x59, 0xdb, 0xb6, 0xd5, 0x69, 0x19, 0x47, 0x4e,
+	0x74, 0x1d, 0xae, 0x1e, 0x8b, 0xe8, 0x1b, 0xed, 0xb5, 0x76, 0xbf, 0xac, 0x89, 0x92, 0x8e, 0x39,
+	0x2d, 0xa3, 0xdb, 0xb1, 0xfa, 0x86, 0x55, 0x1e, 0x57, 0xaf, 0xad, 0x9b, 0x2f, 0xdf, 0x56, 0xb4,
+	0x57, 0x6f, 0x2b, 0xda, 0x5f, 0x6f, 0x2b, 0xda, 0xb3, 0x77, 0x95, 0xb1, 0x57, 0xef, 0x2a, 0x63,
+	0xbf, 0xbf, 0xab, 0x8c, 0x3d, 0xa8, 0x79, 0x34, 0x19, 0xa6, 0x83, 0xaa, 0xc3, 0x83, 0x5a, 0x7e,
+	0x95, 0xe4, 0xff, 0xef, 0x1e, 0xbe, 0x54, 0xe4, 0x9f, 0xcd, 0x83, 0x49, 0xb9, 0x2f, 0x9f, 0xfd,
+	0x1b, 0x00, 0x00, 0xff, 0xff, 0x89, 0x47, 0xa4, 0x45, 0x5e, 0x0b, 0x00, 0x00,
 }
 
 func (this *Params) Equal(that interface{}) bool {
@@ -102,6 +635,72 @@ func (this *Params) Equal(that interface{}) bool {
 	if that1 == nil {
 		return this == nil
 	} else if this == nil {
+		return false
+	}
+	if this.BondDenom != that1.BondDenom {
+		return false
+	}
+	if !this.MinBondPerGpu.Equal(that1.MinBondPerGpu) {
+		return false
+	}
+	if this.UnbondingTime != that1.UnbondingTime {
+		return false
+	}
+	if this.MaxUnbondingEntries != that1.MaxUnbondingEntries {
+		return false
+	}
+	if !this.WrongOpening.Equal(&that1.WrongOpening) {
+		return false
+	}
+	if !this.UnopenedCommit.Equal(&that1.UnopenedCommit) {
+		return false
+	}
+	if !this.MissedCommit.Equal(&that1.MissedCommit) {
+		return false
+	}
+	if !this.DisputeFailed.Equal(&that1.DisputeFailed) {
+		return false
+	}
+	if !this.EarlyClose.Equal(&that1.EarlyClose) {
+		return false
+	}
+	if this.MissedCommitLimit != that1.MissedCommitLimit {
+		return false
+	}
+	if this.MissedCommitWindow != that1.MissedCommitWindow {
+		return false
+	}
+	if !this.TenantShare.Equal(that1.TenantShare) {
+		return false
+	}
+	if !this.ReporterShare.Equal(that1.ReporterShare) {
+		return false
+	}
+	return true
+}
+func (this *InfractionParams) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*InfractionParams)
+	if !ok {
+		that2, ok := that.(InfractionParams)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !this.SlashFraction.Equal(that1.SlashFraction) {
+		return false
+	}
+	if this.JailDuration != that1.JailDuration {
 		return false
 	}
 	return true
@@ -126,6 +725,363 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size := m.ReporterShare.Size()
+		i -= size
+		if _, err := m.ReporterShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x6a
+	{
+		size := m.TenantShare.Size()
+		i -= size
+		if _, err := m.TenantShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	n1, err1 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.MissedCommitWindow, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.MissedCommitWindow):])
+	if err1 != nil {
+		return 0, err1
+	}
+	i -= n1
+	i = encodeVarintTypes(dAtA, i, uint64(n1))
+	i--
+	dAtA[i] = 0x5a
+	if m.MissedCommitLimit != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MissedCommitLimit))
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size, err := m.EarlyClose.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size, err := m.DisputeFailed.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size, err := m.MissedCommit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size, err := m.UnopenedCommit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size, err := m.WrongOpening.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.MaxUnbondingEntries != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxUnbondingEntries))
+		i--
+		dAtA[i] = 0x20
+	}
+	n7, err7 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.UnbondingTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.UnbondingTime):])
+	if err7 != nil {
+		return 0, err7
+	}
+	i -= n7
+	i = encodeVarintTypes(dAtA, i, uint64(n7))
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.MinBondPerGpu.Size()
+		i -= size
+		if _, err := m.MinBondPerGpu.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.BondDenom) > 0 {
+		i -= len(m.BondDenom)
+		copy(dAtA[i:], m.BondDenom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.BondDenom)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *InfractionParams) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *InfractionParams) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *InfractionParams) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n8, err8 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.JailDuration, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.JailDuration):])
+	if err8 != nil {
+		return 0, err8
+	}
+	i -= n8
+	i = encodeVarintTypes(dAtA, i, uint64(n8))
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.SlashFraction.Size()
+		i -= size
+		if _, err := m.SlashFraction.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *Collateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Collateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Collateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.MissedCommits) > 0 {
+		for iNdEx := len(m.MissedCommits) - 1; iNdEx >= 0; iNdEx-- {
+			n, err := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.MissedCommits[iNdEx], dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.MissedCommits[iNdEx]):])
+			if err != nil {
+				return 0, err
+			}
+			i -= n
+			i = encodeVarintTypes(dAtA, i, uint64(n))
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if m.NextUnbondingId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NextUnbondingId))
+		i--
+		dAtA[i] = 0x38
+	}
+	n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.JailedUntil, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil):])
+	if err9 != nil {
+		return 0, err9
+	}
+	i -= n9
+	i = encodeVarintTypes(dAtA, i, uint64(n9))
+	i--
+	dAtA[i] = 0x32
+	if m.Jailed {
+		i--
+		if m.Jailed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.BillableGpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BillableGpus))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Registered {
+		i--
+		if m.Registered {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size := m.Bonded.Size()
+		i -= size
+		if _, err := m.Bonded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UnbondingEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UnbondingEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UnbondingEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Balance.Size()
+		i -= size
+		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.InitialBalance.Size()
+		i -= size
+		if _, err := m.InitialBalance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	n10, err10 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CompletionTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CompletionTime):])
+	if err10 != nil {
+		return 0, err10
+	}
+	i -= n10
+	i = encodeVarintTypes(dAtA, i, uint64(n10))
+	i--
+	dAtA[i] = 0x22
+	if m.CreationHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CreationHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SlashPayout) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SlashPayout) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SlashPayout) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.Role != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Role))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -146,6 +1102,127 @@ func (m *Params) Size() (n int) {
 	}
 	var l int
 	_ = l
+	l = len(m.BondDenom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.MinBondPerGpu.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.UnbondingTime)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.MaxUnbondingEntries != 0 {
+		n += 1 + sovTypes(uint64(m.MaxUnbondingEntries))
+	}
+	l = m.WrongOpening.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.UnopenedCommit.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.MissedCommit.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.DisputeFailed.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.EarlyClose.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.MissedCommitLimit != 0 {
+		n += 1 + sovTypes(uint64(m.MissedCommitLimit))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.MissedCommitWindow)
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.TenantShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ReporterShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *InfractionParams) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.SlashFraction.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.JailDuration)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Collateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Bonded.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.Registered {
+		n += 2
+	}
+	if m.BillableGpus != 0 {
+		n += 1 + sovTypes(uint64(m.BillableGpus))
+	}
+	if m.Jailed {
+		n += 2
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.JailedUntil)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.NextUnbondingId != 0 {
+		n += 1 + sovTypes(uint64(m.NextUnbondingId))
+	}
+	if len(m.MissedCommits) > 0 {
+		for _, e := range m.MissedCommits {
+			l = github_com_cosmos_gogoproto_types.SizeOfStdTime(e)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *UnbondingEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	if m.CreationHeight != 0 {
+		n += 1 + sovTypes(uint64(m.CreationHeight))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CompletionTime)
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.InitialBalance.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Balance.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *SlashPayout) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Role != 0 {
+		n += 1 + sovTypes(uint64(m.Role))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
 
@@ -184,6 +1261,1143 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BondDenom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.BondDenom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinBondPerGpu", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MinBondPerGpu.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnbondingTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.UnbondingTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUnbondingEntries", wireType)
+			}
+			m.MaxUnbondingEntries = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxUnbondingEntries |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrongOpening", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.WrongOpening.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnopenedCommit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.UnopenedCommit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissedCommit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MissedCommit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeFailed", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DisputeFailed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EarlyClose", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EarlyClose.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissedCommitLimit", wireType)
+			}
+			m.MissedCommitLimit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MissedCommitLimit |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissedCommitWindow", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.MissedCommitWindow, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TenantShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TenantShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReporterShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ReporterShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *InfractionParams) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: InfractionParams: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: InfractionParams: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SlashFraction", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SlashFraction.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JailDuration", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.JailDuration, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Collateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Collateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Collateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bonded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bonded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Registered", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Registered = bool(v != 0)
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BillableGpus", wireType)
+			}
+			m.BillableGpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BillableGpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Jailed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Jailed = bool(v != 0)
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JailedUntil", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.JailedUntil, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextUnbondingId", wireType)
+			}
+			m.NextUnbondingId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextUnbondingId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MissedCommits", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MissedCommits = append(m.MissedCommits, time.Time{})
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&(m.MissedCommits[len(m.MissedCommits)-1]), dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UnbondingEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UnbondingEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UnbondingEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreationHeight", wireType)
+			}
+			m.CreationHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreationHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CompletionTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CompletionTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InitialBalance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.InitialBalance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SlashPayout) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SlashPayout: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SlashPayout: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Role", wireType)
+			}
+			m.Role = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Role |= BeneficiaryRole(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])
