@@ -374,6 +374,9 @@ func orderBeginBlockers() []string {
 func orderEndBlockers() []string {
 	return []string{
 		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
+		// After bank, so that coins sent to module accounts during the block
+		// (Block-STM virtual accounts) are credited before payouts.
+		stakingslashtypes.ModuleName,
 	}
 }
 
@@ -537,4 +540,17 @@ func ModuleAccountPermissions() map[string][]string {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// CheckInvariants checks the invariants of every gpumesh module over the
+// state in ctx and returns the first violation. It walks whole stores:
+// tests call it after every scenario; it never runs in a block.
+func (app *App) CheckInvariants(ctx sdk.Context) error {
+	if err := app.ProviderKeeper.CheckInvariants(ctx); err != nil {
+		return fmt.Errorf("x/%s: %w", providertypes.ModuleName, err)
+	}
+	if err := app.StakingSlashKeeper.CheckInvariants(ctx); err != nil {
+		return fmt.Errorf("x/%s: %w", stakingslashtypes.ModuleName, err)
+	}
+	return nil
 }

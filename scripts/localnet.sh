@@ -14,6 +14,7 @@
 #                         the default ports + 100*i + offset
 #   LOCALNET_CHAIN_ID     chain id (default gpumesh-local-1)
 #   LOCALNET_BLOCK_TIME   block time (default 1s)
+#   LOCALNET_PROVIDER_UNBONDING  x/stakingslash unbonding time (default 30s)
 #   GPUMESHD              gpumeshd binary (default: <repo>/build/gpumeshd, built if stale)
 set -euo pipefail
 
@@ -22,6 +23,7 @@ DIR=$(realpath -m "${LOCALNET_DIR:-$ROOT/.localnet}")
 OFFSET=${LOCALNET_PORT_OFFSET:-0}
 CHAIN_ID=${LOCALNET_CHAIN_ID:-gpumesh-local-1}
 BLOCK_TIME=${LOCALNET_BLOCK_TIME:-1s}
+PROVIDER_UNBONDING=${LOCALNET_PROVIDER_UNBONDING:-30s}
 BIN=${GPUMESHD:-$ROOT/build/gpumeshd}
 START_TIMEOUT=${LOCALNET_START_TIMEOUT:-90}
 
@@ -180,7 +182,8 @@ cmd_start() {
   rm -rf "$DIR"
   mkdir -p "$DIR"
   "$BIN" testnet init-files --validators "$validators" --output-dir "$DIR" --chain-id "$CHAIN_ID" \
-    --port-offset "$OFFSET" --block-time "$BLOCK_TIME" >/dev/null
+    --port-offset "$OFFSET" --block-time "$BLOCK_TIME" \
+    --provider-unbonding-time "$PROVIDER_UNBONDING" >/dev/null
 
   log "starting $validators validator(s) of $CHAIN_ID in $DIR"
   for ((i = 0; i < validators; i++)); do launch_node "$i"; done

@@ -20,6 +20,7 @@ import (
 	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
@@ -75,7 +76,10 @@ func NewAccount(name string) Account {
 func New(t testing.TB) *App {
 	t.Helper()
 	db := dbm.NewMemDB()
-	gapp := app.New(log.NewNopLogger(), db, true, simtestutil.EmptyAppOptions{}, baseapp.SetChainID(ChainID))
+	// A temporary home keeps the upgrade keeper's files out of the package
+	// directory.
+	appOpts := simtestutil.AppOptionsMap{flags.FlagHome: t.TempDir()}
+	gapp := app.New(log.NewNopLogger(), db, true, appOpts, baseapp.SetChainID(ChainID))
 
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	require.NoError(t, err)

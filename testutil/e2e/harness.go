@@ -66,6 +66,8 @@ type Localnet struct {
 	Dir    string
 	Offset int
 	Bin    string
+	// Env holds extra environment for scripts/localnet.sh (LOCALNET_*).
+	Env []string
 }
 
 // NewLocalnet prepares (does not start) a network in a fresh directory with
@@ -89,6 +91,7 @@ func (ln *Localnet) Script(args ...string) (string, error) {
 		"LOCALNET_PORT_OFFSET="+strconv.Itoa(ln.Offset),
 		"GPUMESHD="+ln.Bin,
 	)
+	cmd.Env = append(cmd.Env, ln.Env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -183,4 +186,45 @@ func (ln *Localnet) WaitHeight(i int, h int64, timeout time.Duration) int64 {
 		return err == nil && got >= h
 	}, timeout, 200*time.Millisecond, "node%d did not reach height %d (last %d)", i, h, last)
 	return last
+}
+
+// TxResult is the outcome of a transaction included in a block.
+type TxResult struct {
+	Code      uint32 `json:"code"`
+	Codespace string `json:"codespace"`
+	RawLog    string `json:"raw_log"`
+	Height    string `json:"height"`
+}
+
+// Tx signs args (a `gpumeshd tx …` command line without the leading "tx")
+// with node0's test keyring, broadcasts it, waits until it is in a block and
+// returns the block's result. A refusal at CheckTx is returned as the
+// result too, so tests can assert on codes either way.
+func (ln *Localnet) Tx(args ...string) TxResult {
+	ln.t.Helper()
+	full := append([]string{"tx"}, args...)
+	full = append(full, "--keyring-backend", "test", "--yes", "-o", "json", "--gas", "400000")
+	out, err := ln.CLI(full...)
+	require.NoError(ln.t, err)
+	var sync struct {
+		TxResult
+		TxHash string `json:"txhash"`
+	}
+	require.NoError(ln.t, json.Unmarshal([]byte(out), &sync), out)
+	if sync.Code != 0 {
+		return sync.TxResult
+	}
+	out, err = ln.CLI("q", "wait-tx", sync.TxHash, "--timeout", "30s", "-o", "json")
+	require.NoError(ln.t, err)
+	var res TxResult
+	require.NoError(ln.t, json.Unmarshal([]byte(out), &res), out)
+	return res
+}
+
+// Address returns the address of a key in node0's test keyring.
+func (ln *Localnet) Address(name string) string {
+	ln.t.Helper()
+	out, err := ln.CLI("keys", "show", name, "-a", "--keyring-backend", "test")
+	require.NoError(ln.t, err)
+	return strings.TrimSpace(out)
 }

@@ -30,8 +30,11 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/genutil"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 
 	"github.com/gpumesh/gpumesh/app"
 )
@@ -77,6 +80,9 @@ type testnetConfig struct {
 	validatorCoins sdk.Coins
 	selfBond       sdk.Coin
 	votingPeriod   time.Duration
+	// providerUnbonding is x/stakingslash's unbonding_time: short on local
+	// networks so that unbonding can be tried in seconds.
+	providerUnbonding time.Duration
 }
 
 func (c testnetConfig) validate() error {
@@ -94,6 +100,8 @@ func (c testnetConfig) validate() error {
 		return fmt.Errorf("--block-time %s: must be positive", c.blockTime)
 	case c.votingPeriod <= 0:
 		return fmt.Errorf("--voting-period %s: must be positive", c.votingPeriod)
+	case c.providerUnbonding <= 0:
+		return fmt.Errorf("--provider-unbonding-time %s: must be positive", c.providerUnbonding)
 	}
 	return nil
 }
@@ -171,6 +179,8 @@ Never use them on a real network. scripts/localnet.sh drives this command.`,
 	f.StringVar(&validatorCoins, "validator-coins", "1000000000000umesh", "balance of each validator account")
 	f.StringVar(&bond, "self-bond", "10000000000umesh", "self-delegation of each validator")
 	f.DurationVar(&cfg.votingPeriod, "voting-period", 60*time.Second, "governance voting period (expedited: half)")
+	f.DurationVar(&cfg.providerUnbonding, "provider-unbonding-time", 30*time.Second,
+		"x/stakingslash unbonding_time: how long unbonded provider collateral waits")
 	return cmd
 }
 
@@ -388,6 +398,15 @@ func testnetAppState(cfg testnetConfig, basics module.BasicManager, encoding app
 	govGen.Params.ExpeditedVotingPeriod = &expedited
 	govGen.Params.MaxDepositPeriod = &voting
 	if state[govtypes.ModuleName], err = cdc.MarshalJSON(&govGen); err != nil {
+		return nil, err
+	}
+
+	var collateralGen stakingslashtypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[stakingslashtypes.ModuleName], &collateralGen); err != nil {
+		return nil, err
+	}
+	collateralGen.Params.UnbondingTime = cfg.providerUnbonding
+	if state[stakingslashtypes.ModuleName], err = cdc.MarshalJSON(&collateralGen); err != nil {
 		return nil, err
 	}
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/stretchr/testify/require"
@@ -20,6 +21,7 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/gpumesh/gpumesh/app"
+	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
 func runInitFiles(t *testing.T, args ...string) (string, error) {
@@ -37,7 +39,8 @@ func runInitFiles(t *testing.T, args ...string) (string, error) {
 
 func TestTestnetInitFiles(t *testing.T) {
 	dir := t.TempDir()
-	_, err := runInitFiles(t, "--validators", "3", "--output-dir", dir, "--port-offset", "1000", "--chain-id", "gpumesh-t-9")
+	_, err := runInitFiles(t, "--validators", "3", "--output-dir", dir, "--port-offset", "1000", "--chain-id", "gpumesh-t-9",
+		"--provider-unbonding-time", "45s")
 	require.NoError(t, err)
 
 	var genesisBytes []byte
@@ -79,6 +82,10 @@ func TestTestnetInitFiles(t *testing.T) {
 	cdc := a.AppCodec()
 	require.NoError(t, a.BasicModuleManager.ValidateGenesis(cdc, a.TxConfig(), state))
 
+	var collateralGen stakingslashtypes.GenesisState
+	cdc.MustUnmarshalJSON(state[stakingslashtypes.ModuleName], &collateralGen)
+	require.Equal(t, 45*time.Second, collateralGen.Params.UnbondingTime, "--provider-unbonding-time")
+
 	var genutilGen genutiltypes.GenesisState
 	cdc.MustUnmarshalJSON(state[genutiltypes.ModuleName], &genutilGen)
 	require.Len(t, genutilGen.GenTxs, 3)
@@ -116,13 +123,14 @@ func TestTestnetInitFilesRejectsBadInput(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		"zero validators":   {[]string{"--validators", "0"}, "--validators 0"},
-		"port overflow":     {[]string{"--port-offset", "60000"}, "--port-offset 60000"},
-		"negative offset":   {[]string{"--port-offset", "-5"}, "--port-offset -5"},
-		"bond in usdc":      {[]string{"--self-bond", "100uusdc"}, `--self-bond "100uusdc": must be in umesh`},
-		"bond over balance": {[]string{"--self-bond", "2000umesh", "--validator-coins", "1000umesh"}, "exceeds --validator-coins"},
-		"bad coins":         {[]string{"--account-coins", "lots"}, `--account-coins "lots"`},
-		"zero block time":   {[]string{"--block-time", "0s"}, "--block-time 0s"},
+		"zero validators":    {[]string{"--validators", "0"}, "--validators 0"},
+		"port overflow":      {[]string{"--port-offset", "60000"}, "--port-offset 60000"},
+		"negative offset":    {[]string{"--port-offset", "-5"}, "--port-offset -5"},
+		"bond in usdc":       {[]string{"--self-bond", "100uusdc"}, `--self-bond "100uusdc": must be in umesh`},
+		"bond over balance":  {[]string{"--self-bond", "2000umesh", "--validator-coins", "1000umesh"}, "exceeds --validator-coins"},
+		"bad coins":          {[]string{"--account-coins", "lots"}, `--account-coins "lots"`},
+		"zero block time":    {[]string{"--block-time", "0s"}, "--block-time 0s"},
+		"negative unbonding": {[]string{"--provider-unbonding-time", "-1s"}, "--provider-unbonding-time -1s"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -6,24 +6,51 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/x/provider/types"
 )
+
+// ProviderIndexes are the secondary indexes of the provider records.
+type ProviderIndexes struct {
+	// Status lists providers by status.
+	Status *indexes.Multi[int32, sdk.AccAddress, types.Provider]
+	// Country lists providers by the country code of their region.
+	Country *indexes.Multi[string, sdk.AccAddress, types.Provider]
+}
+
+// IndexesList implements collections.Indexes.
+func (i ProviderIndexes) IndexesList() []collections.Index[sdk.AccAddress, types.Provider] {
+	return []collections.Index[sdk.AccAddress, types.Provider]{i.Status, i.Country}
+}
 
 // Keeper owns the x/provider store.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService store.KVStoreService
+	addressCodec address.Codec
 	// authority may change the params: the governance module account.
 	authority string
 	hooks     types.ProviderHooks
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+	// Providers are all provider records, deregistered ones included.
+	Providers *collections.IndexedMap[sdk.AccAddress, types.Provider, ProviderIndexes]
+	// Nodes are the inventories: (owner, node id) → node with its GPUs.
+	Nodes collections.Map[collections.Pair[sdk.AccAddress, string], types.Node]
+	// GPUIndex maps a GPU UUID to where it is listed; it makes a UUID
+	// unique on chain.
+	GPUIndex collections.Map[string, types.GPULocation]
+	// ClassProviders holds (class, owner) for every class an owner lists.
+	ClassProviders collections.KeySet[collections.Pair[string, sdk.AccAddress]]
+	// Supply holds the running GPU counters per class.
+	Supply collections.Map[string, types.ClassSupply]
 }
 
 // NewKeeper builds the keeper. authority must be a valid address (the
@@ -36,8 +63,26 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 	k := &Keeper{
 		cdc:          cdc,
 		storeService: storeService,
+		addressCodec: addressCodec,
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Providers: collections.NewIndexedMap(sb, types.ProvidersKey, "providers", sdk.AccAddressKey,
+			codec.CollValue[types.Provider](cdc), ProviderIndexes{
+				Status: indexes.NewMulti(sb, types.ProvidersByStatusKey, "providers_by_status",
+					collections.Int32Key, sdk.AccAddressKey,
+					func(_ sdk.AccAddress, p types.Provider) (int32, error) { return int32(p.Status), nil }),
+				Country: indexes.NewMulti(sb, types.ProvidersByCountryKey, "providers_by_country",
+					collections.StringKey, sdk.AccAddressKey,
+					func(_ sdk.AccAddress, p types.Provider) (string, error) { return types.Country(p.Region), nil }),
+			}),
+		Nodes: collections.NewMap(sb, types.NodesKey, "nodes",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), codec.CollValue[types.Node](cdc)),
+		GPUIndex: collections.NewMap(sb, types.GPUIndexKey, "gpu_index", collections.StringKey,
+			codec.CollValue[types.GPULocation](cdc)),
+		ClassProviders: collections.NewKeySet(sb, types.ClassProvidersKey, "class_providers",
+			collections.PairKeyCodec(collections.StringKey, sdk.AccAddressKey)),
+		Supply: collections.NewMap(sb, types.SupplyKey, "supply", collections.StringKey,
+			codec.CollValue[types.ClassSupply](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -2,7 +2,6 @@ package keeper
 
 import (
 	"context"
-	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -33,7 +32,41 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 	return &types.QueryParamsResponse{Params: params}, nil
 }
 
-// TODO(stakingslash): temporary stub replaced by the real query.
-func (q queryServer) Bond(context.Context, *types.QueryBondRequest) (*types.QueryBondResponse, error) {
-	return nil, fmt.Errorf("not implemented")
+// Bond returns a provider's collateral, its unbonding entries (oldest
+// first), its jail, the bond it needs and whether it may bid. A provider
+// without a record answers with zero values, not an error.
+func (q queryServer) Bond(ctx context.Context, req *types.QueryBondRequest) (*types.QueryBondResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	provider, err := q.addressCodec.StringToBytes(req.Provider)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid provider address %q: %s", req.Provider, err)
+	}
+	params, err := q.GetParams(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	c, _, err := q.collateral(ctx, provider)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	entries, err := q.UnbondingEntriesOf(ctx, provider)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if entries == nil {
+		entries = []types.UnbondingEntry{}
+	}
+	return &types.QueryBondResponse{
+		Provider:     c.Provider,
+		Bonded:       c.Bonded,
+		Unbonding:    entries,
+		Jailed:       c.Jailed,
+		JailedUntil:  c.JailedUntil,
+		BillableGpus: c.BillableGpus,
+		Required:     params.RequiredBond(c.BillableGpus),
+		Eligible:     eligible(c, params),
+		Denom:        params.BondDenom,
+	}, nil
 }

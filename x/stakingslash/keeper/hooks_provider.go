@@ -4,17 +4,58 @@ import (
 	"context"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
-// TODO(stakingslash): temporary stub replaced by the real hooks.
+// ProviderHooks are the x/provider hooks through which x/stakingslash
+// mirrors each provider's registration and billable GPU count. They satisfy
+// x/provider's types.ProviderHooks structurally; x/stakingslash does not
+// import x/provider.
 type ProviderHooks struct{ k *Keeper }
 
 // ProviderHooks returns the hooks x/provider calls.
 func (k *Keeper) ProviderHooks() ProviderHooks { return ProviderHooks{k: k} }
 
-func (h ProviderHooks) AfterProviderRegistered(context.Context, sdk.AccAddress) error { return nil }
-func (h ProviderHooks) AfterInventoryChanged(context.Context, sdk.AccAddress, uint32) error {
-	return nil
+// AfterProviderRegistered marks the provider registered, creating its
+// record (nothing bonded) when it has none.
+func (h ProviderHooks) AfterProviderRegistered(ctx context.Context, owner sdk.AccAddress) error {
+	_, err := h.k.update(ctx, owner, func(c *types.Collateral, _ types.Params) error {
+		c.Registered = true
+		return nil
+	})
+	return err
 }
-func (h ProviderHooks) BeforeProviderDeregistered(context.Context, sdk.AccAddress) error { return nil }
-func (h ProviderHooks) AfterProviderDeregistered(context.Context, sdk.AccAddress) error  { return nil }
+
+// AfterInventoryChanged records the number of billable GPUs, which sets
+// the required bond.
+func (h ProviderHooks) AfterInventoryChanged(ctx context.Context, owner sdk.AccAddress, billableGPUs uint32) error {
+	_, err := h.k.update(ctx, owner, func(c *types.Collateral, _ types.Params) error {
+		c.BillableGpus = billableGPUs
+		return nil
+	})
+	return err
+}
+
+// BeforeProviderDeregistered never refuses a deregistration.
+func (ProviderHooks) BeforeProviderDeregistered(context.Context, sdk.AccAddress) error { return nil }
+
+// AfterProviderDeregistered marks the provider unregistered with no
+// billable GPUs and starts unbonding its whole bonded stake as one entry.
+// The entry is created even when the provider already has
+// max_unbonding_entries open entries: deregistration must not fail, and the
+// limit only bounds what a provider can create by MsgUnbond (one extra entry
+// per deregistration). The stake stays slashable for unbonding_time.
+func (h ProviderHooks) AfterProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error {
+	_, err := h.k.update(ctx, owner, func(c *types.Collateral, params types.Params) error {
+		c.Registered = false
+		c.BillableGpus = 0
+		if c.Bonded.IsPositive() {
+			if _, err := h.k.startUnbonding(ctx, owner, c, c.Bonded, params); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}

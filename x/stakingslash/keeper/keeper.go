@@ -4,12 +4,14 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
@@ -32,6 +34,16 @@ type Keeper struct {
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+	// Collaterals is the bond record of each provider, by address. A record
+	// exists while the provider is registered, has bonded or unbonding
+	// stake, is jailed or has recent missed commits.
+	Collaterals collections.Map[sdk.AccAddress, types.Collateral]
+	// UnbondingEntries are the open unbonding entries, by (provider, id);
+	// ids ascend with creation, so a provider's entries iterate oldest first.
+	UnbondingEntries collections.Map[collections.Pair[sdk.AccAddress, uint64], types.UnbondingEntry]
+	// UnbondingQueue indexes UnbondingEntries by (completion_time, provider,
+	// id) so that EndBlock reads only the entries that are due.
+	UnbondingQueue collections.KeySet[collections.Triple[time.Time, sdk.AccAddress, uint64]]
 }
 
 // NewKeeper builds the keeper. authority must be a valid address (the
@@ -65,6 +77,16 @@ func NewKeeper(
 		accountKeeper: accountKeeper,
 		bankKeeper:    bankKeeper,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Collaterals: collections.NewMap(sb, types.CollateralsKey, "collaterals",
+			sdk.AccAddressKey, codec.CollValue[types.Collateral](cdc)),
+		UnbondingEntries: collections.NewMap(sb, types.UnbondingEntriesKey, "unbonding_entries",
+			collections.NamedPairKeyCodec("provider", sdk.AccAddressKey, "id", collections.Uint64Key),
+			codec.CollValue[types.UnbondingEntry](cdc)),
+		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
+			// collections v1.4.0 has no time KeyCodec; sdk.TimeKey (sortable
+			// RFC3339-like bytes) is what x/gov and x/feegrant queues use.
+			collections.NamedTripleKeyCodec("completion_time", sdk.TimeKey, //nolint:staticcheck // see above
+				"provider", sdk.AccAddressKey, "id", collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 // RegisterLegacyAminoCodec registers the amino names used for ledger
 // (legacy amino JSON) signing. Names match the amino.name proto options.
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	legacy.RegisterAminoMsg(cdc, &MsgBond{}, "gpumesh/stakingslash/MsgBond")
+	legacy.RegisterAminoMsg(cdc, &MsgUnbond{}, "gpumesh/stakingslash/MsgUnbond")
+	legacy.RegisterAminoMsg(cdc, &MsgUnjail{}, "gpumesh/stakingslash/MsgUnjail")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "gpumesh/stakingslash/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "gpumesh/stakingslash/Params", nil)
 }
@@ -18,6 +21,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 // RegisterInterfaces registers the module's messages.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgBond{},
+		&MsgUnbond{},
+		&MsgUnjail{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)

@@ -9,6 +9,8 @@ import (
 // AccountKeeper is the part of x/auth that x/stakingslash uses.
 type AccountKeeper interface {
 	GetModuleAddress(name string) sdk.AccAddress
+	// GetModuleAccount returns the module account, creating it if needed.
+	GetModuleAccount(ctx context.Context, name string) sdk.ModuleAccountI
 }
 
 // BankKeeper is the part of x/bank that x/stakingslash uses.

@@ -14,5 +14,13 @@ const (
 // Collection prefixes. Never reuse or renumber a prefix: it is the on-disk
 // key of existing state.
 var (
+	// ParamsKey holds the Params item.
 	ParamsKey = collections.NewPrefix(0)
+	// CollateralsKey holds the Collateral of each provider, by address.
+	CollateralsKey = collections.NewPrefix(1)
+	// UnbondingEntriesKey holds the UnbondingEntry values, by (provider, id).
+	UnbondingEntriesKey = collections.NewPrefix(2)
+	// UnbondingQueueKey indexes the unbonding entries by completion time:
+	// (completion_time, provider, id).
+	UnbondingQueueKey = collections.NewPrefix(3)
 )

@@ -1,0 +1,187 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/provider/types"
+)
+
+// GetGPU returns a GPU by UUID with the node that lists it and its owner.
+func (k *Keeper) GetGPU(ctx context.Context, uuid string) (types.GPULocation, types.Node, types.GPU, error) {
+	loc, err := k.GPUIndex.Get(ctx, uuid)
+	if errors.Is(err, collections.ErrNotFound) {
+		return loc, types.Node{}, types.GPU{}, errorsmod.Wrapf(types.ErrGPUNotFound, "GPU %s", uuid)
+	}
+	if err != nil {
+		return loc, types.Node{}, types.GPU{}, err
+	}
+	owner, err := k.addressCodec.StringToBytes(loc.Owner)
+	if err != nil {
+		return loc, types.Node{}, types.GPU{}, err
+	}
+	node, err := k.Nodes.Get(ctx, collections.Join(sdk.AccAddress(owner), loc.NodeId))
+	if err != nil {
+		return loc, node, types.GPU{}, fmt.Errorf("GPU %s: node %q of %s: %w", uuid, loc.NodeId, loc.Owner, err)
+	}
+	for _, g := range node.Gpus {
+		if g.Uuid == uuid {
+			return loc, node, g, nil
+		}
+	}
+	return loc, node, types.GPU{}, fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
+}
+
+// gpuUpdate changes one GPU; it returns an error to refuse the change.
+type gpuUpdate func(uuid string, g *types.GPU) error
+
+// updateGPUs applies fn to each listed GPU of owner, all or nothing, and
+// keeps the supply counters and the provider stats in step.
+func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []string, fn gpuUpdate) error {
+	p, err := k.GetActiveProvider(ctx, owner)
+	if err != nil {
+		return err
+	}
+	if len(uuids) == 0 {
+		return errorsmod.Wrap(types.ErrGPUNotFound, "no GPU named")
+	}
+	nodes := make(map[string]*types.Node)
+	var order []string
+	var changes [][2]types.GPU
+	seen := make(map[string]bool, len(uuids))
+	for _, uuid := range uuids {
+		if seen[uuid] {
+			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is named twice", uuid)
+		}
+		seen[uuid] = true
+		loc, err := k.GPUIndex.Get(ctx, uuid)
+		if errors.Is(err, collections.ErrNotFound) {
+			return errorsmod.Wrapf(types.ErrGPUNotFound, "GPU %s", uuid)
+		}
+		if err != nil {
+			return err
+		}
+		if loc.Owner != p.Owner {
+			return errorsmod.Wrapf(types.ErrGPUOwnedByOther, "GPU %s is registered to provider %s, not %s", uuid, loc.Owner, p.Owner)
+		}
+		n, ok := nodes[loc.NodeId]
+		if !ok {
+			node, err := k.Nodes.Get(ctx, collections.Join(owner, loc.NodeId))
+			if err != nil {
+				return err
+			}
+			n = &node
+			nodes[loc.NodeId] = n
+			order = append(order, loc.NodeId)
+		}
+		found := false
+		for i := range n.Gpus {
+			if n.Gpus[i].Uuid != uuid {
+				continue
+			}
+			found = true
+			before := n.Gpus[i]
+			if err := fn(uuid, &n.Gpus[i]); err != nil {
+				return err
+			}
+			changes = append(changes, [2]types.GPU{before, n.Gpus[i]})
+		}
+		if !found {
+			return fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
+		}
+	}
+	// Nothing is written before every GPU has been checked.
+	for _, c := range changes {
+		if err := k.adjustSupply(ctx, c[0], -1); err != nil {
+			return err
+		}
+		if err := k.adjustSupply(ctx, c[1], 1); err != nil {
+			return err
+		}
+	}
+	for _, id := range order {
+		if err := k.Nodes.Set(ctx, collections.Join(owner, id), *nodes[id]); err != nil {
+			return err
+		}
+	}
+	all, err := k.GetInventory(ctx, owner)
+	if err != nil {
+		return err
+	}
+	inv := types.InventoryStats(all)
+	p.Stats.AllocatedGpus, p.Stats.VerifiedGpus = inv.AllocatedGpus, inv.VerifiedGpus
+	return k.Providers.Set(ctx, owner, p)
+}
+
+// AllocateGPUs marks GPUs of owner as used by a lease. Every GPU must be
+// listed by owner, of a known class and free; otherwise nothing changes.
+func (k *Keeper) AllocateGPUs(ctx context.Context, owner sdk.AccAddress, leaseID string, uuids []string) error {
+	if leaseID == "" {
+		return errorsmod.Wrap(types.ErrGPUNotAllocatable, "lease id is empty")
+	}
+	err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
+		if g.Class == types.UnknownClass {
+			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is of class %s", uuid, types.UnknownClass)
+		}
+		if g.AllocatedTo != "" {
+			return errorsmod.Wrapf(types.ErrGPUAllocated, "GPU %s is allocated to lease %s", uuid, g.AllocatedTo)
+		}
+		g.AllocatedTo = leaseID
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsAllocated{
+		Owner: owner.String(), LeaseId: leaseID, Uuids: uuids,
+	})
+}
+
+// ReleaseGPUs frees GPUs allocated to leaseID; every GPU must be allocated
+// to that lease.
+func (k *Keeper) ReleaseGPUs(ctx context.Context, owner sdk.AccAddress, leaseID string, uuids []string) error {
+	err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
+		if g.AllocatedTo != leaseID {
+			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is not allocated to lease %q (allocated to %q)",
+				uuid, leaseID, g.AllocatedTo)
+		}
+		g.AllocatedTo = ""
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsReleased{
+		Owner: owner.String(), LeaseId: leaseID, Uuids: uuids,
+	})
+}
+
+// SetGPUsVerified records the outcome of a check on GPUs of owner.
+func (k *Keeper) SetGPUsVerified(ctx context.Context, owner sdk.AccAddress, uuids []string, verified bool) error {
+	err := k.updateGPUs(ctx, owner, uuids, func(_ string, g *types.GPU) error {
+		g.Verified = verified
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsVerified{
+		Owner: owner.String(), Uuids: uuids, Verified: verified,
+	})
+}
+
+// ClassSupply returns the counters of one class, with available filled in.
+func (k *Keeper) ClassSupply(ctx context.Context, class string) (types.ClassSupply, error) {
+	s, err := k.Supply.Get(ctx, class)
+	if errors.Is(err, collections.ErrNotFound) {
+		s, err = types.ClassSupply{Class: class}, nil
+	}
+	s.Available = s.Total - s.Allocated
+	return s, err
+}
