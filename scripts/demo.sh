@@ -5,15 +5,20 @@
 # gRPC 9090, REST 1317), shows the chain over REST, sends 1000uusdc from alice
 # to bob through the CLI with real keyring signing, checks bob's balance grew
 # by exactly 1000 over REST, reads the gpumesh modules' parameters over REST,
-# and stops every process it started, whatever happens.
+# onboards provider1 (register, an 8×H100 inventory from
+# docs/examples/inventory-dgx-h100.json, the required bond), shows it by GPU
+# class and in the supply, shows provider2 refused when it lists the same
+# GPUs, unbonds part of the collateral and waits for it to come back, and
+# stops every process it started, whatever happens.
 #
-# The market flow (providers, orders, leases, proofs) joins this demo as the
-# market modules land.
+# Orders, leases and proofs join this demo as the market modules land.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LOCALNET_DIR=${DEMO_DIR:-$ROOT/.demo}
 export GPUMESHD=$ROOT/build/gpumeshd
+export LOCALNET_PROVIDER_UNBONDING=${LOCALNET_PROVIDER_UNBONDING:-10s}
+INVENTORY=$ROOT/docs/examples/inventory-dgx-h100.json
 LOCALNET=$ROOT/scripts/localnet.sh
 HOME0=$LOCALNET_DIR/node0
 REST=http://127.0.0.1:$((1317 + ${LOCALNET_PORT_OFFSET:-0}))
@@ -76,17 +81,88 @@ printf '  alice %s uusdc (%+d)\n  bob   %s uusdc (%+d)\n' "$alice_after" $((alic
 
 say "gpumesh modules answer over REST"
 for m in provider stakingslash market escrow proofofcompute; do
-  printf '  %-15s %s\n' "$m" "$(rest "/gpumesh/$m/v1/params")"
+  params=$(rest "/gpumesh/$m/v1/params")
+  ((${#params} <= 110)) || params="${params:0:107}..."
+  printf '  %-15s %s\n' "$m" "$params"
 done
+
+# tx ARGS…: sign with the test keyring, broadcast, wait for the block and
+# print "code|raw_log" of the result.
+tx() {
+  local out hash res
+  out=$(gpumeshd tx "$@" --keyring-backend test --yes -o json --gas 400000 2>&1) || fail "gpumeshd tx $*: $out"
+  if [[ $(grep -o '"code": *[0-9]*' <<<"$out" | head -n1 | grep -o '[0-9]*$') != 0 ]]; then
+    echo "$(grep -o '"code": *[0-9]*' <<<"$out" | head -n1 | grep -o '[0-9]*$')|$(json_field raw_log <<<"$out")"
+    return
+  fi
+  hash=$(json_field txhash <<<"$out")
+  res=$(gpumeshd q wait-tx "$hash" --timeout 30s -o json 2>&1) || fail "tx $hash was not included: $res"
+  echo "$(grep -o '"code": *[0-9]*' <<<"$res" | head -n1 | grep -o '[0-9]*$')|$(json_field raw_log <<<"$res")"
+}
+must_tx() {
+  local r; r=$(tx "$@")
+  [[ ${r%%|*} == 0 ]] || fail "gpumeshd tx $* failed: ${r#*|}"
+}
+umesh() { rest "/cosmos/bank/v1beta1/balances/$1/by_denom?denom=umesh" | json_field amount; }
+
+provider1=$(gpumeshd keys show provider1 -a --keyring-backend test)
+say "provider1 registers and lists one DGX H100 node (8× h100-sxm-80g)"
+must_tx provider register --moniker acme-dgx --host-uri https://acme-dgx.example.com:8443 --region US-east1 \
+  --contact ops@acme.example.com --from provider1
+must_tx provider set-inventory "$INVENTORY" --from provider1
+echo "  registered $provider1; inventory from ${INVENTORY#"$ROOT"/}"
+
+say "provider1 bonds the collateral its GPUs require"
+required=$(rest "/gpumesh/stakingslash/v1/bonds/$provider1" | json_field required)
+[[ -n $required && $required != 0 ]] || fail "no required bond for provider1"
+must_tx stakingslash bond "${required}umesh" --from provider1
+bond=$(rest "/gpumesh/stakingslash/v1/bonds/$provider1")
+grep -q '"eligible": *true' <<<"$bond" || fail "provider1 is not eligible after bonding: $bond"
+echo "  bonded $(json_field bonded <<<"$bond") umesh of $required required: eligible to bid"
+
+say "provider1 over REST: by GPU class and in the supply"
+listed=$(rest "/gpumesh/provider/v1/providers?gpu_class=h100-sxm-80g")
+grep -q "$provider1" <<<"$listed" || fail "provider1 is not listed under h100-sxm-80g: $listed"
+echo "  GET /gpumesh/provider/v1/providers?gpu_class=h100-sxm-80g → $(json_field moniker <<<"$listed")"
+supply=$(rest /gpumesh/provider/v1/supply | tr -d ' \n' | grep -o '{"class":"h100-sxm-80g"[^}]*}')
+grep -q '"available":"8"' <<<"$supply" || fail "the supply does not show 8 available H100s: $supply"
+echo "  GET /gpumesh/provider/v1/supply → $supply"
+
+say "provider2 tries to list the same GPUs: refused by the chain"
+must_tx provider register --moniker copycat --host-uri https://copycat.example.com --region DE --from provider2
+r=$(tx provider set-inventory "$INVENTORY" --from provider2)
+[[ ${r%%|*} != 0 ]] || fail "provider2 listed provider1's GPUs"
+echo "  code ${r%%|*}: ${r#*|}"
+
+say "provider1 unbonds a quarter of its bond (unbonding time $LOCALNET_PROVIDER_UNBONDING here)"
+part=$((required / 4))
+before=$(umesh "$provider1")
+must_tx stakingslash unbond "${part}umesh" --from provider1
+[[ $(umesh "$provider1") == "$before" ]] || fail "unbonded collateral was paid before the unbonding time"
+echo "  unbonding ${part}umesh; balance unchanged until it completes…"
+paid=""
+for _ in $(seq 1 60); do
+  now=$(umesh "$provider1")
+  if [[ $now != "$before" ]]; then paid=$now; break; fi
+  sleep 0.5
+done
+[[ -n $paid ]] || fail "the unbonding entry was not paid within 30 s"
+((paid - before == part)) || fail "provider1 got $((paid - before))umesh back, not $part"
+echo "  paid out: +${part}umesh"
 
 say "Done"
 cat <<EOF
-The transfer moved exactly 1000uusdc; every process started is being stopped now.
+The transfer moved exactly 1000uusdc; provider1 is listed with 8 H100s and
+bonded, provider2 could not reuse its GPUs, and unbonded collateral came back
+after the unbonding time. Every process started is being stopped now.
 
 Try it yourself:
   make localnet-start                      # or: scripts/localnet.sh start --validators 4
   build/gpumeshd q bank balances <addr> --home .localnet/node0
+  build/gpumeshd q provider providers --gpu-class h100-sxm-80g --home .localnet/node0
+  build/gpumeshd q stakingslash bond <provider-addr> --home .localnet/node0
+  curl $REST/gpumesh/provider/v1/supply
   curl $REST/cosmos/bank/v1beta1/balances/<addr>
   make localnet-stop
-Docs: docs/architecture.md, docs/localnet.md
+Docs: docs/architecture.md, docs/localnet.md, x/provider/README.md, x/stakingslash/README.md
 EOF

@@ -1,6 +1,8 @@
 package types_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +225,18 @@ func FuzzInventoryValidation(f *testing.F) {
 		st := types.InventoryStats(inv.Nodes)
 		require.LessOrEqual(t, st.BillableGpus, st.Gpus)
 	})
+}
+
+// docs/examples/inventory-dgx-h100.json (used by `make demo` and the docs)
+// is exactly what MarshalInventoryJSON prints for the DGX H100 fixture, and
+// a valid inventory message.
+func TestExampleInventoryFile(t *testing.T) {
+	want, err := types.MarshalInventoryJSON(types.Inventory{Nodes: fixtures.H100x8("example-dgx-h100")})
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "examples", "inventory-dgx-h100.json"))
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "regenerate the example from fixtures.H100x8(\"example-dgx-h100\")")
+	inv, err := types.ParseInventoryJSON(got)
+	require.NoError(t, err)
+	require.NoError(t, (&types.MsgSetInventory{Owner: owner, Nodes: inv.Nodes}).ValidateBasic())
 }
