@@ -107,27 +107,9 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	)
 	switch {
 	case req.GpuClass != "":
-		out, page, err = query.CollectionFilteredPaginate(ctx, q.ClassProviders, req.Pagination,
-			func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (bool, error) {
-				_, ok, err := load(key.K2())
-				return ok, err
-			},
-			func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
-				p, _, err := load(key.K2())
-				return p, err
-			},
-			query.WithCollectionPaginationPairPrefix[string, sdk.AccAddress](req.GpuClass))
+		out, page, err = filteredByPair(ctx, q.Keeper.ClassProviders, req.Pagination, req.GpuClass, load)
 	case req.Region != "":
-		out, page, err = query.CollectionFilteredPaginate(ctx, q.Keeper.Providers.Indexes.Country, req.Pagination,
-			func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (bool, error) {
-				_, ok, err := load(key.K2())
-				return ok, err
-			},
-			func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
-				p, _, err := load(key.K2())
-				return p, err
-			},
-			query.WithCollectionPaginationPairPrefix[string, sdk.AccAddress](types.Country(req.Region)))
+		out, page, err = filteredByPair(ctx, q.Keeper.Providers.Indexes.Country, req.Pagination, types.Country(req.Region), load)
 	case st != types.PROVIDER_STATUS_UNSPECIFIED:
 		out, page, err = query.CollectionPaginate(ctx, q.Keeper.Providers.Indexes.Status, req.Pagination,
 			func(key collections.Pair[int32, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
@@ -142,6 +124,24 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryProvidersResponse{Providers: out, Pagination: page}, nil
+}
+
+// filteredByPair pages through the (prefix, owner) keys of an index and
+// returns the providers that load accepts.
+func filteredByPair[C query.Collection[collections.Pair[string, sdk.AccAddress], collections.NoValue]](
+	ctx context.Context, coll C, page *query.PageRequest, prefix string,
+	load func(sdk.AccAddress) (types.Provider, bool, error),
+) ([]types.Provider, *query.PageResponse, error) {
+	return query.CollectionFilteredPaginate(ctx, coll, page,
+		func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (bool, error) {
+			_, ok, err := load(key.K2())
+			return ok, err
+		},
+		func(key collections.Pair[string, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
+			p, _, err := load(key.K2())
+			return p, err
+		},
+		query.WithCollectionPaginationPairPrefix[string, sdk.AccAddress](prefix))
 }
 
 func (q queryServer) owner(s string) (sdk.AccAddress, error) {

@@ -31,8 +31,7 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 		}
 		want := types.InventoryStats(nodes)
 		got := p.Stats
-		if got.Nodes != want.Nodes || got.Gpus != want.Gpus || got.BillableGpus != want.BillableGpus ||
-			got.AllocatedGpus != want.AllocatedGpus || got.VerifiedGpus != want.VerifiedGpus {
+		if !got.InventoryCountsEqual(want) {
 			return true, fmt.Errorf("provider %s: stats %+v do not match its nodes %+v", p.Owner, got, want)
 		}
 		for _, n := range nodes {

@@ -62,8 +62,7 @@ func (gs GenesisState) Validate() error {
 	for i, p := range gs.Providers {
 		want := stats[p.Owner]
 		got := p.Stats
-		if got.Nodes != want.Nodes || got.Gpus != want.Gpus || got.BillableGpus != want.BillableGpus ||
-			got.AllocatedGpus != want.AllocatedGpus || got.VerifiedGpus != want.VerifiedGpus {
+		if !got.InventoryCountsEqual(want) {
 			return fmt.Errorf("providers[%d]: stats of %s (nodes %d, gpus %d, billable %d, allocated %d, verified %d) "+
 				"do not match its inventory (nodes %d, gpus %d, billable %d, allocated %d, verified %d)",
 				i, p.Owner, got.Nodes, got.Gpus, got.BillableGpus, got.AllocatedGpus, got.VerifiedGpus,
@@ -118,4 +117,11 @@ func InventoryStats(nodes []Node) ProviderStats {
 		}
 	}
 	return s
+}
+
+// InventoryCountsEqual reports whether two stats agree on the counts that
+// derive from an inventory (nodes, GPUs, billable, allocated, verified).
+func (s ProviderStats) InventoryCountsEqual(o ProviderStats) bool {
+	return s.Nodes == o.Nodes && s.Gpus == o.Gpus && s.BillableGpus == o.BillableGpus &&
+		s.AllocatedGpus == o.AllocatedGpus && s.VerifiedGpus == o.VerifiedGpus
 }
