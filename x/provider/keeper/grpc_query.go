@@ -107,7 +107,7 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	)
 	switch {
 	case req.GpuClass != "":
-		out, page, err = filteredByPair(ctx, q.Keeper.ClassProviders, req.Pagination, req.GpuClass, load)
+		out, page, err = filteredByPair(ctx, q.ClassProviders, req.Pagination, req.GpuClass, load)
 	case req.Region != "":
 		out, page, err = filteredByPair(ctx, q.Keeper.Providers.Indexes.Country, req.Pagination, types.Country(req.Region), load)
 	case st != types.PROVIDER_STATUS_UNSPECIFIED:
