@@ -140,6 +140,45 @@ func TestProviderOnboardingAndUnbonding(t *testing.T) {
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/stakingslash/v1/bonds/"+p1, &bond))
 	require.Empty(t, bond.Unbonding)
 
+	// Every query answers on the CLI too.
+	for _, q := range [][]string{
+		{"q", "provider", "provider", p1}, {"q", "provider", "inventory", p1}, {"q", "provider", "supply"},
+		{"q", "provider", "gpu", inv[0].Gpus[1].Uuid}, {"q", "provider", "params"},
+		{"q", "stakingslash", "bond", p1}, {"q", "stakingslash", "params"},
+	} {
+		out, err := ln.CLI(append(q, "-o", "json")...)
+		require.NoError(t, err, strings.Join(q, " "))
+		require.NotEmpty(t, strings.TrimSpace(out), strings.Join(q, " "))
+	}
+	out, err = ln.CLI("q", "provider", "gpu", inv[0].Gpus[1].Uuid, "-o", "json")
+	require.NoError(t, err)
+	require.Contains(t, out, p1)
+
+	// Update and deregister through the CLI: the details change, then the
+	// GPUs leave the supply and the remaining bond starts unbonding.
+	res = ln.Tx("provider", "update", "--host-uri", "https://p1-new.example.com", "--from", "provider1")
+	require.Equal(t, uint32(0), res.Code, res.RawLog)
+	var one struct {
+		Provider struct {
+			HostURI string `json:"host_uri"`
+			Moniker string `json:"moniker"`
+			Status  string `json:"status"`
+		} `json:"provider"`
+	}
+	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/provider/v1/providers/"+p1, &one))
+	require.Equal(t, "https://p1-new.example.com", one.Provider.HostURI)
+	require.Equal(t, "acme-h100", one.Provider.Moniker, "fields left out keep their value")
+	res = ln.Tx("provider", "deregister", "--from", "provider1")
+	require.Equal(t, uint32(0), res.Code, res.RawLog)
+	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/provider/v1/providers/"+p1, &one))
+	require.Equal(t, "PROVIDER_STATUS_DEREGISTERED", one.Provider.Status)
+	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/provider/v1/supply", &supply))
+	require.Equal(t, "0", supply.Classes[0].Total)
+	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/stakingslash/v1/bonds/"+p1, &bond))
+	require.Equal(t, "0", bond.Bonded)
+	require.Len(t, bond.Unbonding, 1)
+	require.Equal(t, strconv.FormatInt(bonded-part, 10), bond.Unbonding[0].Balance)
+
 	// Bad input through the CLI is refused before broadcasting, naming the
 	// field.
 	bad := writeInventory(t, nil)

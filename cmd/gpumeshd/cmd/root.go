@@ -71,6 +71,9 @@ func NewRootCmd() *cobra.Command {
 			if err := client.SetCmdClientContextHandler(clientCtx, cmd); err != nil {
 				return err
 			}
+			if clientOnly(cmd) {
+				return nil
+			}
 			appTemplate, appConfig := initAppConfig()
 			return server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig())
 		},
@@ -84,6 +87,20 @@ func NewRootCmd() *cobra.Command {
 		panic(err)
 	}
 	return rootCmd
+}
+
+// clientOnly reports whether cmd is under `tx` or `query`. Those commands
+// read client.toml only: the node's config files are not bound to their
+// flags, because a config key that shares a flag's name would silently fill
+// an omitted flag (config.toml's moniker would become `tx provider update`'s
+// --moniker).
+func clientOnly(cmd *cobra.Command) bool {
+	for c := cmd; c != nil && c.Parent() != nil; c = c.Parent() {
+		if c.Parent().Parent() == nil {
+			return c.Name() == "tx" || c.Name() == "query"
+		}
+	}
+	return false
 }
 
 func initRootCmd(rootCmd *cobra.Command, basics module.BasicManager, encoding app.EncodingConfig) {
