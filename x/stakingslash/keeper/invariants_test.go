@@ -19,6 +19,7 @@ func TestInvariantsDetectBrokenState(t *testing.T) {
 		f.bond(f.provider, 1000)
 		f.unbond(f.provider, 400)
 		f.checkInvariants()
+		f.corrupted = true
 		return f, f.entries(f.provider)[0]
 	}
 

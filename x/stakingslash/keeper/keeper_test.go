@@ -39,6 +39,9 @@ type fixture struct {
 	moduleAddr, reserveAddr                        sdk.AccAddress
 	// hooks records the StakingSlashHooks calls; set only by newHookedFixture.
 	hooks *recordingHooks
+	// corrupted is set by tests that break the state on purpose; the
+	// end-of-test invariant check is skipped for them.
+	corrupted bool
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -62,9 +65,11 @@ func newHookedFixture(t *testing.T) *fixture {
 	return f
 }
 
+// newFixtureWith builds the fixture; every scenario ends with the
+// invariants of all gpumesh modules checked.
 func newFixtureWith(t *testing.T, a *apptest.App, k *keeper.Keeper) *fixture {
 	t.Helper()
-	return &fixture{
+	f := &fixture{
 		t: t, app: a, k: k, ctx: a.KeeperCtx(),
 		msgs:        keeper.NewMsgServerImpl(k),
 		query:       keeper.NewQueryServer(k),
@@ -76,6 +81,12 @@ func newFixtureWith(t *testing.T, a *apptest.App, k *keeper.Keeper) *fixture {
 		moduleAddr:  authtypes.NewModuleAddress(types.ModuleName),
 		reserveAddr: authtypes.NewModuleAddress(app.MarketReserveAccount),
 	}
+	t.Cleanup(func() {
+		if !f.corrupted {
+			require.NoError(t, a.CheckInvariants(f.ctx), "invariants at the end of the scenario")
+		}
+	})
+	return f
 }
 
 // register simulates x/provider: the provider registers and lists gpus
