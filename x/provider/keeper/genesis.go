@@ -25,6 +25,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	supply := newSupplyChange()
 	for _, inv := range gs.Inventories {
 		bz, err := k.addressCodec.StringToBytes(inv.Owner)
 		if err != nil {
@@ -44,13 +45,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 				if err := k.GPUIndex.Set(ctx, g.Uuid, types.GPULocation{Owner: inv.Owner, NodeId: n.Id}); err != nil {
 					return err
 				}
-				if err := k.adjustSupply(ctx, g, 1); err != nil {
-					return err
-				}
+				supply.add(g, 1)
 			}
 		}
 	}
-	return nil
+	return supply.apply(ctx, k)
 }
 
 // ExportGenesis exports the module state: params, provider records in

@@ -97,26 +97,33 @@ func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []s
 		}
 	}
 	// Nothing is written before every GPU has been checked.
+	supply := newSupplyChange()
+	var allocated, verified int
 	for _, c := range changes {
-		if err := k.adjustSupply(ctx, c[0], -1); err != nil {
-			return err
-		}
-		if err := k.adjustSupply(ctx, c[1], 1); err != nil {
-			return err
-		}
+		supply.add(c[0], -1)
+		supply.add(c[1], 1)
+		allocated += flag(c[1].AllocatedTo != "") - flag(c[0].AllocatedTo != "")
+		verified += flag(c[1].Verified) - flag(c[0].Verified)
+	}
+	if err := supply.apply(ctx, k); err != nil {
+		return err
 	}
 	for _, id := range order {
 		if err := k.Nodes.Set(ctx, collections.Join(owner, id), *nodes[id]); err != nil {
 			return err
 		}
 	}
-	all, err := k.GetInventory(ctx, owner)
-	if err != nil {
-		return err
-	}
-	inv := types.InventoryStats(all)
-	p.Stats.AllocatedGpus, p.Stats.VerifiedGpus = inv.AllocatedGpus, inv.VerifiedGpus
+	p.Stats.AllocatedGpus = uint32(int(p.Stats.AllocatedGpus) + allocated) //nolint:gosec // between 0 and the GPUs listed
+	p.Stats.VerifiedGpus = uint32(int(p.Stats.VerifiedGpus) + verified)    //nolint:gosec // between 0 and the GPUs listed
 	return k.Providers.Set(ctx, owner, p)
+}
+
+// flag is 1 for true and 0 for false.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // AllocateGPUs marks GPUs of owner as used by a lease. Every GPU must be

@@ -175,14 +175,13 @@ func (k *Keeper) replaceInventory(ctx context.Context, owner sdk.AccAddress, p *
 	sort.Strings(removed)
 
 	// Remove the old listing, then write the new one.
+	supply := newSupplyChange()
 	for _, n := range oldNodes {
 		if err := k.Nodes.Remove(ctx, collections.Join(owner, n.Id)); err != nil {
 			return nil, nil, err
 		}
 		for _, g := range n.Gpus {
-			if err := k.adjustSupply(ctx, g, -1); err != nil {
-				return nil, nil, err
-			}
+			supply.add(g, -1)
 		}
 	}
 	for _, uuid := range removed {
@@ -211,10 +210,11 @@ func (k *Keeper) replaceInventory(ctx context.Context, owner sdk.AccAddress, p *
 			if err := k.GPUIndex.Set(ctx, g.Uuid, types.GPULocation{Owner: p.Owner, NodeId: n.Id}); err != nil {
 				return nil, nil, err
 			}
-			if err := k.adjustSupply(ctx, g, 1); err != nil {
-				return nil, nil, err
-			}
+			supply.add(g, 1)
 		}
+	}
+	if err := supply.apply(ctx, k); err != nil {
+		return nil, nil, err
 	}
 	inv := types.InventoryStats(newNodes)
 	p.Stats.Nodes, p.Stats.Gpus, p.Stats.BillableGpus = inv.Nodes, inv.Gpus, inv.BillableGpus
@@ -255,17 +255,42 @@ func classesOf(nodes []types.Node) map[string]bool {
 	return out
 }
 
-// adjustSupply adds (sign 1) or removes (sign -1) one GPU from the running
-// counters of its class.
-func (k *Keeper) adjustSupply(ctx context.Context, g types.GPU, sign int) error {
-	var alloc, verified int
-	if g.AllocatedTo != "" {
-		alloc = sign
+// supplyChange collects changes to the per-class counters so that each
+// class row is read and written once, however many GPUs move.
+type supplyChange struct {
+	classes []string
+	deltas  map[string]*[3]int // total, allocated, verified
+}
+
+func newSupplyChange() *supplyChange {
+	return &supplyChange{deltas: make(map[string]*[3]int)}
+}
+
+// add counts one GPU in (sign 1) or out (sign -1) of its class.
+func (s *supplyChange) add(g types.GPU, sign int) {
+	d, ok := s.deltas[g.Class]
+	if !ok {
+		d = new([3]int)
+		s.deltas[g.Class] = d
+		s.classes = append(s.classes, g.Class)
 	}
-	if g.Verified {
-		verified = sign
+	d[0] += sign
+	d[1] += sign * flag(g.AllocatedTo != "")
+	d[2] += sign * flag(g.Verified)
+}
+
+// apply writes the collected changes, in the order classes were met.
+func (s *supplyChange) apply(ctx context.Context, k *Keeper) error {
+	for _, class := range s.classes {
+		d := s.deltas[class]
+		if *d == ([3]int{}) {
+			continue
+		}
+		if err := k.addSupply(ctx, class, d[0], d[1], d[2]); err != nil {
+			return err
+		}
 	}
-	return k.addSupply(ctx, g.Class, sign, alloc, verified)
+	return nil
 }
 
 // addSupply moves the counters of a class; a row whose counters all reach
