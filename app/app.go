@@ -128,8 +128,10 @@ var moduleAccountPermissions = map[string][]string{
 	// x/stakingslash holds every provider's bonded and unbonding collateral.
 	stakingslashtypes.ModuleName: nil,
 	// The market reserve receives slashed collateral not paid to
-	// beneficiaries (and, with x/escrow, the reserve fee).
+	// beneficiaries and the reserve fee of every escrow settlement.
 	MarketReserveAccount: nil,
+	// x/escrow holds every order's and lease's escrow and the bid deposits.
+	escrowtypes.ModuleName: nil,
 }
 
 var (
@@ -168,8 +170,8 @@ type App struct {
 	// market, escrow; calls the other way go through hooks.
 	ProviderKeeper       *providerkeeper.Keeper
 	StakingSlashKeeper   *stakingslashkeeper.Keeper
-	EscrowKeeper         escrowkeeper.Keeper
-	MarketKeeper         marketkeeper.Keeper
+	EscrowKeeper         *escrowkeeper.Keeper
+	MarketKeeper         *marketkeeper.Keeper
 	ProofOfComputeKeeper proofofcomputekeeper.Keeper
 
 	ModuleManager      *module.Manager
@@ -275,11 +277,16 @@ func New(
 	app.ProviderKeeper = providerkeeper.NewKeeper(cdc, kv(providertypes.StoreKey), accCodec, govAuthority)
 	app.StakingSlashKeeper = stakingslashkeeper.NewKeeper(cdc, kv(stakingslashtypes.StoreKey), accCodec, govAuthority,
 		app.AccountKeeper, app.BankKeeper, MarketReserveAccount)
+	app.EscrowKeeper = escrowkeeper.NewKeeper(cdc, kv(escrowtypes.StoreKey), accCodec, govAuthority,
+		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, MarketReserveAccount)
+	app.MarketKeeper = marketkeeper.NewKeeper(cdc, kv(markettypes.StoreKey), accCodec, govAuthority,
+		app.ProviderKeeper, app.StakingSlashKeeper, app.EscrowKeeper)
 	// x/stakingslash mirrors each provider's registration and billable GPU
-	// count (for the required bond) and unbonds on deregistration.
-	app.ProviderKeeper.SetHooks(providertypes.MultiProviderHooks{app.StakingSlashKeeper.ProviderHooks()})
-	app.EscrowKeeper = escrowkeeper.NewKeeper(cdc, kv(escrowtypes.StoreKey), accCodec, govAuthority)
-	app.MarketKeeper = marketkeeper.NewKeeper(cdc, kv(markettypes.StoreKey), accCodec, govAuthority)
+	// count (for the required bond) and unbonds on deregistration; x/market
+	// refuses a deregistration while the provider has active leases.
+	app.ProviderKeeper.SetHooks(providertypes.MultiProviderHooks{
+		app.StakingSlashKeeper.ProviderHooks(), app.MarketKeeper.ProviderHooks(),
+	})
 	app.ProofOfComputeKeeper = proofofcomputekeeper.NewKeeper(cdc, kv(proofofcomputetypes.StoreKey), accCodec, govAuthority)
 
 	app.ModuleManager = module.NewManager(
@@ -377,6 +384,9 @@ func orderEndBlockers() []string {
 		// After bank, so that coins sent to module accounts during the block
 		// (Block-STM virtual accounts) are credited before payouts.
 		stakingslashtypes.ModuleName,
+		// x/market closes the auction windows, lease ends and dry escrow
+		// accounts due at this block time.
+		markettypes.ModuleName,
 	}
 }
 
@@ -551,6 +561,12 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	}
 	if err := app.StakingSlashKeeper.CheckInvariants(ctx); err != nil {
 		return fmt.Errorf("x/%s: %w", stakingslashtypes.ModuleName, err)
+	}
+	if err := app.EscrowKeeper.CheckInvariants(ctx); err != nil {
+		return fmt.Errorf("x/%s: %w", escrowtypes.ModuleName, err)
+	}
+	if err := app.MarketKeeper.CheckInvariants(ctx); err != nil {
+		return fmt.Errorf("x/%s: %w", markettypes.ModuleName, err)
 	}
 	return nil
 }

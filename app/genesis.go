@@ -2,10 +2,14 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/x/bank"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 )
 
 // GenesisState is the app state of a genesis file: module name → JSON.
@@ -39,4 +43,24 @@ func BondDenomMetadata() banktypes.Metadata {
 		Name:    "gpumesh",
 		Symbol:  DisplayDenom,
 	}
+}
+
+// AllowStablePayments adds StableDenom to x/escrow's allowed payment denoms
+// in an app genesis state, as local networks and tests run: orders may then
+// be priced and paid in uusdc as well as umesh. Its take rate is the
+// default take rate.
+func AllowStablePayments(cdc codec.JSONCodec, state GenesisState) error {
+	var gen escrowtypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[escrowtypes.ModuleName], &gen); err != nil {
+		return fmt.Errorf("decode %s genesis: %w", escrowtypes.ModuleName, err)
+	}
+	if !slices.Contains(gen.Params.AllowedDenoms, StableDenom) {
+		gen.Params.AllowedDenoms = append(gen.Params.AllowedDenoms, StableDenom)
+	}
+	bz, err := cdc.MarshalJSON(&gen)
+	if err != nil {
+		return err
+	}
+	state[escrowtypes.ModuleName] = bz
+	return nil
 }

@@ -30,7 +30,18 @@ var GpumeshMsgClasses = map[string]MsgClass{
 	"/gpumesh.stakingslash.v1.MsgUnjail":       MsgClassProvider,
 	"/gpumesh.stakingslash.v1.MsgUpdateParams": MsgClassAuthority,
 
-	"/gpumesh.market.v1.MsgUpdateParams":         MsgClassAuthority,
-	"/gpumesh.escrow.v1.MsgUpdateParams":         MsgClassAuthority,
+	"/gpumesh.market.v1.MsgCreateOrder":    MsgClassUser,
+	"/gpumesh.market.v1.MsgCloseOrder":     MsgClassUser,
+	"/gpumesh.market.v1.MsgAcceptBid":      MsgClassUser,
+	"/gpumesh.market.v1.MsgCloseLease":     MsgClassUser, // tenant or provider of the lease
+	"/gpumesh.market.v1.MsgCreateBid":      MsgClassProvider,
+	"/gpumesh.market.v1.MsgCloseBid":       MsgClassProvider,
+	"/gpumesh.market.v1.MsgSetLeaseAccess": MsgClassProvider,
+	"/gpumesh.market.v1.MsgUpdateParams":   MsgClassAuthority,
+
+	"/gpumesh.escrow.v1.MsgDeposit":      MsgClassUser,
+	"/gpumesh.escrow.v1.MsgWithdraw":     MsgClassProvider,
+	"/gpumesh.escrow.v1.MsgUpdateParams": MsgClassAuthority,
+
 	"/gpumesh.proofofcompute.v1.MsgUpdateParams": MsgClassAuthority,
 }

@@ -95,6 +95,8 @@ func New(t testing.TB) *App {
 	}
 	genesis, err := simtestutil.GenesisStateWithValSet(gapp.AppCodec(), gapp.DefaultGenesis(), valSet, genAccs, balances...)
 	require.NoError(t, err)
+	// As on a local network, orders may be paid in uusdc too.
+	require.NoError(t, app.AllowStablePayments(gapp.AppCodec(), genesis))
 	stateBytes, err := json.Marshal(genesis)
 	require.NoError(t, err)
 

@@ -410,6 +410,10 @@ func testnetAppState(cfg testnetConfig, basics module.BasicManager, encoding app
 		return nil, err
 	}
 
+	if err := app.AllowStablePayments(cdc, state); err != nil {
+		return nil, err
+	}
+
 	txs := make([]json.RawMessage, len(nodes))
 	for i, n := range nodes {
 		txs[i] = n.gentx

@@ -7,12 +7,12 @@ import (
 )
 
 // InitGenesis imports a validated genesis state.
-func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
+func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	return k.Params.Set(ctx, gs.Params)
 }
 
 // ExportGenesis exports the module state.
-func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
+func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err

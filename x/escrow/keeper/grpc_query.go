@@ -10,14 +10,15 @@ import (
 )
 
 type queryServer struct {
-	Keeper
+	*types.UnimplementedQueryServer
+	k *Keeper
 }
 
 var _ types.QueryServer = queryServer{}
 
 // NewQueryServer returns the Query service of x/escrow.
-func NewQueryServer(k Keeper) types.QueryServer {
-	return queryServer{Keeper: k}
+func NewQueryServer(k *Keeper) types.QueryServer {
+	return queryServer{k: k}
 }
 
 // Params returns the current params.
@@ -25,7 +26,7 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	params, err := q.GetParams(ctx)
+	params, err := q.k.GetParams(ctx)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}

@@ -24,9 +24,13 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the state of x/escrow in a genesis file.
+// GenesisState is the state of x/escrow in a genesis file. The time index of
+// accounts that run dry is rebuilt from the accounts on import.
 type GenesisState struct {
-	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Params      Params        `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Accounts    []Account     `protobuf:"bytes,2,rep,name=accounts,proto3" json:"accounts"`
+	BidDeposits []BidDeposit  `protobuf:"bytes,3,rep,name=bid_deposits,json=bidDeposits,proto3" json:"bid_deposits"`
+	Totals      []DenomTotals `protobuf:"bytes,4,rep,name=totals,proto3" json:"totals"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +73,27 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetAccounts() []Account {
+	if m != nil {
+		return m.Accounts
+	}
+	return nil
+}
+
+func (m *GenesisState) GetBidDeposits() []BidDeposit {
+	if m != nil {
+		return m.BidDeposits
+	}
+	return nil
+}
+
+func (m *GenesisState) GetTotals() []DenomTotals {
+	if m != nil {
+		return m.Totals
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "gpumesh.escrow.v1.GenesisState")
 }
@@ -76,20 +101,26 @@ func init() {
 func init() { proto.RegisterFile("gpumesh/escrow/v1/genesis.proto", fileDescriptor_424ef0bcf21351ac) }
 
 var fileDescriptor_424ef0bcf21351ac = []byte{
-	// 208 bytes of a gzipped FileDescriptorProto
+	// 303 bytes of a gzipped FileDescriptorProto
 	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4f, 0x2f, 0x28, 0xcd,
 	0x4d, 0x2d, 0xce, 0xd0, 0x4f, 0x2d, 0x4e, 0x2e, 0xca, 0x2f, 0xd7, 0x2f, 0x33, 0xd4, 0x4f, 0x4f,
 	0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x2a, 0xd0,
 	0x83, 0x28, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
 	0x55, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x95, 0xc5, 0x34,
-	0xbc, 0xa4, 0xb2, 0x20, 0x15, 0x6a, 0xb4, 0x92, 0x0f, 0x17, 0x8f, 0x3b, 0xc4, 0xae, 0xe0, 0x92,
-	0xc4, 0x92, 0x54, 0x21, 0x1b, 0x2e, 0xb6, 0x82, 0xc4, 0xa2, 0xc4, 0xdc, 0x62, 0x09, 0x46, 0x05,
-	0x46, 0x0d, 0x6e, 0x23, 0x49, 0x3d, 0x0c, 0xbb, 0xf5, 0x02, 0xc0, 0x0a, 0x9c, 0x38, 0x4f, 0xdc,
-	0x93, 0x67, 0x58, 0xf1, 0x7c, 0x83, 0x16, 0x63, 0x10, 0x54, 0x8f, 0x93, 0xf3, 0x89, 0x47, 0x72,
-	0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7,
-	0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x69, 0xa6, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25,
-	0xe7, 0xe7, 0xea, 0xc3, 0x5c, 0x04, 0xa3, 0x2b, 0x60, 0x6e, 0x03, 0x3b, 0x2c, 0x89, 0x0d, 0xec,
-	0x32, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0x10, 0xb6, 0xb1, 0x29, 0x17, 0x01, 0x00, 0x00,
+	0xbc, 0xa4, 0xb2, 0x20, 0x15, 0x6a, 0xb4, 0xd2, 0x7c, 0x26, 0x2e, 0x1e, 0x77, 0x88, 0x65, 0xc1,
+	0x25, 0x89, 0x25, 0xa9, 0x42, 0x36, 0x5c, 0x6c, 0x05, 0x89, 0x45, 0x89, 0xb9, 0xc5, 0x12, 0x8c,
+	0x0a, 0x8c, 0x1a, 0xdc, 0x46, 0x92, 0x7a, 0x18, 0x96, 0xeb, 0x05, 0x80, 0x15, 0x38, 0x71, 0x9e,
+	0xb8, 0x27, 0xcf, 0xb0, 0xe2, 0xf9, 0x06, 0x2d, 0xc6, 0x20, 0xa8, 0x1e, 0x21, 0x47, 0x2e, 0x8e,
+	0xc4, 0xe4, 0xe4, 0xfc, 0xd2, 0xbc, 0x92, 0x62, 0x09, 0x26, 0x05, 0x66, 0x0d, 0x6e, 0x23, 0x29,
+	0x2c, 0xfa, 0x1d, 0x21, 0x4a, 0x90, 0x0d, 0x80, 0x6b, 0x13, 0xf2, 0xe6, 0xe2, 0x49, 0xca, 0x4c,
+	0x89, 0x4f, 0x49, 0x2d, 0xc8, 0x2f, 0xce, 0x2c, 0x29, 0x96, 0x60, 0x06, 0x1b, 0x23, 0x8b, 0xc5,
+	0x18, 0xa7, 0xcc, 0x14, 0x17, 0x88, 0x2a, 0x64, 0x93, 0xb8, 0x93, 0xe0, 0xc2, 0x20, 0xf7, 0xb0,
+	0x95, 0xe4, 0x97, 0x24, 0xe6, 0x14, 0x4b, 0xb0, 0x80, 0x8d, 0x91, 0xc3, 0x62, 0x8c, 0x4b, 0x6a,
+	0x5e, 0x7e, 0x6e, 0x08, 0x58, 0x15, 0x8a, 0x97, 0x20, 0x1a, 0x9d, 0x9c, 0x4f, 0x3c, 0x92, 0x63,
+	0xbc, 0xf0, 0x48, 0x8e, 0xf1, 0xc1, 0x23, 0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96,
+	0x63, 0xb8, 0xf1, 0x58, 0x8e, 0x21, 0x4a, 0x33, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x49, 0x2f, 0x39,
+	0x3f, 0x57, 0x1f, 0x16, 0xca, 0x30, 0xba, 0x02, 0x16, 0xde, 0xe0, 0xc0, 0x4e, 0x62, 0x03, 0x87,
+	0xb6, 0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x7c, 0x8e, 0xf2, 0xd9, 0xeb, 0x01, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -112,6 +143,48 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Totals) > 0 {
+		for iNdEx := len(m.Totals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Totals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.BidDeposits) > 0 {
+		for iNdEx := len(m.BidDeposits) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.BidDeposits[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Accounts) > 0 {
+		for iNdEx := len(m.Accounts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Accounts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -144,6 +217,24 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Accounts) > 0 {
+		for _, e := range m.Accounts {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.BidDeposits) > 0 {
+		for _, e := range m.BidDeposits {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Totals) > 0 {
+		for _, e := range m.Totals {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -212,6 +303,108 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accounts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Accounts = append(m.Accounts, Account{})
+			if err := m.Accounts[len(m.Accounts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidDeposits", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.BidDeposits = append(m.BidDeposits, BidDeposit{})
+			if err := m.BidDeposits[len(m.BidDeposits)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Totals = append(m.Totals, DenomTotals{})
+			if err := m.Totals[len(m.Totals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -5,7 +5,10 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -112,33 +115,355 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryAccountRequest names an account by tenant and order sequence.
+type QueryAccountRequest struct {
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq    uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+}
+
+func (m *QueryAccountRequest) Reset()         { *m = QueryAccountRequest{} }
+func (m *QueryAccountRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryAccountRequest) ProtoMessage()    {}
+func (*QueryAccountRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{2}
+}
+func (m *QueryAccountRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryAccountRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryAccountRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryAccountRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryAccountRequest.Merge(m, src)
+}
+func (m *QueryAccountRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryAccountRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryAccountRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryAccountRequest proto.InternalMessageInfo
+
+func (m *QueryAccountRequest) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *QueryAccountRequest) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+// QueryAccountResponse is the account as stored plus what a settlement at
+// the current block time would pay.
+type QueryAccountResponse struct {
+	Account Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account"`
+	// unsettled is what the provider has earned since settled_at and would
+	// receive (before fees) if it withdrew now.
+	Unsettled cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=unsettled,proto3,customtype=cosmossdk.io/math.Int" json:"unsettled"`
+	// available is the balance left after that settlement.
+	Available cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=available,proto3,customtype=cosmossdk.io/math.Int" json:"available"`
+}
+
+func (m *QueryAccountResponse) Reset()         { *m = QueryAccountResponse{} }
+func (m *QueryAccountResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryAccountResponse) ProtoMessage()    {}
+func (*QueryAccountResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{3}
+}
+func (m *QueryAccountResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryAccountResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryAccountResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryAccountResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryAccountResponse.Merge(m, src)
+}
+func (m *QueryAccountResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryAccountResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryAccountResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryAccountResponse proto.InternalMessageInfo
+
+func (m *QueryAccountResponse) GetAccount() Account {
+	if m != nil {
+		return m.Account
+	}
+	return Account{}
+}
+
+// QueryAccountsRequest lists a tenant's accounts.
+type QueryAccountsRequest struct {
+	Tenant     string             `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryAccountsRequest) Reset()         { *m = QueryAccountsRequest{} }
+func (m *QueryAccountsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryAccountsRequest) ProtoMessage()    {}
+func (*QueryAccountsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{4}
+}
+func (m *QueryAccountsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryAccountsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryAccountsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryAccountsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryAccountsRequest.Merge(m, src)
+}
+func (m *QueryAccountsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryAccountsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryAccountsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryAccountsRequest proto.InternalMessageInfo
+
+func (m *QueryAccountsRequest) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *QueryAccountsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryAccountsResponse is the response of Query/Accounts.
+type QueryAccountsResponse struct {
+	Accounts   []Account           `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryAccountsResponse) Reset()         { *m = QueryAccountsResponse{} }
+func (m *QueryAccountsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryAccountsResponse) ProtoMessage()    {}
+func (*QueryAccountsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{5}
+}
+func (m *QueryAccountsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryAccountsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryAccountsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryAccountsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryAccountsResponse.Merge(m, src)
+}
+func (m *QueryAccountsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryAccountsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryAccountsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryAccountsResponse proto.InternalMessageInfo
+
+func (m *QueryAccountsResponse) GetAccounts() []Account {
+	if m != nil {
+		return m.Accounts
+	}
+	return nil
+}
+
+func (m *QueryAccountsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryTotalsRequest is the request of Query/Totals.
+type QueryTotalsRequest struct {
+}
+
+func (m *QueryTotalsRequest) Reset()         { *m = QueryTotalsRequest{} }
+func (m *QueryTotalsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTotalsRequest) ProtoMessage()    {}
+func (*QueryTotalsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{6}
+}
+func (m *QueryTotalsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTotalsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTotalsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTotalsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTotalsRequest.Merge(m, src)
+}
+func (m *QueryTotalsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTotalsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTotalsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTotalsRequest proto.InternalMessageInfo
+
+// QueryTotalsResponse is the response of Query/Totals.
+type QueryTotalsResponse struct {
+	Totals []DenomTotals `protobuf:"bytes,1,rep,name=totals,proto3" json:"totals"`
+}
+
+func (m *QueryTotalsResponse) Reset()         { *m = QueryTotalsResponse{} }
+func (m *QueryTotalsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTotalsResponse) ProtoMessage()    {}
+func (*QueryTotalsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b2150f00bb8bded3, []int{7}
+}
+func (m *QueryTotalsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTotalsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTotalsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTotalsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTotalsResponse.Merge(m, src)
+}
+func (m *QueryTotalsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTotalsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTotalsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTotalsResponse proto.InternalMessageInfo
+
+func (m *QueryTotalsResponse) GetTotals() []DenomTotals {
+	if m != nil {
+		return m.Totals
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "gpumesh.escrow.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "gpumesh.escrow.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryAccountRequest)(nil), "gpumesh.escrow.v1.QueryAccountRequest")
+	proto.RegisterType((*QueryAccountResponse)(nil), "gpumesh.escrow.v1.QueryAccountResponse")
+	proto.RegisterType((*QueryAccountsRequest)(nil), "gpumesh.escrow.v1.QueryAccountsRequest")
+	proto.RegisterType((*QueryAccountsResponse)(nil), "gpumesh.escrow.v1.QueryAccountsResponse")
+	proto.RegisterType((*QueryTotalsRequest)(nil), "gpumesh.escrow.v1.QueryTotalsRequest")
+	proto.RegisterType((*QueryTotalsResponse)(nil), "gpumesh.escrow.v1.QueryTotalsResponse")
 }
 
 func init() { proto.RegisterFile("gpumesh/escrow/v1/query.proto", fileDescriptor_b2150f00bb8bded3) }
 
 var fileDescriptor_b2150f00bb8bded3 = []byte{
-	// 286 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4d, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x4f, 0x2d, 0x4e, 0x2e, 0xca, 0x2f, 0xd7, 0x2f, 0x33, 0xd4, 0x2f, 0x2c,
-	0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x4a, 0xeb, 0x41, 0xa4,
-	0xf5, 0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x95, 0x94,
-	0x48, 0x7a, 0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x45, 0x65, 0xd2, 0xf3, 0xf3, 0xd3,
-	0x73, 0x52, 0xf5, 0x13, 0x0b, 0x32, 0xf5, 0x13, 0xf3, 0xf2, 0xf2, 0x4b, 0x12, 0x4b, 0x32, 0xf3,
-	0xf3, 0x8a, 0xa1, 0xb2, 0x58, 0x2c, 0x2e, 0xa9, 0x2c, 0x48, 0x85, 0x4a, 0x2b, 0x89, 0x70, 0x09,
-	0x05, 0x82, 0xdc, 0x11, 0x90, 0x58, 0x94, 0x98, 0x5b, 0x1c, 0x94, 0x5a, 0x58, 0x9a, 0x5a, 0x5c,
-	0xa2, 0x14, 0xcc, 0x25, 0x8c, 0x22, 0x5a, 0x5c, 0x90, 0x9f, 0x57, 0x9c, 0x2a, 0x64, 0xc3, 0xc5,
-	0x56, 0x00, 0x16, 0x91, 0x60, 0x54, 0x60, 0xd4, 0xe0, 0x36, 0x92, 0xd4, 0xc3, 0x70, 0xb6, 0x1e,
-	0x44, 0x8b, 0x13, 0xe7, 0x89, 0x7b, 0xf2, 0x0c, 0x2b, 0x9e, 0x6f, 0xd0, 0x62, 0x0c, 0x82, 0xea,
-	0x31, 0x6a, 0x66, 0xe4, 0x62, 0x05, 0x9b, 0x2a, 0x54, 0xc5, 0xc5, 0x06, 0x51, 0x26, 0xa4, 0x8a,
-	0xc5, 0x04, 0x4c, 0xf7, 0x48, 0xa9, 0x11, 0x52, 0x06, 0x71, 0xa0, 0x92, 0x62, 0xd3, 0xe5, 0x27,
-	0x93, 0x99, 0xa4, 0x85, 0x24, 0xf5, 0x31, 0x7d, 0x0d, 0x71, 0x85, 0x93, 0xf3, 0x89, 0x47, 0x72,
-	0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7,
-	0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x69, 0xa6, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25,
-	0xe7, 0xe7, 0xc2, 0xb5, 0xc3, 0xe8, 0x0a, 0x98, 0x41, 0xe0, 0xb0, 0x4b, 0x62, 0x03, 0x07, 0x9e,
-	0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0xa2, 0x63, 0xa6, 0x5f, 0xd6, 0x01, 0x00, 0x00,
+	// 672 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0xc1, 0x4f, 0x13, 0x4f,
+	0x14, 0xee, 0x02, 0xbf, 0x42, 0x87, 0xcb, 0x8f, 0xb1, 0x24, 0xa5, 0xea, 0x82, 0x1b, 0x05, 0x24,
+	0xb0, 0x43, 0xeb, 0xd5, 0xc4, 0x50, 0x8d, 0x86, 0x8b, 0xc1, 0xe2, 0x41, 0xbd, 0x98, 0x69, 0x3b,
+	0x59, 0x36, 0x76, 0x67, 0xb6, 0x9d, 0x69, 0x15, 0x09, 0x17, 0xaf, 0x26, 0x86, 0xc4, 0xbb, 0x17,
+	0x2f, 0x1e, 0x3d, 0xf0, 0x47, 0x70, 0x24, 0x78, 0x31, 0x1e, 0x88, 0x01, 0x13, 0xff, 0x04, 0xaf,
+	0x66, 0x67, 0xde, 0x16, 0x16, 0xb6, 0x96, 0x70, 0x69, 0x77, 0xdf, 0xbc, 0xef, 0x7b, 0xdf, 0xbc,
+	0xf7, 0xbd, 0x45, 0xd7, 0xbd, 0xb0, 0x13, 0x30, 0xb9, 0x41, 0x98, 0xac, 0xb7, 0xc5, 0x6b, 0xd2,
+	0x2d, 0x91, 0x56, 0x87, 0xb5, 0x37, 0xdd, 0xb0, 0x2d, 0x94, 0xc0, 0x13, 0x70, 0xec, 0x9a, 0x63,
+	0xb7, 0x5b, 0x2a, 0x4e, 0xd0, 0xc0, 0xe7, 0x82, 0xe8, 0x5f, 0x93, 0x55, 0x5c, 0xa8, 0x0b, 0x19,
+	0x08, 0x49, 0x6a, 0x54, 0x32, 0x03, 0x27, 0xdd, 0x52, 0x8d, 0x29, 0x5a, 0x22, 0x21, 0xf5, 0x7c,
+	0x4e, 0x95, 0x2f, 0x38, 0xe4, 0x4e, 0x99, 0xdc, 0x97, 0xfa, 0x8d, 0x98, 0x17, 0x38, 0xca, 0x7b,
+	0xc2, 0x13, 0x26, 0x1e, 0x3d, 0x41, 0xf4, 0x9a, 0x27, 0x84, 0xd7, 0x64, 0x84, 0x86, 0x3e, 0xa1,
+	0x9c, 0x0b, 0xa5, 0xd9, 0x62, 0x4c, 0x8a, 0x7e, 0xb5, 0x19, 0x32, 0x38, 0x76, 0xf2, 0x08, 0x3f,
+	0x89, 0xf4, 0xac, 0xd1, 0x36, 0x0d, 0x64, 0x95, 0xb5, 0x3a, 0x4c, 0x2a, 0x67, 0x1d, 0x5d, 0x49,
+	0x44, 0x65, 0x28, 0xb8, 0x64, 0xf8, 0x2e, 0xca, 0x86, 0x3a, 0x52, 0xb0, 0x66, 0xac, 0xf9, 0xf1,
+	0xf2, 0x94, 0x7b, 0xee, 0xf6, 0xae, 0x81, 0x54, 0x72, 0x7b, 0x87, 0xd3, 0x99, 0x2f, 0xbf, 0xbf,
+	0x2e, 0x58, 0x55, 0xc0, 0x38, 0xcf, 0x81, 0x74, 0xa5, 0x5e, 0x17, 0x1d, 0xae, 0xa0, 0x16, 0x5e,
+	0x46, 0x59, 0xc5, 0x38, 0xe5, 0x4a, 0x93, 0xe6, 0x2a, 0x85, 0x83, 0xdd, 0xa5, 0x3c, 0x5c, 0x7b,
+	0xa5, 0xd1, 0x68, 0x33, 0x29, 0xd7, 0x55, 0xdb, 0xe7, 0x5e, 0x15, 0xf2, 0xf0, 0xff, 0x68, 0x58,
+	0xb2, 0x56, 0x61, 0x68, 0xc6, 0x9a, 0x1f, 0xa9, 0x46, 0x8f, 0xce, 0x1f, 0x0b, 0xe5, 0x93, 0xdc,
+	0xa0, 0xf8, 0x1e, 0x1a, 0xa5, 0x26, 0x04, 0x92, 0x8b, 0x29, 0x92, 0x01, 0x74, 0x5a, 0x73, 0x8c,
+	0xc2, 0x8f, 0x51, 0xae, 0xc3, 0x25, 0x53, 0xaa, 0xc9, 0x1a, 0xba, 0x62, 0xae, 0xb2, 0x1c, 0xa5,
+	0xfd, 0x38, 0x9c, 0x9e, 0x34, 0x22, 0x65, 0xe3, 0x95, 0xeb, 0x0b, 0x12, 0x50, 0xb5, 0xe1, 0xae,
+	0x72, 0x75, 0xb0, 0xbb, 0x84, 0x40, 0xfd, 0x2a, 0x57, 0x86, 0xed, 0x84, 0x22, 0xe2, 0xa3, 0x5d,
+	0xea, 0x37, 0x69, 0xad, 0xc9, 0x0a, 0xc3, 0x97, 0xe5, 0xeb, 0x51, 0x38, 0x3b, 0x67, 0x6e, 0x2e,
+	0x2f, 0xdf, 0xd6, 0x87, 0x08, 0x9d, 0x98, 0x51, 0xdf, 0x75, 0xbc, 0x3c, 0xeb, 0x02, 0x24, 0x72,
+	0xae, 0x6b, 0x8c, 0x0f, 0xce, 0x75, 0xd7, 0xa8, 0xc7, 0xa0, 0x5a, 0xf5, 0x14, 0xd2, 0xf9, 0x6c,
+	0xa1, 0xc9, 0x33, 0x92, 0x60, 0x1a, 0x2b, 0x68, 0x0c, 0xfa, 0x1a, 0x39, 0x68, 0xf8, 0xe2, 0xe3,
+	0xe8, 0xc1, 0xf0, 0xa3, 0x14, 0x91, 0x73, 0x03, 0x45, 0x9a, 0xfa, 0x09, 0x95, 0xb1, 0xf1, 0x9f,
+	0x0a, 0x45, 0x9b, 0x3d, 0xe3, 0x3f, 0x03, 0x8f, 0xc6, 0xd1, 0x9e, 0xf0, 0xac, 0xd2, 0x11, 0x90,
+	0x6d, 0xa7, 0xc8, 0x7e, 0xc0, 0xb8, 0x08, 0x0c, 0x2e, 0xe1, 0x7e, 0x03, 0x2c, 0x7f, 0x1a, 0x41,
+	0xff, 0x69, 0x6a, 0xfc, 0x16, 0x65, 0xcd, 0x92, 0xe0, 0x5b, 0x29, 0x34, 0xe7, 0xb7, 0xb1, 0x38,
+	0x3b, 0x28, 0xcd, 0xa8, 0x74, 0x6e, 0xbc, 0xfb, 0xf6, 0xeb, 0xe3, 0xd0, 0x55, 0x3c, 0x45, 0xce,
+	0xef, 0xbc, 0xd9, 0x41, 0xfc, 0xc1, 0x42, 0xa3, 0xd0, 0x5f, 0xdc, 0x97, 0x36, 0xb9, 0xa0, 0xc5,
+	0xb9, 0x81, 0x79, 0x50, 0xbf, 0xac, 0xeb, 0x2f, 0xe2, 0x85, 0x94, 0xfa, 0xf1, 0x00, 0xc9, 0x96,
+	0x71, 0xdb, 0x36, 0xd9, 0x92, 0xac, 0xb5, 0x8d, 0xdf, 0x5b, 0x68, 0x2c, 0xf6, 0x09, 0x1e, 0x54,
+	0xa9, 0xd7, 0x91, 0xf9, 0xc1, 0x89, 0xa0, 0x69, 0x51, 0x6b, 0x9a, 0xc5, 0x37, 0x2f, 0xa2, 0x29,
+	0x1a, 0x8d, 0x99, 0x60, 0xff, 0xd1, 0x24, 0xfc, 0xd2, 0x7f, 0x34, 0x49, 0x03, 0xfd, 0x73, 0x34,
+	0xc6, 0x20, 0x95, 0xfb, 0x7b, 0x47, 0xb6, 0xb5, 0x7f, 0x64, 0x5b, 0x3f, 0x8f, 0x6c, 0x6b, 0xe7,
+	0xd8, 0xce, 0xec, 0x1f, 0xdb, 0x99, 0xef, 0xc7, 0x76, 0xe6, 0xc5, 0x6d, 0xcf, 0x57, 0x1b, 0x9d,
+	0x9a, 0x5b, 0x17, 0x41, 0x0f, 0x1e, 0xff, 0xbf, 0x89, 0x89, 0xf4, 0x47, 0xbd, 0x96, 0xd5, 0x5f,
+	0xf5, 0x3b, 0x7f, 0x03, 0x00, 0x00, 0xff, 0xff, 0x55, 0xbb, 0xe0, 0x60, 0xb6, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -155,6 +480,12 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Account returns one escrow account with what is owed right now.
+	Account(ctx context.Context, in *QueryAccountRequest, opts ...grpc.CallOption) (*QueryAccountResponse, error)
+	// Accounts lists a tenant's escrow accounts.
+	Accounts(ctx context.Context, in *QueryAccountsRequest, opts ...grpc.CallOption) (*QueryAccountsResponse, error)
+	// Totals returns the running totals per denom.
+	Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error)
 }
 
 type queryClient struct {
@@ -174,10 +505,43 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Account(ctx context.Context, in *QueryAccountRequest, opts ...grpc.CallOption) (*QueryAccountResponse, error) {
+	out := new(QueryAccountResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.escrow.v1.Query/Account", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Accounts(ctx context.Context, in *QueryAccountsRequest, opts ...grpc.CallOption) (*QueryAccountsResponse, error) {
+	out := new(QueryAccountsResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.escrow.v1.Query/Accounts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error) {
+	out := new(QueryTotalsResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.escrow.v1.Query/Totals", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Account returns one escrow account with what is owed right now.
+	Account(context.Context, *QueryAccountRequest) (*QueryAccountResponse, error)
+	// Accounts lists a tenant's escrow accounts.
+	Accounts(context.Context, *QueryAccountsRequest) (*QueryAccountsResponse, error)
+	// Totals returns the running totals per denom.
+	Totals(context.Context, *QueryTotalsRequest) (*QueryTotalsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -186,6 +550,15 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Account(ctx context.Context, req *QueryAccountRequest) (*QueryAccountResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Account not implemented")
+}
+func (*UnimplementedQueryServer) Accounts(ctx context.Context, req *QueryAccountsRequest) (*QueryAccountsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Accounts not implemented")
+}
+func (*UnimplementedQueryServer) Totals(ctx context.Context, req *QueryTotalsRequest) (*QueryTotalsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Totals not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -210,6 +583,60 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Account_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Account(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.escrow.v1.Query/Account",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Account(ctx, req.(*QueryAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Accounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Accounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.escrow.v1.Query/Accounts",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Accounts(ctx, req.(*QueryAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Totals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTotalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Totals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.escrow.v1.Query/Totals",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Totals(ctx, req.(*QueryTotalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "gpumesh.escrow.v1.Query",
@@ -218,6 +645,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Account",
+			Handler:    _Query_Account_Handler,
+		},
+		{
+			MethodName: "Accounts",
+			Handler:    _Query_Accounts_Handler,
+		},
+		{
+			MethodName: "Totals",
+			Handler:    _Query_Totals_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -280,6 +719,245 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryAccountRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryAccountRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryAccountRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryAccountResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryAccountResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryAccountResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Available.Size()
+		i -= size
+		if _, err := m.Available.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Unsettled.Size()
+		i -= size
+		if _, err := m.Unsettled.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Account.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryAccountsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryAccountsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryAccountsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryAccountsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryAccountsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryAccountsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Accounts) > 0 {
+		for iNdEx := len(m.Accounts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Accounts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTotalsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTotalsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTotalsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTotalsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTotalsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTotalsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Totals) > 0 {
+		for iNdEx := len(m.Totals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Totals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -308,6 +986,97 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryAccountRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovQuery(uint64(m.Seq))
+	}
+	return n
+}
+
+func (m *QueryAccountResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Account.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Unsettled.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Available.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryAccountsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryAccountsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Accounts) > 0 {
+		for _, e := range m.Accounts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTotalsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryTotalsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Totals) > 0 {
+		for _, e := range m.Totals {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -426,6 +1195,630 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryAccountRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryAccountRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryAccountRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryAccountResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryAccountResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryAccountResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Account", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Account.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Unsettled", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Unsettled.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Available", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Available.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryAccountsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryAccountsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryAccountsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryAccountsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryAccountsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryAccountsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accounts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Accounts = append(m.Accounts, Account{})
+			if err := m.Accounts[len(m.Accounts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTotalsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTotalsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTotalsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTotalsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTotalsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTotalsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Totals = append(m.Totals, DenomTotals{})
+			if err := m.Totals[len(m.Totals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

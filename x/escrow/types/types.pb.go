@@ -4,19 +4,26 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,9 +31,56 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the governance-controlled parameters of x/escrow. The module's
-// parameters are added together with its logic.
+// AccountState is where an escrow account is in its life.
+type AccountState int32
+
+const (
+	// ACCOUNT_STATE_UNSPECIFIED is invalid.
+	ACCOUNT_STATE_UNSPECIFIED AccountState = 0
+	// ACCOUNT_STATE_OPEN: funded, the order has no lease yet; nothing streams.
+	ACCOUNT_STATE_OPEN AccountState = 1
+	// ACCOUNT_STATE_STREAMING: a lease is running and the provider accrues
+	// price × gpus per hour of block time.
+	ACCOUNT_STATE_STREAMING AccountState = 2
+	// ACCOUNT_STATE_CLOSED: settled and refunded; kept for the record.
+	ACCOUNT_STATE_CLOSED AccountState = 3
+)
+
+var AccountState_name = map[int32]string{
+	0: "ACCOUNT_STATE_UNSPECIFIED",
+	1: "ACCOUNT_STATE_OPEN",
+	2: "ACCOUNT_STATE_STREAMING",
+	3: "ACCOUNT_STATE_CLOSED",
+}
+
+var AccountState_value = map[string]int32{
+	"ACCOUNT_STATE_UNSPECIFIED": 0,
+	"ACCOUNT_STATE_OPEN":        1,
+	"ACCOUNT_STATE_STREAMING":   2,
+	"ACCOUNT_STATE_CLOSED":      3,
+}
+
+func (x AccountState) String() string {
+	return proto.EnumName(AccountState_name, int32(x))
+}
+
+func (AccountState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{0}
+}
+
+// Params are the governance-controlled parameters of x/escrow.
 type Params struct {
+	// allowed_denoms are the denoms orders may be priced and paid in.
+	AllowedDenoms []string `protobuf:"bytes,1,rep,name=allowed_denoms,json=allowedDenoms,proto3" json:"allowed_denoms,omitempty"`
+	// take_rates are per-denom take rates paid to the community pool at every
+	// settlement; a denom not listed pays default_take_rate.
+	TakeRates []DenomRate `protobuf:"bytes,2,rep,name=take_rates,json=takeRates,proto3" json:"take_rates"`
+	// default_take_rate applies to allowed denoms without an entry in
+	// take_rates. A decimal in [0, 1).
+	DefaultTakeRate cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=default_take_rate,json=defaultTakeRate,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"default_take_rate"`
+	// reserve_rate is the share of every settlement paid to the market_reserve
+	// module account. take rate + reserve_rate must stay below 1.
+	ReserveRate cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=reserve_rate,json=reserveRate,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reserve_rate"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -62,25 +116,474 @@ func (m *Params) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_Params proto.InternalMessageInfo
 
+func (m *Params) GetAllowedDenoms() []string {
+	if m != nil {
+		return m.AllowedDenoms
+	}
+	return nil
+}
+
+func (m *Params) GetTakeRates() []DenomRate {
+	if m != nil {
+		return m.TakeRates
+	}
+	return nil
+}
+
+// DenomRate is the take rate of one denom.
+type DenomRate struct {
+	Denom string `protobuf:"bytes,1,opt,name=denom,proto3" json:"denom,omitempty"`
+	// rate is a decimal in [0, 1).
+	Rate cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=rate,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rate"`
+}
+
+func (m *DenomRate) Reset()         { *m = DenomRate{} }
+func (m *DenomRate) String() string { return proto.CompactTextString(m) }
+func (*DenomRate) ProtoMessage()    {}
+func (*DenomRate) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{1}
+}
+func (m *DenomRate) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *DenomRate) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_DenomRate.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *DenomRate) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_DenomRate.Merge(m, src)
+}
+func (m *DenomRate) XXX_Size() int {
+	return m.Size()
+}
+func (m *DenomRate) XXX_DiscardUnknown() {
+	xxx_messageInfo_DenomRate.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_DenomRate proto.InternalMessageInfo
+
+func (m *DenomRate) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+// AccountID names an escrow account. It is the id of the order (and of the
+// lease the order becomes): the tenant and the tenant's order sequence.
+type AccountID struct {
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq    uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+}
+
+func (m *AccountID) Reset()      { *m = AccountID{} }
+func (*AccountID) ProtoMessage() {}
+func (*AccountID) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{2}
+}
+func (m *AccountID) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *AccountID) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_AccountID.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *AccountID) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_AccountID.Merge(m, src)
+}
+func (m *AccountID) XXX_Size() int {
+	return m.Size()
+}
+func (m *AccountID) XXX_DiscardUnknown() {
+	xxx_messageInfo_AccountID.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_AccountID proto.InternalMessageInfo
+
+func (m *AccountID) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *AccountID) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+// Account is the escrow of one order or lease. Amounts are in denom.
+// deposited = paid + refunded + balance at all times.
+type Account struct {
+	Id AccountID `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	// denom is the order's payment denom; every amount below is in it.
+	Denom string       `protobuf:"bytes,2,opt,name=denom,proto3" json:"denom,omitempty"`
+	State AccountState `protobuf:"varint,3,opt,name=state,proto3,enum=gpumesh.escrow.v1.AccountState" json:"state,omitempty"`
+	// deposited is everything ever put in (the order's deposit and top-ups).
+	Deposited cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=deposited,proto3,customtype=cosmossdk.io/math.Int" json:"deposited"`
+	// paid is what settlements moved out to the provider, fees included.
+	Paid cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
+	// refunded is what went back to the tenant at close.
+	Refunded cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
+	// balance is what the module still holds for this account.
+	Balance cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+	// fees is the part of paid that went to the community pool and the
+	// reserve instead of the provider.
+	Fees cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=fees,proto3,customtype=cosmossdk.io/math.Int" json:"fees"`
+	// provider is the payee; empty until the stream starts.
+	Provider string `protobuf:"bytes,9,opt,name=provider,proto3" json:"provider,omitempty"`
+	// price_per_gpu_hour is the lease price in base units of denom.
+	PricePerGpuHour cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3,customtype=cosmossdk.io/math.Int" json:"price_per_gpu_hour"`
+	// gpus is the number of GPUs paid for.
+	Gpus uint32 `protobuf:"varint,11,opt,name=gpus,proto3" json:"gpus,omitempty"`
+	// stream_start is the block time the lease started (whole seconds).
+	StreamStart time.Time `protobuf:"bytes,12,opt,name=stream_start,json=streamStart,proto3,stdtime" json:"stream_start"`
+	// settled_at is the block time of the last settlement: paid equals
+	// min(owed(settled_at), deposited).
+	SettledAt time.Time `protobuf:"bytes,13,opt,name=settled_at,json=settledAt,proto3,stdtime" json:"settled_at"`
+	// runs_dry_at is the first second at which owed(t) reaches deposited:
+	// the lease is closed for insufficient funds in the first block at or
+	// after it. Zero while not streaming.
+	RunsDryAt time.Time `protobuf:"bytes,14,opt,name=runs_dry_at,json=runsDryAt,proto3,stdtime" json:"runs_dry_at"`
+	// created_at is the block time the account was opened.
+	CreatedAt time.Time `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3,stdtime" json:"created_at"`
+	// closed_at is the block time of the close; zero while open.
+	ClosedAt time.Time `protobuf:"bytes,16,opt,name=closed_at,json=closedAt,proto3,stdtime" json:"closed_at"`
+	// stream_end caps what is owed for a lease with a duration: nothing
+	// accrues after it. Zero for an open-ended lease.
+	StreamEnd time.Time `protobuf:"bytes,17,opt,name=stream_end,json=streamEnd,proto3,stdtime" json:"stream_end"`
+}
+
+func (m *Account) Reset()         { *m = Account{} }
+func (m *Account) String() string { return proto.CompactTextString(m) }
+func (*Account) ProtoMessage()    {}
+func (*Account) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{3}
+}
+func (m *Account) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Account) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Account.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Account) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Account.Merge(m, src)
+}
+func (m *Account) XXX_Size() int {
+	return m.Size()
+}
+func (m *Account) XXX_DiscardUnknown() {
+	xxx_messageInfo_Account.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Account proto.InternalMessageInfo
+
+func (m *Account) GetId() AccountID {
+	if m != nil {
+		return m.Id
+	}
+	return AccountID{}
+}
+
+func (m *Account) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+func (m *Account) GetState() AccountState {
+	if m != nil {
+		return m.State
+	}
+	return ACCOUNT_STATE_UNSPECIFIED
+}
+
+func (m *Account) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Account) GetGpus() uint32 {
+	if m != nil {
+		return m.Gpus
+	}
+	return 0
+}
+
+func (m *Account) GetStreamStart() time.Time {
+	if m != nil {
+		return m.StreamStart
+	}
+	return time.Time{}
+}
+
+func (m *Account) GetSettledAt() time.Time {
+	if m != nil {
+		return m.SettledAt
+	}
+	return time.Time{}
+}
+
+func (m *Account) GetRunsDryAt() time.Time {
+	if m != nil {
+		return m.RunsDryAt
+	}
+	return time.Time{}
+}
+
+func (m *Account) GetCreatedAt() time.Time {
+	if m != nil {
+		return m.CreatedAt
+	}
+	return time.Time{}
+}
+
+func (m *Account) GetClosedAt() time.Time {
+	if m != nil {
+		return m.ClosedAt
+	}
+	return time.Time{}
+}
+
+func (m *Account) GetStreamEnd() time.Time {
+	if m != nil {
+		return m.StreamEnd
+	}
+	return time.Time{}
+}
+
+// BidDeposit is a provider's deposit held for one bid.
+type BidDeposit struct {
+	OrderId  AccountID  `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+	Provider string     `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Amount   types.Coin `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *BidDeposit) Reset()         { *m = BidDeposit{} }
+func (m *BidDeposit) String() string { return proto.CompactTextString(m) }
+func (*BidDeposit) ProtoMessage()    {}
+func (*BidDeposit) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{4}
+}
+func (m *BidDeposit) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *BidDeposit) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_BidDeposit.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *BidDeposit) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_BidDeposit.Merge(m, src)
+}
+func (m *BidDeposit) XXX_Size() int {
+	return m.Size()
+}
+func (m *BidDeposit) XXX_DiscardUnknown() {
+	xxx_messageInfo_BidDeposit.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_BidDeposit proto.InternalMessageInfo
+
+func (m *BidDeposit) GetOrderId() AccountID {
+	if m != nil {
+		return m.OrderId
+	}
+	return AccountID{}
+}
+
+func (m *BidDeposit) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *BidDeposit) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
+// DenomTotals are the running totals of one denom across all accounts.
+type DenomTotals struct {
+	Denom string `protobuf:"bytes,1,opt,name=denom,proto3" json:"denom,omitempty"`
+	// settled is the gross amount paid out by settlements (provider + fees).
+	Settled cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=settled,proto3,customtype=cosmossdk.io/math.Int" json:"settled"`
+	// take_fees went to the community pool.
+	TakeFees cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=take_fees,json=takeFees,proto3,customtype=cosmossdk.io/math.Int" json:"take_fees"`
+	// reserve_fees went to the market_reserve module account.
+	ReserveFees cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=reserve_fees,json=reserveFees,proto3,customtype=cosmossdk.io/math.Int" json:"reserve_fees"`
+	// refunded went back to tenants.
+	Refunded cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
+	// gpu_seconds is the GPU time the settlements paid for.
+	GpuSeconds uint64 `protobuf:"varint,6,opt,name=gpu_seconds,json=gpuSeconds,proto3" json:"gpu_seconds,omitempty"`
+}
+
+func (m *DenomTotals) Reset()         { *m = DenomTotals{} }
+func (m *DenomTotals) String() string { return proto.CompactTextString(m) }
+func (*DenomTotals) ProtoMessage()    {}
+func (*DenomTotals) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7331724d4422212e, []int{5}
+}
+func (m *DenomTotals) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *DenomTotals) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_DenomTotals.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *DenomTotals) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_DenomTotals.Merge(m, src)
+}
+func (m *DenomTotals) XXX_Size() int {
+	return m.Size()
+}
+func (m *DenomTotals) XXX_DiscardUnknown() {
+	xxx_messageInfo_DenomTotals.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_DenomTotals proto.InternalMessageInfo
+
+func (m *DenomTotals) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+func (m *DenomTotals) GetGpuSeconds() uint64 {
+	if m != nil {
+		return m.GpuSeconds
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("gpumesh.escrow.v1.AccountState", AccountState_name, AccountState_value)
 	proto.RegisterType((*Params)(nil), "gpumesh.escrow.v1.Params")
+	proto.RegisterType((*DenomRate)(nil), "gpumesh.escrow.v1.DenomRate")
+	proto.RegisterType((*AccountID)(nil), "gpumesh.escrow.v1.AccountID")
+	proto.RegisterType((*Account)(nil), "gpumesh.escrow.v1.Account")
+	proto.RegisterType((*BidDeposit)(nil), "gpumesh.escrow.v1.BidDeposit")
+	proto.RegisterType((*DenomTotals)(nil), "gpumesh.escrow.v1.DenomTotals")
 }
 
 func init() { proto.RegisterFile("gpumesh/escrow/v1/types.proto", fileDescriptor_7331724d4422212e) }
 
 var fileDescriptor_7331724d4422212e = []byte{
-	// 169 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4d, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x4f, 0x2d, 0x4e, 0x2e, 0xca, 0x2f, 0xd7, 0x2f, 0x33, 0xd4, 0x2f, 0xa9,
-	0x2c, 0x48, 0x2d, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x4a, 0xeb, 0x41, 0xa4,
-	0xf5, 0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x95, 0x94,
-	0x48, 0x7a, 0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x44, 0x95, 0x34, 0xb8, 0xd8, 0x02,
-	0x12, 0x8b, 0x12, 0x73, 0x8b, 0xad, 0xe4, 0x5e, 0x2c, 0x90, 0x67, 0xec, 0x7a, 0xbe, 0x41, 0x4b,
-	0x14, 0xcd, 0x36, 0x88, 0xbc, 0x93, 0xf3, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e,
-	0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31,
-	0x44, 0x69, 0xa6, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0xc3, 0xf4, 0xc2,
-	0xe8, 0x0a, 0x98, 0x29, 0x60, 0x07, 0x27, 0xb1, 0x81, 0x6d, 0x35, 0x06, 0x04, 0x00, 0x00, 0xff,
-	0xff, 0x3f, 0x9c, 0x3c, 0xe6, 0xd2, 0x00, 0x00, 0x00,
+	// 1039 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x96, 0x3d, 0x6f, 0x1b, 0x47,
+	0x13, 0xc7, 0x79, 0x24, 0x25, 0x91, 0x43, 0xbd, 0x50, 0x0b, 0xf9, 0x79, 0x4e, 0x72, 0x4c, 0x0a,
+	0x02, 0x02, 0x28, 0x02, 0x7c, 0x67, 0x29, 0x6f, 0x80, 0x90, 0x86, 0x6f, 0xb2, 0x69, 0xc8, 0x92,
+	0x40, 0xd2, 0x85, 0x03, 0x04, 0x87, 0xe5, 0xed, 0xea, 0x74, 0x30, 0xef, 0xf6, 0xb2, 0xbb, 0x27,
+	0x47, 0xad, 0xab, 0x20, 0x95, 0xcb, 0x94, 0x06, 0xd2, 0xa4, 0x74, 0xe1, 0x8f, 0x90, 0xc2, 0xa5,
+	0xe1, 0x22, 0x08, 0x52, 0x38, 0x81, 0x54, 0x38, 0x4d, 0xbe, 0x43, 0x70, 0x7b, 0x4b, 0x9a, 0x8a,
+	0x63, 0x24, 0xa4, 0x1a, 0xf2, 0x76, 0x67, 0xfe, 0xbf, 0x9b, 0x9d, 0xdd, 0x9d, 0x39, 0xb8, 0xe1,
+	0x45, 0x71, 0x40, 0xc5, 0x89, 0x4d, 0x85, 0xcb, 0xd9, 0x23, 0xfb, 0x74, 0xdb, 0x96, 0x67, 0x11,
+	0x15, 0x56, 0xc4, 0x99, 0x64, 0x68, 0x59, 0x9b, 0xad, 0xd4, 0x6c, 0x9d, 0x6e, 0xaf, 0x2d, 0xe3,
+	0xc0, 0x0f, 0x99, 0xad, 0x7e, 0x53, 0xaf, 0xb5, 0x8a, 0xcb, 0x44, 0xc0, 0x84, 0xdd, 0xc7, 0x82,
+	0xda, 0xa7, 0xdb, 0x7d, 0x2a, 0xf1, 0xb6, 0xed, 0x32, 0x3f, 0xd4, 0xf6, 0xd5, 0xd4, 0xee, 0xa8,
+	0x91, 0x9d, 0x0e, 0xb4, 0x69, 0xc5, 0x63, 0x1e, 0x4b, 0xe7, 0x93, 0x27, 0x3d, 0x5b, 0xf5, 0x18,
+	0xf3, 0x06, 0xd4, 0x56, 0xa3, 0x7e, 0x7c, 0x6c, 0x4b, 0x3f, 0xa0, 0x42, 0xe2, 0x20, 0x4a, 0x1d,
+	0x36, 0x7e, 0xce, 0xc2, 0xec, 0x11, 0xe6, 0x38, 0x10, 0xe8, 0x43, 0x58, 0xc4, 0x83, 0x01, 0x7b,
+	0x44, 0x89, 0x43, 0x68, 0xc8, 0x02, 0x61, 0x1a, 0xeb, 0xb9, 0xcd, 0x62, 0x67, 0x41, 0xcf, 0x36,
+	0xd5, 0x24, 0xda, 0x03, 0x90, 0xf8, 0x21, 0x75, 0x38, 0x96, 0x54, 0x98, 0xd9, 0xf5, 0xdc, 0x66,
+	0x69, 0xe7, 0x03, 0xeb, 0x9d, 0xe5, 0x59, 0xca, 0xbd, 0x83, 0x25, 0xad, 0x17, 0x5f, 0xbc, 0xae,
+	0x66, 0x7e, 0x7c, 0xf3, 0x6c, 0xcb, 0xe8, 0x14, 0x13, 0x69, 0x32, 0x29, 0x50, 0x1f, 0x96, 0x09,
+	0x3d, 0xc6, 0xf1, 0x40, 0x3a, 0x23, 0x9e, 0x99, 0x5b, 0x37, 0x36, 0x8b, 0xf5, 0xcf, 0x12, 0xc1,
+	0xaf, 0xaf, 0xab, 0xd7, 0xd3, 0x15, 0x0a, 0xf2, 0xd0, 0xf2, 0x99, 0x1d, 0x60, 0x79, 0x62, 0xed,
+	0x53, 0x0f, 0xbb, 0x67, 0x4d, 0xea, 0xbe, 0x7a, 0x7e, 0x13, 0x74, 0x02, 0x9a, 0xd4, 0x4d, 0xe9,
+	0x4b, 0x1a, 0xd8, 0xd3, 0x2f, 0x41, 0x0f, 0x60, 0x9e, 0x53, 0x41, 0xf9, 0xa9, 0xc6, 0xe7, 0xaf,
+	0x84, 0x2f, 0x69, 0x56, 0x82, 0xde, 0xad, 0xfc, 0xf1, 0xb4, 0x6a, 0x7c, 0xf7, 0xe6, 0xd9, 0xd6,
+	0xb5, 0xbf, 0x6d, 0x7c, 0x9a, 0xcd, 0x0d, 0x01, 0xc5, 0x51, 0x06, 0xd0, 0x0a, 0xcc, 0xa8, 0x94,
+	0x9a, 0x46, 0x12, 0x40, 0x27, 0x1d, 0xa0, 0xbb, 0x90, 0x57, 0x51, 0x65, 0xaf, 0x14, 0x95, 0x62,
+	0xec, 0xe6, 0x93, 0x70, 0x36, 0x1e, 0x40, 0xb1, 0xe6, 0xba, 0x2c, 0x0e, 0x65, 0xbb, 0x89, 0x6e,
+	0xc1, 0xac, 0xa4, 0x21, 0x0e, 0x65, 0xfa, 0xd6, 0xba, 0xf9, 0xea, 0xf9, 0xcd, 0x15, 0xad, 0xae,
+	0x11, 0xc2, 0xa9, 0x10, 0x5d, 0xc9, 0xfd, 0xd0, 0xeb, 0x68, 0x3f, 0x54, 0x86, 0x9c, 0xa0, 0x5f,
+	0xab, 0x78, 0xf2, 0x9d, 0xe4, 0x71, 0xb7, 0xf0, 0xfd, 0xd3, 0x6a, 0x46, 0xa1, 0xff, 0x2c, 0xc0,
+	0x9c, 0x66, 0xa3, 0xcf, 0x21, 0xeb, 0x13, 0x45, 0xfd, 0xe7, 0xad, 0x1f, 0xc5, 0x30, 0xbe, 0xf5,
+	0x59, 0x9f, 0xbc, 0xcd, 0x43, 0x76, 0x3c, 0x0f, 0x9f, 0xc2, 0x8c, 0x90, 0xc3, 0xdd, 0x5f, 0xdc,
+	0xa9, 0xbe, 0x9f, 0xd8, 0x4d, 0xdc, 0x3a, 0xa9, 0x37, 0x3a, 0x80, 0x22, 0xa1, 0x11, 0x13, 0xbe,
+	0xa4, 0x44, 0xef, 0xec, 0x2d, 0x9d, 0xc3, 0x6b, 0xef, 0xe6, 0xb0, 0x1d, 0xca, 0xb1, 0xec, 0xb5,
+	0x43, 0xa9, 0x0f, 0xe4, 0x08, 0x81, 0x9a, 0x90, 0x8f, 0xb0, 0x4f, 0xcc, 0x99, 0x29, 0x51, 0x4a,
+	0x8d, 0xf6, 0xa1, 0xc0, 0xe9, 0x71, 0x1c, 0x12, 0x4a, 0xcc, 0xd9, 0x29, 0x49, 0x23, 0x02, 0xba,
+	0x0b, 0x73, 0x7d, 0x3c, 0xc0, 0xa1, 0x4b, 0xcd, 0xb9, 0x29, 0x61, 0x43, 0x40, 0xb2, 0xbe, 0x63,
+	0x4a, 0x85, 0x59, 0x98, 0x76, 0x7d, 0x89, 0x1a, 0x7d, 0x02, 0x85, 0x88, 0xb3, 0x53, 0x9f, 0x50,
+	0x6e, 0x16, 0xff, 0xe5, 0x5c, 0x8d, 0x3c, 0xd1, 0x57, 0x80, 0x22, 0xee, 0xbb, 0xd4, 0x89, 0x28,
+	0x77, 0xbc, 0x28, 0x76, 0x4e, 0x58, 0xcc, 0x4d, 0x98, 0x32, 0x92, 0x25, 0xc5, 0x3a, 0xa2, 0xfc,
+	0x76, 0x14, 0xdf, 0x61, 0x31, 0x47, 0x08, 0xf2, 0x5e, 0x14, 0x0b, 0xb3, 0xb4, 0x6e, 0x6c, 0x2e,
+	0x74, 0xd4, 0x33, 0xda, 0x87, 0x79, 0x21, 0x39, 0xc5, 0x81, 0x23, 0x24, 0xe6, 0xd2, 0x9c, 0x57,
+	0xc7, 0x75, 0xcd, 0x4a, 0x2b, 0xa2, 0x35, 0xac, 0x88, 0x56, 0x6f, 0x58, 0x11, 0xeb, 0x0b, 0x49,
+	0x20, 0x4f, 0x7e, 0xab, 0x1a, 0xfa, 0xba, 0xa7, 0xf2, 0x6e, 0xa2, 0x46, 0x77, 0x00, 0x04, 0x95,
+	0x72, 0x40, 0x89, 0x83, 0xa5, 0xb9, 0x30, 0x29, 0xab, 0xa8, 0xc5, 0x35, 0x89, 0xda, 0x50, 0xe2,
+	0x71, 0x28, 0x1c, 0xc2, 0xcf, 0x12, 0xd4, 0xe2, 0xc4, 0xa8, 0x44, 0xdd, 0xe4, 0x67, 0x35, 0x15,
+	0x94, 0xcb, 0x29, 0x96, 0x69, 0x50, 0x4b, 0x13, 0x93, 0xb4, 0xb8, 0x26, 0xd1, 0x1e, 0x14, 0xdd,
+	0x01, 0x13, 0x29, 0xa8, 0x3c, 0x29, 0xa8, 0x90, 0x6a, 0xd3, 0x88, 0x74, 0xd2, 0x69, 0x48, 0xcc,
+	0xe5, 0xc9, 0xd3, 0xa4, 0xc4, 0xad, 0x90, 0x6c, 0xfc, 0x64, 0x00, 0xd4, 0x7d, 0xd2, 0x4c, 0xaf,
+	0x27, 0xaa, 0x43, 0x81, 0x71, 0x42, 0xb9, 0x33, 0x79, 0xe1, 0x99, 0x53, 0xc2, 0x36, 0xb9, 0x74,
+	0x74, 0xb3, 0xff, 0xf9, 0xe8, 0x7e, 0x01, 0xb3, 0x38, 0x48, 0xa8, 0xaa, 0x3c, 0x95, 0x76, 0x56,
+	0x2d, 0x2d, 0x48, 0x9a, 0xb4, 0xa5, 0x9b, 0xb4, 0xd5, 0x60, 0x7e, 0x38, 0xfe, 0x52, 0xad, 0xd9,
+	0x78, 0x9c, 0x83, 0x92, 0xea, 0x03, 0x3d, 0x26, 0xf1, 0x40, 0xbc, 0xb7, 0x13, 0xcc, 0xe9, 0x03,
+	0xa2, 0x03, 0x9b, 0xe2, 0x9a, 0x6b, 0x00, 0xba, 0x07, 0xaa, 0xc9, 0x3a, 0xea, 0xae, 0xe7, 0xa6,
+	0xad, 0x40, 0x09, 0x62, 0x2f, 0xb9, 0xef, 0xdd, 0xb7, 0x2d, 0x54, 0x11, 0xa7, 0x2d, 0xb4, 0xc3,
+	0xe6, 0xa9, 0xa0, 0xe3, 0x45, 0x72, 0xe6, 0xca, 0x45, 0xb2, 0x0a, 0xa5, 0xa4, 0xa4, 0x08, 0xea,
+	0xb2, 0x90, 0x08, 0x55, 0x75, 0xf3, 0x1d, 0xf0, 0xa2, 0xb8, 0x9b, 0xce, 0x6c, 0x3d, 0x36, 0x60,
+	0x7e, 0xbc, 0x83, 0xa0, 0x1b, 0xb0, 0x5a, 0x6b, 0x34, 0x0e, 0xef, 0x1f, 0xf4, 0x9c, 0x6e, 0xaf,
+	0xd6, 0x6b, 0x39, 0xf7, 0x0f, 0xba, 0x47, 0xad, 0x46, 0x7b, 0xaf, 0xdd, 0x6a, 0x96, 0x33, 0xe8,
+	0x7f, 0x80, 0x2e, 0x9b, 0x0f, 0x8f, 0x5a, 0x07, 0x65, 0x03, 0x5d, 0x87, 0xff, 0x5f, 0x9e, 0xef,
+	0xf6, 0x3a, 0xad, 0xda, 0xbd, 0xf6, 0xc1, 0xed, 0x72, 0x16, 0x99, 0xb0, 0x72, 0xd9, 0xd8, 0xd8,
+	0x3f, 0xec, 0xb6, 0x9a, 0xe5, 0xdc, 0x5a, 0xfe, 0xdb, 0x1f, 0x2a, 0x99, 0x7a, 0xe3, 0xc5, 0x79,
+	0xc5, 0x78, 0x79, 0x5e, 0x31, 0x7e, 0x3f, 0xaf, 0x18, 0x4f, 0x2e, 0x2a, 0x99, 0x97, 0x17, 0x95,
+	0xcc, 0x2f, 0x17, 0x95, 0xcc, 0x97, 0x1f, 0x79, 0xbe, 0x3c, 0x89, 0xfb, 0x96, 0xcb, 0x02, 0x7b,
+	0xf8, 0x31, 0x31, 0xfc, 0xff, 0x66, 0xf8, 0x59, 0xa1, 0x3e, 0x26, 0xfb, 0xb3, 0xea, 0x0e, 0x7d,
+	0xfc, 0x57, 0x00, 0x00, 0x00, 0xff, 0xff, 0xa9, 0x1f, 0x4f, 0x96, 0x6e, 0x0a, 0x00, 0x00,
 }
 
 func (this *Params) Equal(that interface{}) bool {
@@ -100,6 +603,82 @@ func (this *Params) Equal(that interface{}) bool {
 	if that1 == nil {
 		return this == nil
 	} else if this == nil {
+		return false
+	}
+	if len(this.AllowedDenoms) != len(that1.AllowedDenoms) {
+		return false
+	}
+	for i := range this.AllowedDenoms {
+		if this.AllowedDenoms[i] != that1.AllowedDenoms[i] {
+			return false
+		}
+	}
+	if len(this.TakeRates) != len(that1.TakeRates) {
+		return false
+	}
+	for i := range this.TakeRates {
+		if !this.TakeRates[i].Equal(&that1.TakeRates[i]) {
+			return false
+		}
+	}
+	if !this.DefaultTakeRate.Equal(that1.DefaultTakeRate) {
+		return false
+	}
+	if !this.ReserveRate.Equal(that1.ReserveRate) {
+		return false
+	}
+	return true
+}
+func (this *DenomRate) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*DenomRate)
+	if !ok {
+		that2, ok := that.(DenomRate)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Denom != that1.Denom {
+		return false
+	}
+	if !this.Rate.Equal(that1.Rate) {
+		return false
+	}
+	return true
+}
+func (this *AccountID) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*AccountID)
+	if !ok {
+		that2, ok := that.(AccountID)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Tenant != that1.Tenant {
+		return false
+	}
+	if this.Seq != that1.Seq {
 		return false
 	}
 	return true
@@ -124,6 +703,418 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size := m.ReserveRate.Size()
+		i -= size
+		if _, err := m.ReserveRate.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.DefaultTakeRate.Size()
+		i -= size
+		if _, err := m.DefaultTakeRate.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.TakeRates) > 0 {
+		for iNdEx := len(m.TakeRates) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.TakeRates[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.AllowedDenoms) > 0 {
+		for iNdEx := len(m.AllowedDenoms) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.AllowedDenoms[iNdEx])
+			copy(dAtA[i:], m.AllowedDenoms[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.AllowedDenoms[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *DenomRate) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *DenomRate) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *DenomRate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Rate.Size()
+		i -= size
+		if _, err := m.Rate.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *AccountID) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *AccountID) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *AccountID) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Account) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Account) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Account) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.StreamEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StreamEnd):])
+	if err1 != nil {
+		return 0, err1
+	}
+	i -= n1
+	i = encodeVarintTypes(dAtA, i, uint64(n1))
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x8a
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ClosedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintTypes(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x82
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CreatedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintTypes(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x7a
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.RunsDryAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.RunsDryAt):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintTypes(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x72
+	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SettledAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledAt):])
+	if err5 != nil {
+		return 0, err5
+	}
+	i -= n5
+	i = encodeVarintTypes(dAtA, i, uint64(n5))
+	i--
+	dAtA[i] = 0x6a
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.StreamStart, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StreamStart):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintTypes(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x62
+	if m.Gpus != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Gpus))
+		i--
+		dAtA[i] = 0x58
+	}
+	{
+		size := m.PricePerGpuHour.Size()
+		i -= size
+		if _, err := m.PricePerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	{
+		size := m.Fees.Size()
+		i -= size
+		if _, err := m.Fees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Balance.Size()
+		i -= size
+		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Paid.Size()
+		i -= size
+		if _, err := m.Paid.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Deposited.Size()
+		i -= size
+		if _, err := m.Deposited.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *BidDeposit) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *BidDeposit) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *BidDeposit) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *DenomTotals) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *DenomTotals) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *DenomTotals) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.GpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpuSeconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.ReserveFees.Size()
+		i -= size
+		if _, err := m.ReserveFees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.TakeFees.Size()
+		i -= size
+		if _, err := m.TakeFees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Settled.Size()
+		i -= size
+		if _, err := m.Settled.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -144,6 +1135,143 @@ func (m *Params) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if len(m.AllowedDenoms) > 0 {
+		for _, s := range m.AllowedDenoms {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if len(m.TakeRates) > 0 {
+		for _, e := range m.TakeRates {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	l = m.DefaultTakeRate.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ReserveRate.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *DenomRate) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Rate.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *AccountID) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovTypes(uint64(m.Seq))
+	}
+	return n
+}
+
+func (m *Account) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	l = m.Deposited.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Paid.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Refunded.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Balance.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Fees.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.Gpus != 0 {
+		n += 1 + sovTypes(uint64(m.Gpus))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StreamStart)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.RunsDryAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt)
+	n += 2 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StreamEnd)
+	n += 2 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *BidDeposit) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.OrderId.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *DenomTotals) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Settled.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.TakeFees.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ReserveFees.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Refunded.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.GpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.GpuSeconds))
+	}
 	return n
 }
 
@@ -182,6 +1310,1329 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowedDenoms", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AllowedDenoms = append(m.AllowedDenoms, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TakeRates", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TakeRates = append(m.TakeRates, DenomRate{})
+			if err := m.TakeRates[len(m.TakeRates)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DefaultTakeRate", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DefaultTakeRate.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReserveRate", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ReserveRate.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *DenomRate) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: DenomRate: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: DenomRate: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rate", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Rate.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *AccountID) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: AccountID: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: AccountID: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Account) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Account: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Account: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= AccountState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposited", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposited.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			m.Gpus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Gpus |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StreamStart", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.StreamStart, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SettledAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.SettledAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RunsDryAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.RunsDryAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CreatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClosedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ClosedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StreamEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.StreamEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *BidDeposit) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: BidDeposit: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: BidDeposit: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *DenomTotals) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: DenomTotals: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: DenomTotals: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Settled", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Settled.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TakeFees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TakeFees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReserveFees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ReserveFees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuSeconds", wireType)
+			}
+			m.GpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

@@ -11,26 +11,27 @@ import (
 )
 
 type msgServer struct {
-	Keeper
+	*types.UnimplementedMsgServer
+	k *Keeper
 }
 
 var _ types.MsgServer = msgServer{}
 
 // NewMsgServerImpl returns the Msg service of x/market.
-func NewMsgServerImpl(k Keeper) types.MsgServer {
-	return msgServer{Keeper: k}
+func NewMsgServerImpl(k *Keeper) types.MsgServer {
+	return msgServer{k: k}
 }
 
 // UpdateParams replaces the params; only the authority may send it.
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if err := sdk.ValidateAuthority(sdkCtx, s.authority, msg.Authority); err != nil {
+	if err := sdk.ValidateAuthority(sdkCtx, s.k.authority, msg.Authority); err != nil {
 		return nil, err
 	}
 	if err := msg.Params.Validate(); err != nil {
 		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
 	}
-	if err := s.Params.Set(ctx, msg.Params); err != nil {
+	if err := s.k.Params.Set(ctx, msg.Params); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventParamsUpdated{

@@ -4,19 +4,25 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -77,30 +83,644 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventOrderCreated is emitted for every new order; sidecars bid on it.
+type EventOrderCreated struct {
+	Id                 OrderID      `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Spec               ResourceSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec"`
+	MaxPricePerGpuHour types.Coin   `protobuf:"bytes,3,opt,name=max_price_per_gpu_hour,json=maxPricePerGpuHour,proto3" json:"max_price_per_gpu_hour"`
+	Deposit            types.Coin   `protobuf:"bytes,4,opt,name=deposit,proto3" json:"deposit"`
+	BidWindowSeconds   uint64       `protobuf:"varint,5,opt,name=bid_window_seconds,json=bidWindowSeconds,proto3" json:"bid_window_seconds,omitempty"`
+	WindowEnd          time.Time    `protobuf:"bytes,6,opt,name=window_end,json=windowEnd,proto3,stdtime" json:"window_end"`
+}
+
+func (m *EventOrderCreated) Reset()         { *m = EventOrderCreated{} }
+func (m *EventOrderCreated) String() string { return proto.CompactTextString(m) }
+func (*EventOrderCreated) ProtoMessage()    {}
+func (*EventOrderCreated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{1}
+}
+func (m *EventOrderCreated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventOrderCreated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventOrderCreated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventOrderCreated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventOrderCreated.Merge(m, src)
+}
+func (m *EventOrderCreated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventOrderCreated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventOrderCreated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventOrderCreated proto.InternalMessageInfo
+
+func (m *EventOrderCreated) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *EventOrderCreated) GetSpec() ResourceSpec {
+	if m != nil {
+		return m.Spec
+	}
+	return ResourceSpec{}
+}
+
+func (m *EventOrderCreated) GetMaxPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.MaxPricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *EventOrderCreated) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+func (m *EventOrderCreated) GetBidWindowSeconds() uint64 {
+	if m != nil {
+		return m.BidWindowSeconds
+	}
+	return 0
+}
+
+func (m *EventOrderCreated) GetWindowEnd() time.Time {
+	if m != nil {
+		return m.WindowEnd
+	}
+	return time.Time{}
+}
+
+// EventOrderClosed is emitted when an order leaves OPEN without a lease:
+// closed by the tenant or expired.
+type EventOrderClosed struct {
+	Id    OrderID    `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	State OrderState `protobuf:"varint,2,opt,name=state,proto3,enum=gpumesh.market.v1.OrderState" json:"state,omitempty"`
+}
+
+func (m *EventOrderClosed) Reset()         { *m = EventOrderClosed{} }
+func (m *EventOrderClosed) String() string { return proto.CompactTextString(m) }
+func (*EventOrderClosed) ProtoMessage()    {}
+func (*EventOrderClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{2}
+}
+func (m *EventOrderClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventOrderClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventOrderClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventOrderClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventOrderClosed.Merge(m, src)
+}
+func (m *EventOrderClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventOrderClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventOrderClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventOrderClosed proto.InternalMessageInfo
+
+func (m *EventOrderClosed) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *EventOrderClosed) GetState() OrderState {
+	if m != nil {
+		return m.State
+	}
+	return ORDER_STATE_UNSPECIFIED
+}
+
+// EventBidCreated is emitted for every new bid.
+type EventBidCreated struct {
+	OrderId         OrderID    `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+	Provider        string     `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	PricePerGpuHour types.Coin `protobuf:"bytes,3,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3" json:"price_per_gpu_hour"`
+	Gpus            []string   `protobuf:"bytes,4,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	GpuClass        string     `protobuf:"bytes,5,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+}
+
+func (m *EventBidCreated) Reset()         { *m = EventBidCreated{} }
+func (m *EventBidCreated) String() string { return proto.CompactTextString(m) }
+func (*EventBidCreated) ProtoMessage()    {}
+func (*EventBidCreated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{3}
+}
+func (m *EventBidCreated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventBidCreated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventBidCreated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventBidCreated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventBidCreated.Merge(m, src)
+}
+func (m *EventBidCreated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventBidCreated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventBidCreated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventBidCreated proto.InternalMessageInfo
+
+func (m *EventBidCreated) GetOrderId() OrderID {
+	if m != nil {
+		return m.OrderId
+	}
+	return OrderID{}
+}
+
+func (m *EventBidCreated) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventBidCreated) GetPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.PricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *EventBidCreated) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *EventBidCreated) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+// EventBidClosed is emitted when a bid closes (lost, withdrawn, invalid or
+// its lease ended).
+type EventBidClosed struct {
+	OrderId  OrderID        `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+	Provider string         `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Reason   BidCloseReason `protobuf:"varint,3,opt,name=reason,proto3,enum=gpumesh.market.v1.BidCloseReason" json:"reason,omitempty"`
+}
+
+func (m *EventBidClosed) Reset()         { *m = EventBidClosed{} }
+func (m *EventBidClosed) String() string { return proto.CompactTextString(m) }
+func (*EventBidClosed) ProtoMessage()    {}
+func (*EventBidClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{4}
+}
+func (m *EventBidClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventBidClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventBidClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventBidClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventBidClosed.Merge(m, src)
+}
+func (m *EventBidClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventBidClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventBidClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventBidClosed proto.InternalMessageInfo
+
+func (m *EventBidClosed) GetOrderId() OrderID {
+	if m != nil {
+		return m.OrderId
+	}
+	return OrderID{}
+}
+
+func (m *EventBidClosed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventBidClosed) GetReason() BidCloseReason {
+	if m != nil {
+		return m.Reason
+	}
+	return BID_CLOSE_REASON_UNSPECIFIED
+}
+
+// EventLeaseStarted is emitted when a bid wins, whether the tenant
+// accepted it, the window ended or it answered an instant order.
+type EventLeaseStarted struct {
+	Id              OrderID    `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Provider        string     `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Gpus            []string   `protobuf:"bytes,3,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	GpuClass        string     `protobuf:"bytes,4,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	PricePerGpuHour types.Coin `protobuf:"bytes,5,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3" json:"price_per_gpu_hour"`
+	// how is "accepted", "auction" or "instant".
+	How     string    `protobuf:"bytes,6,opt,name=how,proto3" json:"how,omitempty"`
+	EndTime time.Time `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3,stdtime" json:"end_time"`
+}
+
+func (m *EventLeaseStarted) Reset()         { *m = EventLeaseStarted{} }
+func (m *EventLeaseStarted) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseStarted) ProtoMessage()    {}
+func (*EventLeaseStarted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{5}
+}
+func (m *EventLeaseStarted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseStarted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseStarted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseStarted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseStarted.Merge(m, src)
+}
+func (m *EventLeaseStarted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseStarted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseStarted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseStarted proto.InternalMessageInfo
+
+func (m *EventLeaseStarted) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *EventLeaseStarted) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventLeaseStarted) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *EventLeaseStarted) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *EventLeaseStarted) GetPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.PricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *EventLeaseStarted) GetHow() string {
+	if m != nil {
+		return m.How
+	}
+	return ""
+}
+
+func (m *EventLeaseStarted) GetEndTime() time.Time {
+	if m != nil {
+		return m.EndTime
+	}
+	return time.Time{}
+}
+
+// EventLeaseAccessSet is emitted when the provider publishes the endpoint.
+type EventLeaseAccessSet struct {
+	Id       OrderID `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Provider string  `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Endpoint string  `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+}
+
+func (m *EventLeaseAccessSet) Reset()         { *m = EventLeaseAccessSet{} }
+func (m *EventLeaseAccessSet) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseAccessSet) ProtoMessage()    {}
+func (*EventLeaseAccessSet) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{6}
+}
+func (m *EventLeaseAccessSet) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseAccessSet) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseAccessSet.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseAccessSet) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseAccessSet.Merge(m, src)
+}
+func (m *EventLeaseAccessSet) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseAccessSet) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseAccessSet.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseAccessSet proto.InternalMessageInfo
+
+func (m *EventLeaseAccessSet) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *EventLeaseAccessSet) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventLeaseAccessSet) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+// EventLeaseClosed is emitted when a lease ends, including in EndBlock.
+type EventLeaseClosed struct {
+	Id       OrderID          `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Provider string           `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Reason   LeaseCloseReason `protobuf:"varint,3,opt,name=reason,proto3,enum=gpumesh.market.v1.LeaseCloseReason" json:"reason,omitempty"`
+	// paid is everything the lease paid out (provider and fees).
+	Paid types.Coin `protobuf:"bytes,4,opt,name=paid,proto3" json:"paid"`
+	// refunded is what went back to the tenant.
+	Refunded types.Coin `protobuf:"bytes,5,opt,name=refunded,proto3" json:"refunded"`
+}
+
+func (m *EventLeaseClosed) Reset()         { *m = EventLeaseClosed{} }
+func (m *EventLeaseClosed) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseClosed) ProtoMessage()    {}
+func (*EventLeaseClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{7}
+}
+func (m *EventLeaseClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseClosed.Merge(m, src)
+}
+func (m *EventLeaseClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseClosed proto.InternalMessageInfo
+
+func (m *EventLeaseClosed) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *EventLeaseClosed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventLeaseClosed) GetReason() LeaseCloseReason {
+	if m != nil {
+		return m.Reason
+	}
+	return LEASE_CLOSE_REASON_UNSPECIFIED
+}
+
+func (m *EventLeaseClosed) GetPaid() types.Coin {
+	if m != nil {
+		return m.Paid
+	}
+	return types.Coin{}
+}
+
+func (m *EventLeaseClosed) GetRefunded() types.Coin {
+	if m != nil {
+		return m.Refunded
+	}
+	return types.Coin{}
+}
+
+// EventPriceIndexUpdated is emitted when a lease start moves the index.
+type EventPriceIndexUpdated struct {
+	GpuClass string                      `protobuf:"bytes,1,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	Denom    string                      `protobuf:"bytes,2,opt,name=denom,proto3" json:"denom,omitempty"`
+	Price    cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=price,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"price"`
+}
+
+func (m *EventPriceIndexUpdated) Reset()         { *m = EventPriceIndexUpdated{} }
+func (m *EventPriceIndexUpdated) String() string { return proto.CompactTextString(m) }
+func (*EventPriceIndexUpdated) ProtoMessage()    {}
+func (*EventPriceIndexUpdated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9abf8763a41a6afd, []int{8}
+}
+func (m *EventPriceIndexUpdated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPriceIndexUpdated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPriceIndexUpdated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPriceIndexUpdated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPriceIndexUpdated.Merge(m, src)
+}
+func (m *EventPriceIndexUpdated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPriceIndexUpdated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPriceIndexUpdated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPriceIndexUpdated proto.InternalMessageInfo
+
+func (m *EventPriceIndexUpdated) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *EventPriceIndexUpdated) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "gpumesh.market.v1.EventParamsUpdated")
+	proto.RegisterType((*EventOrderCreated)(nil), "gpumesh.market.v1.EventOrderCreated")
+	proto.RegisterType((*EventOrderClosed)(nil), "gpumesh.market.v1.EventOrderClosed")
+	proto.RegisterType((*EventBidCreated)(nil), "gpumesh.market.v1.EventBidCreated")
+	proto.RegisterType((*EventBidClosed)(nil), "gpumesh.market.v1.EventBidClosed")
+	proto.RegisterType((*EventLeaseStarted)(nil), "gpumesh.market.v1.EventLeaseStarted")
+	proto.RegisterType((*EventLeaseAccessSet)(nil), "gpumesh.market.v1.EventLeaseAccessSet")
+	proto.RegisterType((*EventLeaseClosed)(nil), "gpumesh.market.v1.EventLeaseClosed")
+	proto.RegisterType((*EventPriceIndexUpdated)(nil), "gpumesh.market.v1.EventPriceIndexUpdated")
 }
 
 func init() { proto.RegisterFile("gpumesh/market/v1/events.proto", fileDescriptor_9abf8763a41a6afd) }
 
 var fileDescriptor_9abf8763a41a6afd = []byte{
-	// 253 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4b, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x4f, 0x2d,
-	0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0xca, 0xeb, 0x41,
-	0xe4, 0xf5, 0xca, 0x0c, 0xa5, 0x24, 0x93, 0xf3, 0x8b, 0x73, 0xf3, 0x8b, 0xe3, 0xc1, 0x0a, 0xf4,
-	0x21, 0x1c, 0x88, 0x6a, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c, 0x88, 0x38, 0x88, 0x05, 0x15, 0x95,
-	0xc5, 0xb4, 0xa3, 0xa4, 0xb2, 0x20, 0x15, 0xaa, 0x49, 0xa9, 0x95, 0x91, 0x4b, 0xc8, 0x15, 0x64,
-	0x67, 0x40, 0x62, 0x51, 0x62, 0x6e, 0x71, 0x68, 0x41, 0x4a, 0x62, 0x49, 0x6a, 0x8a, 0x90, 0x19,
-	0x17, 0x67, 0x62, 0x69, 0x49, 0x46, 0x7e, 0x51, 0x66, 0x49, 0xa5, 0x04, 0xa3, 0x02, 0xa3, 0x06,
-	0xa7, 0x93, 0xc4, 0xa5, 0x2d, 0xba, 0x22, 0x50, 0x0b, 0x1d, 0x53, 0x52, 0x8a, 0x52, 0x8b, 0x8b,
-	0x83, 0x4b, 0x8a, 0x32, 0xf3, 0xd2, 0x83, 0x10, 0x4a, 0x85, 0xcc, 0xb9, 0xd8, 0x0a, 0xc0, 0x06,
-	0x49, 0x30, 0x29, 0x30, 0x6a, 0x70, 0x1b, 0x49, 0xea, 0x61, 0x78, 0x41, 0x0f, 0x62, 0x93, 0x13,
-	0xcb, 0x89, 0x7b, 0xf2, 0x0c, 0x41, 0x50, 0xe5, 0x4e, 0xce, 0x27, 0x1e, 0xc9, 0x31, 0x5e, 0x78,
-	0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c, 0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb, 0x31, 0xdc,
-	0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x99, 0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c, 0x9f, 0xab,
-	0x0f, 0xf3, 0x0b, 0x8c, 0xae, 0x80, 0xf9, 0x0a, 0xec, 0xa5, 0x24, 0x36, 0xb0, 0x9f, 0x8c, 0x01,
-	0x01, 0x00, 0x00, 0xff, 0xff, 0xf3, 0xf7, 0x61, 0x44, 0x58, 0x01, 0x00, 0x00,
+	// 868 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x56, 0xcf, 0x6b, 0x1c, 0xb7,
+	0x17, 0xf7, 0xec, 0x0f, 0x7b, 0x57, 0x01, 0xc7, 0xd1, 0xd7, 0x84, 0x89, 0x43, 0x76, 0xfd, 0x9d,
+	0x5e, 0x5c, 0x68, 0x66, 0xba, 0x76, 0x69, 0x31, 0x39, 0x94, 0xec, 0x3a, 0xa4, 0x06, 0x43, 0xcd,
+	0x6c, 0x4b, 0xa1, 0x97, 0x41, 0x3b, 0x7a, 0x99, 0x15, 0xf1, 0x8c, 0x84, 0xa4, 0x59, 0xdb, 0xe7,
+	0xd0, 0x7b, 0x0e, 0xbd, 0xf4, 0x4f, 0xe8, 0x3d, 0xe7, 0x9e, 0x73, 0x29, 0x84, 0x9c, 0x4a, 0x0f,
+	0x69, 0xb1, 0xff, 0x91, 0x32, 0x92, 0xc6, 0xae, 0x1d, 0xbb, 0x38, 0x7b, 0x68, 0x4f, 0xa3, 0x27,
+	0x7d, 0xde, 0x7b, 0x1f, 0xbd, 0xf7, 0x91, 0x46, 0xa8, 0x97, 0x89, 0x32, 0x07, 0x35, 0x8d, 0x72,
+	0x22, 0x9f, 0x83, 0x8e, 0x66, 0x83, 0x08, 0x66, 0x50, 0x68, 0x15, 0x0a, 0xc9, 0x35, 0xc7, 0x77,
+	0xdc, 0x7a, 0x68, 0xd7, 0xc3, 0xd9, 0x60, 0xad, 0x97, 0x72, 0x95, 0x73, 0x15, 0x4d, 0x88, 0x82,
+	0x68, 0x36, 0x98, 0x80, 0x26, 0x83, 0x28, 0xe5, 0xac, 0xb0, 0x2e, 0x6b, 0xf7, 0xec, 0x7a, 0x62,
+	0xac, 0xc8, 0x1a, 0x6e, 0x69, 0x35, 0xe3, 0x19, 0xb7, 0xf3, 0xd5, 0xc8, 0xcd, 0xf6, 0x33, 0xce,
+	0xb3, 0x03, 0x88, 0x8c, 0x35, 0x29, 0x9f, 0x45, 0x9a, 0xe5, 0xa0, 0x34, 0xc9, 0x85, 0x03, 0x3c,
+	0x78, 0x9f, 0xa4, 0x3e, 0x16, 0xe0, 0xa2, 0x06, 0x3f, 0x78, 0x08, 0x3f, 0xa9, 0x48, 0xef, 0x13,
+	0x49, 0x72, 0xf5, 0xad, 0xa0, 0x44, 0x03, 0xc5, 0x9f, 0xa3, 0x2e, 0x29, 0xf5, 0x94, 0x4b, 0xa6,
+	0x8f, 0x7d, 0x6f, 0xdd, 0xdb, 0xe8, 0x0e, 0xfd, 0xb7, 0xaf, 0x1e, 0xae, 0x3a, 0x46, 0x8f, 0x29,
+	0x95, 0xa0, 0xd4, 0x58, 0x4b, 0x56, 0x64, 0xf1, 0x39, 0x14, 0x7f, 0x81, 0x16, 0x85, 0x09, 0xe4,
+	0x37, 0xd6, 0xbd, 0x8d, 0x5b, 0x9b, 0xf7, 0xc2, 0xf7, 0x6a, 0x10, 0xda, 0x4c, 0xc3, 0xd6, 0xeb,
+	0x77, 0xfd, 0x85, 0xd8, 0xc1, 0x83, 0x17, 0x4d, 0x74, 0xc7, 0xf0, 0xf8, 0x5a, 0x52, 0x90, 0x23,
+	0x09, 0x86, 0xc6, 0xa7, 0xa8, 0xc1, 0xa8, 0xc9, 0x7f, 0x6b, 0x73, 0xed, 0x8a, 0x50, 0x06, 0xbc,
+	0xbb, 0xe3, 0x62, 0x35, 0x18, 0xc5, 0xdb, 0xa8, 0xa5, 0x04, 0xa4, 0x2e, 0x7d, 0xff, 0x0a, 0x9f,
+	0x18, 0x14, 0x2f, 0x65, 0x0a, 0x63, 0x01, 0xa9, 0x73, 0x34, 0x2e, 0x78, 0x8c, 0xee, 0xe6, 0xe4,
+	0x28, 0x11, 0x92, 0xa5, 0x90, 0x08, 0x90, 0x49, 0x26, 0xca, 0x64, 0xca, 0x4b, 0xe9, 0x37, 0xdd,
+	0x5e, 0xdc, 0xee, 0xab, 0xe6, 0x85, 0xae, 0x79, 0xe1, 0x88, 0xb3, 0xc2, 0x85, 0xc1, 0x39, 0x39,
+	0xda, 0xaf, 0xbc, 0xf7, 0x41, 0x3e, 0x15, 0xe5, 0x57, 0xbc, 0x94, 0x78, 0x1b, 0x2d, 0x51, 0x10,
+	0x5c, 0x31, 0xed, 0xb7, 0x6e, 0x16, 0xa5, 0xc6, 0xe3, 0x4f, 0x10, 0x9e, 0x30, 0x9a, 0x1c, 0xb2,
+	0x82, 0xf2, 0xc3, 0x44, 0x41, 0xca, 0x0b, 0xaa, 0xfc, 0xf6, 0xba, 0xb7, 0xd1, 0x8a, 0x57, 0x26,
+	0x8c, 0x7e, 0x67, 0x16, 0xc6, 0x76, 0x1e, 0x8f, 0x10, 0x72, 0x48, 0x28, 0xa8, 0xbf, 0x58, 0x97,
+	0xcc, 0xa8, 0x23, 0xac, 0xd5, 0x11, 0x7e, 0x53, 0xab, 0x63, 0xd8, 0xa9, 0x92, 0xbd, 0xfc, 0xa3,
+	0xef, 0xc5, 0x5d, 0xeb, 0xf7, 0xa4, 0xa0, 0xc1, 0x31, 0x5a, 0xf9, 0x5b, 0x13, 0x0e, 0xb8, 0x9a,
+	0xab, 0x07, 0x5b, 0xa8, 0xad, 0x34, 0xd1, 0x60, 0x9a, 0xb0, 0xbc, 0xf9, 0xe0, 0x3a, 0xa7, 0x71,
+	0x05, 0x8a, 0x2d, 0x36, 0x78, 0xd1, 0x40, 0xb7, 0x4d, 0xee, 0x21, 0xa3, 0x75, 0xfb, 0x1f, 0xa1,
+	0x0e, 0xaf, 0x80, 0xc9, 0x07, 0x10, 0x58, 0x32, 0x1e, 0xbb, 0x14, 0x7f, 0x86, 0x3a, 0x42, 0xf2,
+	0x19, 0xa3, 0x20, 0x0d, 0x91, 0x7f, 0x52, 0xf0, 0x19, 0x12, 0xef, 0x21, 0x3c, 0xbf, 0x00, 0x6e,
+	0x8b, 0x4b, 0xdd, 0xc7, 0xa8, 0x95, 0x89, 0x52, 0xf9, 0xad, 0xf5, 0xe6, 0x46, 0x37, 0x36, 0x63,
+	0x7c, 0x1f, 0x75, 0xab, 0xb8, 0xe9, 0x01, 0x51, 0xb6, 0x9b, 0xdd, 0xb8, 0x93, 0x89, 0x72, 0x54,
+	0xd9, 0xc1, 0x2f, 0x1e, 0x5a, 0x3e, 0xab, 0x82, 0xad, 0xff, 0x7f, 0x50, 0x84, 0x6d, 0xb4, 0x28,
+	0x81, 0x28, 0x5e, 0x98, 0x8d, 0x2f, 0x6f, 0xfe, 0xff, 0x8a, 0x84, 0x35, 0xc1, 0xd8, 0x00, 0x63,
+	0xe7, 0x10, 0xfc, 0xda, 0x70, 0xe7, 0x78, 0x0f, 0x88, 0x82, 0xb1, 0x26, 0x72, 0xbe, 0x73, 0x3c,
+	0x1f, 0xf1, 0xba, 0xde, 0xcd, 0xeb, 0xea, 0xdd, 0xba, 0x58, 0xef, 0x6b, 0xda, 0xdd, 0x9e, 0xb3,
+	0xdd, 0x2b, 0xa8, 0x39, 0xe5, 0x87, 0xe6, 0xf0, 0x75, 0xe3, 0x6a, 0x88, 0xbf, 0x44, 0x1d, 0x28,
+	0x68, 0x52, 0x5d, 0xca, 0xfe, 0xd2, 0x07, 0x9c, 0xc9, 0x25, 0x28, 0x68, 0x35, 0x1f, 0xfc, 0xe4,
+	0xa1, 0xff, 0x9d, 0xd7, 0xf3, 0x71, 0x9a, 0x56, 0xdb, 0x06, 0xfd, 0xaf, 0x55, 0x74, 0xcd, 0x6c,
+	0x40, 0x70, 0x56, 0x68, 0x23, 0x86, 0x6e, 0x7c, 0x66, 0x07, 0x3f, 0x37, 0xdc, 0x75, 0x61, 0xb8,
+	0xcd, 0x7d, 0x5d, 0xcc, 0x47, 0xec, 0xd1, 0x25, 0x8d, 0x7e, 0x74, 0x45, 0xae, 0x73, 0x5e, 0x17,
+	0x55, 0x8a, 0xb7, 0x50, 0x4b, 0x10, 0x46, 0x6f, 0x7a, 0x25, 0x1b, 0x70, 0x75, 0x10, 0x25, 0x3c,
+	0x2b, 0x0b, 0x0a, 0xf4, 0xa6, 0x0a, 0x39, 0x73, 0x08, 0x7e, 0xf4, 0xd0, 0x5d, 0xfb, 0x9f, 0xad,
+	0x34, 0xb3, 0x5b, 0x50, 0x38, 0xaa, 0xff, 0xb5, 0x17, 0x04, 0xea, 0x5d, 0x12, 0xe8, 0x2a, 0x6a,
+	0x53, 0x28, 0x78, 0x6e, 0x2b, 0x13, 0x5b, 0x03, 0x3f, 0x45, 0x6d, 0xa3, 0x3d, 0xdb, 0x92, 0xe1,
+	0xa0, 0x4a, 0xf6, 0xfb, 0xbb, 0xfe, 0x7d, 0x4b, 0x47, 0xd1, 0xe7, 0x21, 0xe3, 0x51, 0x4e, 0xf4,
+	0x34, 0xdc, 0x83, 0x8c, 0xa4, 0xc7, 0x3b, 0x90, 0xbe, 0x7d, 0xf5, 0x10, 0x39, 0xb6, 0x3b, 0x90,
+	0xc6, 0xd6, 0x7f, 0x38, 0x7a, 0x7d, 0xd2, 0xf3, 0xde, 0x9c, 0xf4, 0xbc, 0x3f, 0x4f, 0x7a, 0xde,
+	0xcb, 0xd3, 0xde, 0xc2, 0x9b, 0xd3, 0xde, 0xc2, 0x6f, 0xa7, 0xbd, 0x85, 0xef, 0x3f, 0xce, 0x98,
+	0x9e, 0x96, 0x93, 0x30, 0xe5, 0x79, 0x54, 0x3f, 0x21, 0xea, 0xef, 0x51, 0xfd, 0x98, 0x30, 0x2f,
+	0x89, 0xc9, 0xa2, 0x91, 0xf2, 0xd6, 0x5f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0xbd, 0x5c, 0x8e,
+	0x10, 0x09, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -143,6 +763,471 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventOrderCreated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventOrderCreated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventOrderCreated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.WindowEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.WindowEnd):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintEvents(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x32
+	if m.BidWindowSeconds != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.BidWindowSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.MaxPricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Spec.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventOrderClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventOrderClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventOrderClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.State != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventBidCreated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventBidCreated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventBidCreated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	{
+		size, err := m.PricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventBidClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventBidClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventBidClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Reason != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseStarted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseStarted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseStarted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n11, err11 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.EndTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime):])
+	if err11 != nil {
+		return 0, err11
+	}
+	i -= n11
+	i = encodeVarintEvents(dAtA, i, uint64(n11))
+	i--
+	dAtA[i] = 0x3a
+	if len(m.How) > 0 {
+		i -= len(m.How)
+		copy(dAtA[i:], m.How)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.How)))
+		i--
+		dAtA[i] = 0x32
+	}
+	{
+		size, err := m.PricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseAccessSet) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseAccessSet) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseAccessSet) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Refunded.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size, err := m.Paid.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.Reason != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPriceIndexUpdated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPriceIndexUpdated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPriceIndexUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -165,6 +1250,180 @@ func (m *EventParamsUpdated) Size() (n int) {
 		n += 1 + l + sovEvents(uint64(l))
 	}
 	l = m.Params.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventOrderCreated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Spec.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.MaxPricePerGpuHour.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Deposit.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.BidWindowSeconds != 0 {
+		n += 1 + sovEvents(uint64(m.BidWindowSeconds))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.WindowEnd)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventOrderClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.State != 0 {
+		n += 1 + sovEvents(uint64(m.State))
+	}
+	return n
+}
+
+func (m *EventBidCreated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.OrderId.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventBidClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.OrderId.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Reason != 0 {
+		n += 1 + sovEvents(uint64(m.Reason))
+	}
+	return n
+}
+
+func (m *EventLeaseStarted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.How)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLeaseAccessSet) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventLeaseClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Reason != 0 {
+		n += 1 + sovEvents(uint64(m.Reason))
+	}
+	l = m.Paid.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Refunded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventPriceIndexUpdated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Price.Size()
 	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
@@ -266,6 +1525,1460 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventOrderCreated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventOrderCreated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventOrderCreated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Spec", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Spec.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxPricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidWindowSeconds", wireType)
+			}
+			m.BidWindowSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidWindowSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WindowEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.WindowEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventOrderClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventOrderClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventOrderClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= OrderState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventBidCreated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventBidCreated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventBidCreated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventBidClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventBidClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventBidClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= BidCloseReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseStarted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseStarted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseStarted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field How", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.How = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.EndTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseAccessSet) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseAccessSet: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseAccessSet: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= LeaseCloseReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPriceIndexUpdated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPriceIndexUpdated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPriceIndexUpdated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

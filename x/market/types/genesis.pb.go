@@ -24,9 +24,17 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the state of x/market in a genesis file.
+// GenesisState is the state of x/market in a genesis file. The time
+// indexes (auction windows, lease ends) and the per-provider lease counts
+// are rebuilt from the orders and leases on import.
 type GenesisState struct {
-	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Params     Params            `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Orders     []Order           `protobuf:"bytes,2,rep,name=orders,proto3" json:"orders"`
+	Bids       []Bid             `protobuf:"bytes,3,rep,name=bids,proto3" json:"bids"`
+	Leases     []Lease           `protobuf:"bytes,4,rep,name=leases,proto3" json:"leases"`
+	PriceIndex []PriceIndexEntry `protobuf:"bytes,5,rep,name=price_index,json=priceIndex,proto3" json:"price_index"`
+	Counters   Counters          `protobuf:"bytes,6,opt,name=counters,proto3" json:"counters"`
+	TenantSeqs []TenantSeq       `protobuf:"bytes,7,rep,name=tenant_seqs,json=tenantSeqs,proto3" json:"tenant_seqs"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +77,48 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetOrders() []Order {
+	if m != nil {
+		return m.Orders
+	}
+	return nil
+}
+
+func (m *GenesisState) GetBids() []Bid {
+	if m != nil {
+		return m.Bids
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLeases() []Lease {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+func (m *GenesisState) GetPriceIndex() []PriceIndexEntry {
+	if m != nil {
+		return m.PriceIndex
+	}
+	return nil
+}
+
+func (m *GenesisState) GetCounters() Counters {
+	if m != nil {
+		return m.Counters
+	}
+	return Counters{}
+}
+
+func (m *GenesisState) GetTenantSeqs() []TenantSeq {
+	if m != nil {
+		return m.TenantSeqs
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "gpumesh.market.v1.GenesisState")
 }
@@ -76,20 +126,31 @@ func init() {
 func init() { proto.RegisterFile("gpumesh/market/v1/genesis.proto", fileDescriptor_c829fa9af68378a5) }
 
 var fileDescriptor_c829fa9af68378a5 = []byte{
-	// 208 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4f, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x4f, 0x4f,
-	0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x2a, 0xd0,
-	0x83, 0x28, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0x55, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x95, 0xc5, 0x34,
-	0xbc, 0xa4, 0xb2, 0x20, 0x15, 0x6a, 0xb4, 0x92, 0x0f, 0x17, 0x8f, 0x3b, 0xc4, 0xae, 0xe0, 0x92,
-	0xc4, 0x92, 0x54, 0x21, 0x1b, 0x2e, 0xb6, 0x82, 0xc4, 0xa2, 0xc4, 0xdc, 0x62, 0x09, 0x46, 0x05,
-	0x46, 0x0d, 0x6e, 0x23, 0x49, 0x3d, 0x0c, 0xbb, 0xf5, 0x02, 0xc0, 0x0a, 0x9c, 0x38, 0x4f, 0xdc,
-	0x93, 0x67, 0x58, 0xf1, 0x7c, 0x83, 0x16, 0x63, 0x10, 0x54, 0x8f, 0x93, 0xf3, 0x89, 0x47, 0x72,
-	0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7,
-	0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x69, 0xa6, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25,
-	0xe7, 0xe7, 0xea, 0xc3, 0x5c, 0x04, 0xa3, 0x2b, 0x60, 0x6e, 0x03, 0x3b, 0x2c, 0x89, 0x0d, 0xec,
-	0x32, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0x8a, 0x50, 0x71, 0x68, 0x17, 0x01, 0x00, 0x00,
+	// 377 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x92, 0xc1, 0x4e, 0xe2, 0x40,
+	0x18, 0xc7, 0xdb, 0x85, 0xed, 0xee, 0x4e, 0xf7, 0x42, 0x63, 0x4c, 0x45, 0x2d, 0x84, 0x13, 0x7a,
+	0x68, 0x03, 0xc6, 0x93, 0x9e, 0x4a, 0x8c, 0x9a, 0x18, 0x35, 0xe2, 0xc9, 0x0b, 0x29, 0xf4, 0x4b,
+	0x69, 0xb4, 0x33, 0x65, 0x66, 0x20, 0xf0, 0x16, 0x3e, 0x86, 0x47, 0x1f, 0x83, 0x23, 0x47, 0x13,
+	0x13, 0x63, 0xe0, 0xe0, 0x6b, 0x98, 0x99, 0xb6, 0x04, 0x42, 0xbd, 0xb4, 0x93, 0xe9, 0xef, 0xf7,
+	0xff, 0x4f, 0x27, 0x1f, 0xaa, 0x04, 0xf1, 0x30, 0x02, 0xd6, 0x77, 0x22, 0x8f, 0x3e, 0x02, 0x77,
+	0x46, 0x0d, 0x27, 0x00, 0x0c, 0x2c, 0x64, 0x76, 0x4c, 0x09, 0x27, 0x46, 0x29, 0x05, 0xec, 0x04,
+	0xb0, 0x47, 0x8d, 0x72, 0xc9, 0x8b, 0x42, 0x4c, 0x1c, 0xf9, 0x4c, 0xa8, 0xf2, 0x56, 0x40, 0x02,
+	0x22, 0x97, 0x8e, 0x58, 0xa5, 0xbb, 0xfb, 0x9b, 0xe1, 0x7c, 0x12, 0x43, 0x1a, 0x5d, 0x7b, 0x2f,
+	0xa0, 0xff, 0xe7, 0x49, 0x59, 0x9b, 0x7b, 0x1c, 0x8c, 0x53, 0xa4, 0xc5, 0x1e, 0xf5, 0x22, 0x66,
+	0xaa, 0x55, 0xb5, 0xae, 0x37, 0x77, 0xec, 0x8d, 0x72, 0xfb, 0x56, 0x02, 0xee, 0xbf, 0xe9, 0x47,
+	0x45, 0x79, 0xf9, 0x7a, 0x3d, 0x54, 0xef, 0x52, 0xc7, 0x38, 0x41, 0x1a, 0xa1, 0x3e, 0x50, 0x66,
+	0xfe, 0xaa, 0x16, 0xea, 0x7a, 0xd3, 0xcc, 0xb1, 0x6f, 0x04, 0xb0, 0x26, 0x27, 0x8a, 0x71, 0x8c,
+	0x8a, 0xdd, 0xd0, 0x67, 0x66, 0x41, 0xaa, 0xdb, 0x39, 0xaa, 0x1b, 0xfa, 0xab, 0xa2, 0xc4, 0x45,
+	0xe7, 0x13, 0x78, 0x0c, 0x98, 0x59, 0xfc, 0xb1, 0xf3, 0x4a, 0x00, 0x6b, 0x9d, 0x89, 0x62, 0x5c,
+	0x23, 0x3d, 0xa6, 0x61, 0x0f, 0x3a, 0x21, 0xf6, 0x61, 0x6c, 0xfe, 0x96, 0x09, 0xb5, 0xbc, 0x7f,
+	0x16, 0xd4, 0xa5, 0x80, 0xce, 0x30, 0xa7, 0x93, 0xd5, 0x2c, 0x14, 0x2f, 0xbf, 0x19, 0x2e, 0xfa,
+	0xdb, 0x23, 0x43, 0xcc, 0xc5, 0x15, 0x68, 0xf2, 0x02, 0x77, 0x73, 0xc2, 0x5a, 0x29, 0xb2, 0x9a,
+	0xb2, 0xf4, 0x8c, 0x0b, 0xa4, 0x73, 0xc0, 0x1e, 0xe6, 0x1d, 0x06, 0x03, 0x66, 0xfe, 0x91, 0x67,
+	0xda, 0xcb, 0x89, 0xb9, 0x97, 0x54, 0x1b, 0x06, 0x6b, 0xa7, 0xe1, 0xd9, 0x2e, 0x73, 0x5b, 0xd3,
+	0xb9, 0xa5, 0xce, 0xe6, 0x96, 0xfa, 0x39, 0xb7, 0xd4, 0xe7, 0x85, 0xa5, 0xcc, 0x16, 0x96, 0xf2,
+	0xb6, 0xb0, 0x94, 0x87, 0x83, 0x20, 0xe4, 0xfd, 0x61, 0xd7, 0xee, 0x91, 0xc8, 0xc9, 0x26, 0x24,
+	0x7b, 0x8f, 0xb3, 0x59, 0x91, 0x83, 0xd2, 0xd5, 0xe4, 0xa4, 0x1c, 0x7d, 0x07, 0x00, 0x00, 0xff,
+	0xff, 0x09, 0x76, 0x6f, 0xaf, 0xa7, 0x02, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -112,6 +173,86 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.TenantSeqs) > 0 {
+		for iNdEx := len(m.TenantSeqs) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.TenantSeqs[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	{
+		size, err := m.Counters.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.PriceIndex) > 0 {
+		for iNdEx := len(m.PriceIndex) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.PriceIndex[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Bids) > 0 {
+		for iNdEx := len(m.Bids) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Bids[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Orders) > 0 {
+		for iNdEx := len(m.Orders) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Orders[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -144,6 +285,38 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Orders) > 0 {
+		for _, e := range m.Orders {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Bids) > 0 {
+		for _, e := range m.Bids {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.PriceIndex) > 0 {
+		for _, e := range m.PriceIndex {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	l = m.Counters.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.TenantSeqs) > 0 {
+		for _, e := range m.TenantSeqs {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -212,6 +385,209 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orders", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orders = append(m.Orders, Order{})
+			if err := m.Orders[len(m.Orders)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bids", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Bids = append(m.Bids, Bid{})
+			if err := m.Bids[len(m.Bids)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, Lease{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceIndex", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PriceIndex = append(m.PriceIndex, PriceIndexEntry{})
+			if err := m.PriceIndex[len(m.PriceIndex)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Counters", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Counters.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TenantSeqs", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TenantSeqs = append(m.TenantSeqs, TenantSeq{})
+			if err := m.TenantSeqs[len(m.TenantSeqs)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

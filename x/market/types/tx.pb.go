@@ -7,6 +7,7 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -31,6 +32,744 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// MsgCreateOrder posts an order. The order's id is (tenant, next sequence).
+type MsgCreateOrder struct {
+	Tenant string       `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Spec   ResourceSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec"`
+	// max_price_per_gpu_hour sets the payment denom (an allowed denom).
+	MaxPricePerGpuHour types.Coin `protobuf:"bytes,3,opt,name=max_price_per_gpu_hour,json=maxPricePerGpuHour,proto3" json:"max_price_per_gpu_hour"`
+	// deposit is in the payment denom and covers at least min_deposit_seconds
+	// of all GPUs at the maximum price.
+	Deposit types.Coin `protobuf:"bytes,4,opt,name=deposit,proto3" json:"deposit"`
+	// duration_seconds is the lease length; 0 runs until closed.
+	DurationSeconds uint64 `protobuf:"varint,5,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// bid_window_seconds is how long bids are taken; 0 is an instant order.
+	BidWindowSeconds uint64 `protobuf:"varint,6,opt,name=bid_window_seconds,json=bidWindowSeconds,proto3" json:"bid_window_seconds,omitempty"`
+	// ssh_pubkey is an optional OpenSSH public key for access.
+	SshPubkey string `protobuf:"bytes,7,opt,name=ssh_pubkey,json=sshPubkey,proto3" json:"ssh_pubkey,omitempty"`
+}
+
+func (m *MsgCreateOrder) Reset()         { *m = MsgCreateOrder{} }
+func (m *MsgCreateOrder) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateOrder) ProtoMessage()    {}
+func (*MsgCreateOrder) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{0}
+}
+func (m *MsgCreateOrder) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateOrder) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateOrder.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateOrder) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateOrder.Merge(m, src)
+}
+func (m *MsgCreateOrder) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateOrder) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateOrder.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateOrder proto.InternalMessageInfo
+
+func (m *MsgCreateOrder) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *MsgCreateOrder) GetSpec() ResourceSpec {
+	if m != nil {
+		return m.Spec
+	}
+	return ResourceSpec{}
+}
+
+func (m *MsgCreateOrder) GetMaxPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.MaxPricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *MsgCreateOrder) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+func (m *MsgCreateOrder) GetDurationSeconds() uint64 {
+	if m != nil {
+		return m.DurationSeconds
+	}
+	return 0
+}
+
+func (m *MsgCreateOrder) GetBidWindowSeconds() uint64 {
+	if m != nil {
+		return m.BidWindowSeconds
+	}
+	return 0
+}
+
+func (m *MsgCreateOrder) GetSshPubkey() string {
+	if m != nil {
+		return m.SshPubkey
+	}
+	return ""
+}
+
+// MsgCreateOrderResponse is the response of Msg/CreateOrder.
+type MsgCreateOrderResponse struct {
+	Id OrderID `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+}
+
+func (m *MsgCreateOrderResponse) Reset()         { *m = MsgCreateOrderResponse{} }
+func (m *MsgCreateOrderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateOrderResponse) ProtoMessage()    {}
+func (*MsgCreateOrderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{1}
+}
+func (m *MsgCreateOrderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateOrderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateOrderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateOrderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateOrderResponse.Merge(m, src)
+}
+func (m *MsgCreateOrderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateOrderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateOrderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateOrderResponse proto.InternalMessageInfo
+
+func (m *MsgCreateOrderResponse) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+// MsgCloseOrder withdraws an open order.
+type MsgCloseOrder struct {
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq    uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+}
+
+func (m *MsgCloseOrder) Reset()         { *m = MsgCloseOrder{} }
+func (m *MsgCloseOrder) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseOrder) ProtoMessage()    {}
+func (*MsgCloseOrder) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{2}
+}
+func (m *MsgCloseOrder) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseOrder) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseOrder.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseOrder) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseOrder.Merge(m, src)
+}
+func (m *MsgCloseOrder) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseOrder) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseOrder.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseOrder proto.InternalMessageInfo
+
+func (m *MsgCloseOrder) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *MsgCloseOrder) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+// MsgCloseOrderResponse is the response of Msg/CloseOrder.
+type MsgCloseOrderResponse struct {
+}
+
+func (m *MsgCloseOrderResponse) Reset()         { *m = MsgCloseOrderResponse{} }
+func (m *MsgCloseOrderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseOrderResponse) ProtoMessage()    {}
+func (*MsgCloseOrderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{3}
+}
+func (m *MsgCloseOrderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseOrderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseOrderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseOrderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseOrderResponse.Merge(m, src)
+}
+func (m *MsgCloseOrderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseOrderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseOrderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseOrderResponse proto.InternalMessageInfo
+
+// MsgCreateBid offers GPUs for an order.
+type MsgCreateBid struct {
+	Provider string  `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	OrderId  OrderID `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+	// price_per_gpu_hour is in the order's denom, at most its maximum.
+	PricePerGpuHour types.Coin `protobuf:"bytes,3,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3" json:"price_per_gpu_hour"`
+	// gpus are the offered UUIDs: nodes × gpus_per_node of them, grouped as
+	// the spec asks.
+	Gpus []string `protobuf:"bytes,4,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// deposit is at least the bid_deposit param, in its denom.
+	Deposit types.Coin `protobuf:"bytes,5,opt,name=deposit,proto3" json:"deposit"`
+}
+
+func (m *MsgCreateBid) Reset()         { *m = MsgCreateBid{} }
+func (m *MsgCreateBid) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateBid) ProtoMessage()    {}
+func (*MsgCreateBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{4}
+}
+func (m *MsgCreateBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateBid.Merge(m, src)
+}
+func (m *MsgCreateBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateBid proto.InternalMessageInfo
+
+func (m *MsgCreateBid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCreateBid) GetOrderId() OrderID {
+	if m != nil {
+		return m.OrderId
+	}
+	return OrderID{}
+}
+
+func (m *MsgCreateBid) GetPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.PricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *MsgCreateBid) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *MsgCreateBid) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+// MsgCreateBidResponse is the response of Msg/CreateBid.
+type MsgCreateBidResponse struct {
+	// lease_started is true when the bid won an instant order at once.
+	LeaseStarted bool `protobuf:"varint,1,opt,name=lease_started,json=leaseStarted,proto3" json:"lease_started,omitempty"`
+}
+
+func (m *MsgCreateBidResponse) Reset()         { *m = MsgCreateBidResponse{} }
+func (m *MsgCreateBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateBidResponse) ProtoMessage()    {}
+func (*MsgCreateBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{5}
+}
+func (m *MsgCreateBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateBidResponse.Merge(m, src)
+}
+func (m *MsgCreateBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateBidResponse proto.InternalMessageInfo
+
+func (m *MsgCreateBidResponse) GetLeaseStarted() bool {
+	if m != nil {
+		return m.LeaseStarted
+	}
+	return false
+}
+
+// MsgCloseBid withdraws the provider's open bid on an order.
+type MsgCloseBid struct {
+	Provider string  `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	OrderId  OrderID `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+}
+
+func (m *MsgCloseBid) Reset()         { *m = MsgCloseBid{} }
+func (m *MsgCloseBid) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseBid) ProtoMessage()    {}
+func (*MsgCloseBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{6}
+}
+func (m *MsgCloseBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseBid.Merge(m, src)
+}
+func (m *MsgCloseBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseBid proto.InternalMessageInfo
+
+func (m *MsgCloseBid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCloseBid) GetOrderId() OrderID {
+	if m != nil {
+		return m.OrderId
+	}
+	return OrderID{}
+}
+
+// MsgCloseBidResponse is the response of Msg/CloseBid.
+type MsgCloseBidResponse struct {
+}
+
+func (m *MsgCloseBidResponse) Reset()         { *m = MsgCloseBidResponse{} }
+func (m *MsgCloseBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseBidResponse) ProtoMessage()    {}
+func (*MsgCloseBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{7}
+}
+func (m *MsgCloseBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseBidResponse.Merge(m, src)
+}
+func (m *MsgCloseBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseBidResponse proto.InternalMessageInfo
+
+// MsgAcceptBid picks the provider's bid on the tenant's open order.
+type MsgAcceptBid struct {
+	Tenant   string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq      uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Provider string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *MsgAcceptBid) Reset()         { *m = MsgAcceptBid{} }
+func (m *MsgAcceptBid) String() string { return proto.CompactTextString(m) }
+func (*MsgAcceptBid) ProtoMessage()    {}
+func (*MsgAcceptBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{8}
+}
+func (m *MsgAcceptBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAcceptBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAcceptBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAcceptBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAcceptBid.Merge(m, src)
+}
+func (m *MsgAcceptBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAcceptBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAcceptBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAcceptBid proto.InternalMessageInfo
+
+func (m *MsgAcceptBid) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *MsgAcceptBid) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+func (m *MsgAcceptBid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// MsgAcceptBidResponse is the response of Msg/AcceptBid.
+type MsgAcceptBidResponse struct {
+}
+
+func (m *MsgAcceptBidResponse) Reset()         { *m = MsgAcceptBidResponse{} }
+func (m *MsgAcceptBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAcceptBidResponse) ProtoMessage()    {}
+func (*MsgAcceptBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{9}
+}
+func (m *MsgAcceptBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAcceptBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAcceptBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAcceptBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAcceptBidResponse.Merge(m, src)
+}
+func (m *MsgAcceptBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAcceptBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAcceptBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAcceptBidResponse proto.InternalMessageInfo
+
+// MsgCloseLease ends an active lease. sender is its tenant or provider.
+type MsgCloseLease struct {
+	Sender  string  `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"`
+	LeaseId OrderID `protobuf:"bytes,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+}
+
+func (m *MsgCloseLease) Reset()         { *m = MsgCloseLease{} }
+func (m *MsgCloseLease) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseLease) ProtoMessage()    {}
+func (*MsgCloseLease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{10}
+}
+func (m *MsgCloseLease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseLease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseLease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseLease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseLease.Merge(m, src)
+}
+func (m *MsgCloseLease) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseLease) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseLease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseLease proto.InternalMessageInfo
+
+func (m *MsgCloseLease) GetSender() string {
+	if m != nil {
+		return m.Sender
+	}
+	return ""
+}
+
+func (m *MsgCloseLease) GetLeaseId() OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return OrderID{}
+}
+
+// MsgCloseLeaseResponse is the response of Msg/CloseLease.
+type MsgCloseLeaseResponse struct {
+}
+
+func (m *MsgCloseLeaseResponse) Reset()         { *m = MsgCloseLeaseResponse{} }
+func (m *MsgCloseLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseLeaseResponse) ProtoMessage()    {}
+func (*MsgCloseLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{11}
+}
+func (m *MsgCloseLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseLeaseResponse.Merge(m, src)
+}
+func (m *MsgCloseLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseLeaseResponse proto.InternalMessageInfo
+
+// MsgSetLeaseAccess publishes the access endpoint of a lease.
+type MsgSetLeaseAccess struct {
+	Provider string  `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId  OrderID `protobuf:"bytes,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	// endpoint is how the tenant reaches the GPUs (at most 512 bytes).
+	Endpoint string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+}
+
+func (m *MsgSetLeaseAccess) Reset()         { *m = MsgSetLeaseAccess{} }
+func (m *MsgSetLeaseAccess) String() string { return proto.CompactTextString(m) }
+func (*MsgSetLeaseAccess) ProtoMessage()    {}
+func (*MsgSetLeaseAccess) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{12}
+}
+func (m *MsgSetLeaseAccess) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetLeaseAccess) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetLeaseAccess.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetLeaseAccess) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetLeaseAccess.Merge(m, src)
+}
+func (m *MsgSetLeaseAccess) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetLeaseAccess) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetLeaseAccess.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetLeaseAccess proto.InternalMessageInfo
+
+func (m *MsgSetLeaseAccess) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgSetLeaseAccess) GetLeaseId() OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return OrderID{}
+}
+
+func (m *MsgSetLeaseAccess) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+// MsgSetLeaseAccessResponse is the response of Msg/SetLeaseAccess.
+type MsgSetLeaseAccessResponse struct {
+}
+
+func (m *MsgSetLeaseAccessResponse) Reset()         { *m = MsgSetLeaseAccessResponse{} }
+func (m *MsgSetLeaseAccessResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetLeaseAccessResponse) ProtoMessage()    {}
+func (*MsgSetLeaseAccessResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_895e324f1b117930, []int{13}
+}
+func (m *MsgSetLeaseAccessResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetLeaseAccessResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetLeaseAccessResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetLeaseAccessResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetLeaseAccessResponse.Merge(m, src)
+}
+func (m *MsgSetLeaseAccessResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetLeaseAccessResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetLeaseAccessResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetLeaseAccessResponse proto.InternalMessageInfo
+
 // MsgUpdateParams replaces the parameters of x/market.
 type MsgUpdateParams struct {
 	// authority is the governance module account address.
@@ -43,7 +782,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_895e324f1b117930, []int{0}
+	return fileDescriptor_895e324f1b117930, []int{14}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -94,7 +833,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_895e324f1b117930, []int{1}
+	return fileDescriptor_895e324f1b117930, []int{15}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -124,6 +863,20 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
 func init() {
+	proto.RegisterType((*MsgCreateOrder)(nil), "gpumesh.market.v1.MsgCreateOrder")
+	proto.RegisterType((*MsgCreateOrderResponse)(nil), "gpumesh.market.v1.MsgCreateOrderResponse")
+	proto.RegisterType((*MsgCloseOrder)(nil), "gpumesh.market.v1.MsgCloseOrder")
+	proto.RegisterType((*MsgCloseOrderResponse)(nil), "gpumesh.market.v1.MsgCloseOrderResponse")
+	proto.RegisterType((*MsgCreateBid)(nil), "gpumesh.market.v1.MsgCreateBid")
+	proto.RegisterType((*MsgCreateBidResponse)(nil), "gpumesh.market.v1.MsgCreateBidResponse")
+	proto.RegisterType((*MsgCloseBid)(nil), "gpumesh.market.v1.MsgCloseBid")
+	proto.RegisterType((*MsgCloseBidResponse)(nil), "gpumesh.market.v1.MsgCloseBidResponse")
+	proto.RegisterType((*MsgAcceptBid)(nil), "gpumesh.market.v1.MsgAcceptBid")
+	proto.RegisterType((*MsgAcceptBidResponse)(nil), "gpumesh.market.v1.MsgAcceptBidResponse")
+	proto.RegisterType((*MsgCloseLease)(nil), "gpumesh.market.v1.MsgCloseLease")
+	proto.RegisterType((*MsgCloseLeaseResponse)(nil), "gpumesh.market.v1.MsgCloseLeaseResponse")
+	proto.RegisterType((*MsgSetLeaseAccess)(nil), "gpumesh.market.v1.MsgSetLeaseAccess")
+	proto.RegisterType((*MsgSetLeaseAccessResponse)(nil), "gpumesh.market.v1.MsgSetLeaseAccessResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "gpumesh.market.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "gpumesh.market.v1.MsgUpdateParamsResponse")
 }
@@ -131,29 +884,72 @@ func init() {
 func init() { proto.RegisterFile("gpumesh/market/v1/tx.proto", fileDescriptor_895e324f1b117930) }
 
 var fileDescriptor_895e324f1b117930 = []byte{
-	// 340 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4a, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x2f, 0xa9,
-	0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0xca, 0xe9, 0x41, 0xe4, 0xf4, 0xca, 0x0c,
-	0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x95, 0x94, 0x78, 0x72, 0x7e,
-	0x71, 0x6e, 0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0x48, 0x77, 0x6e, 0x71, 0x3a, 0x54, 0x42, 0x12,
-	0x22, 0x11, 0x0f, 0xe6, 0xe9, 0x43, 0x38, 0x50, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c, 0x88, 0x38,
-	0x88, 0x05, 0x15, 0x95, 0xc5, 0xe2, 0x96, 0xca, 0x82, 0x54, 0xa8, 0x26, 0xa5, 0x5d, 0x8c, 0x5c,
-	0xfc, 0xbe, 0xc5, 0xe9, 0xa1, 0x05, 0x29, 0x89, 0x25, 0xa9, 0x01, 0x89, 0x45, 0x89, 0xb9, 0xc5,
-	0x42, 0x66, 0x5c, 0x9c, 0x89, 0xa5, 0x25, 0x19, 0xf9, 0x45, 0x99, 0x25, 0x95, 0x12, 0x8c, 0x0a,
-	0x8c, 0x1a, 0x9c, 0x4e, 0x12, 0x97, 0xb6, 0xe8, 0x8a, 0x40, 0x6d, 0x73, 0x4c, 0x49, 0x29, 0x4a,
-	0x2d, 0x2e, 0x0e, 0x2e, 0x29, 0xca, 0xcc, 0x4b, 0x0f, 0x42, 0x28, 0x15, 0xb2, 0xe1, 0x62, 0x2b,
-	0x00, 0x9b, 0x20, 0xc1, 0xa4, 0xc0, 0xa8, 0xc1, 0x6d, 0x24, 0xa9, 0x87, 0xe1, 0x57, 0x3d, 0x88,
-	0x15, 0x4e, 0x9c, 0x27, 0xee, 0xc9, 0x33, 0xac, 0x78, 0xbe, 0x41, 0x8b, 0x31, 0x08, 0xaa, 0xc7,
-	0xca, 0xb0, 0xe9, 0xf9, 0x06, 0x2d, 0x84, 0x69, 0x5d, 0xcf, 0x37, 0x68, 0xc9, 0xa1, 0xb9, 0x1d,
-	0xcd, 0xa1, 0x4a, 0x92, 0x5c, 0xe2, 0x68, 0x42, 0x41, 0xa9, 0xc5, 0x05, 0xf9, 0x79, 0xc5, 0xa9,
-	0x46, 0x39, 0x5c, 0xcc, 0xbe, 0xc5, 0xe9, 0x42, 0x71, 0x5c, 0x3c, 0x28, 0x5e, 0x53, 0xc2, 0xe2,
-	0x24, 0x34, 0x23, 0xa4, 0xb4, 0x08, 0xab, 0x81, 0x59, 0x23, 0xc5, 0xda, 0x00, 0xf2, 0x83, 0x93,
-	0xf3, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1,
-	0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x69, 0xa6, 0x67, 0x96, 0x64,
-	0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0xc3, 0x7c, 0x03, 0xa3, 0x2b, 0x60, 0xfe, 0x02, 0x47,
-	0x48, 0x12, 0x1b, 0x38, 0x46, 0x8c, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0x33, 0x6e, 0xca, 0x32,
-	0x3e, 0x02, 0x00, 0x00,
+	// 1030 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x56, 0xcf, 0x6f, 0xdc, 0x44,
+	0x14, 0x8e, 0xb3, 0x9b, 0x34, 0xfb, 0x92, 0x36, 0xc9, 0x90, 0x26, 0x1b, 0x97, 0x6e, 0x16, 0x83,
+	0x60, 0x13, 0xd2, 0x5d, 0x36, 0xfc, 0x38, 0x2c, 0xa8, 0xa2, 0x1b, 0x24, 0xa8, 0x44, 0xd4, 0xe0,
+	0x55, 0x45, 0x05, 0x12, 0x96, 0xd7, 0x33, 0xf2, 0x8e, 0x5a, 0x7b, 0x8c, 0xc7, 0x4e, 0x93, 0x1b,
+	0x70, 0xe4, 0xc4, 0x9f, 0xc1, 0x31, 0x08, 0xb8, 0x70, 0xe5, 0xd2, 0x63, 0xc5, 0x09, 0x09, 0x84,
+	0x50, 0x22, 0x94, 0x7f, 0x03, 0x79, 0x6c, 0x4f, 0xec, 0xfd, 0x99, 0xa6, 0x48, 0x5c, 0x76, 0x3d,
+	0x6f, 0xbe, 0xf7, 0xe6, 0x7d, 0xef, 0x7d, 0x6f, 0x6c, 0x50, 0x6d, 0x2f, 0x74, 0x08, 0xef, 0x35,
+	0x1c, 0xd3, 0x7f, 0x48, 0x82, 0xc6, 0x41, 0xb3, 0x11, 0x1c, 0xd6, 0x3d, 0x9f, 0x05, 0x0c, 0x2d,
+	0x27, 0x7b, 0xf5, 0x78, 0xaf, 0x7e, 0xd0, 0x54, 0x97, 0x4d, 0x87, 0xba, 0xac, 0x21, 0x7e, 0x63,
+	0x94, 0x5a, 0xb1, 0x18, 0x77, 0x18, 0x6f, 0x74, 0x4d, 0x4e, 0x1a, 0x07, 0xcd, 0x2e, 0x09, 0xcc,
+	0x66, 0xc3, 0x62, 0xd4, 0x4d, 0xf6, 0xd7, 0x92, 0x7d, 0x87, 0xdb, 0x51, 0x74, 0x87, 0xdb, 0xc9,
+	0xc6, 0x7a, 0xbc, 0x61, 0x88, 0x55, 0x23, 0x5e, 0x24, 0x5b, 0x2b, 0x36, 0xb3, 0x59, 0x6c, 0x8f,
+	0x9e, 0x12, 0xeb, 0xcd, 0x21, 0xb9, 0x1e, 0x79, 0x24, 0x71, 0xd2, 0x7e, 0x2d, 0xc0, 0xb5, 0x3d,
+	0x6e, 0xef, 0xfa, 0xc4, 0x0c, 0xc8, 0x3d, 0x1f, 0x13, 0x1f, 0xbd, 0x01, 0xb3, 0x01, 0x71, 0x4d,
+	0x37, 0x28, 0x2b, 0x55, 0xa5, 0x56, 0x6a, 0x97, 0x7f, 0xfb, 0xe9, 0xd6, 0x4a, 0x72, 0xd2, 0x1d,
+	0x8c, 0x7d, 0xc2, 0x79, 0x27, 0xf0, 0xa9, 0x6b, 0xeb, 0x09, 0x0e, 0xdd, 0x86, 0x22, 0xf7, 0x88,
+	0x55, 0x9e, 0xae, 0x2a, 0xb5, 0xf9, 0x9d, 0x8d, 0xfa, 0x40, 0x09, 0xea, 0x3a, 0xe1, 0x2c, 0xf4,
+	0x2d, 0xd2, 0xf1, 0x88, 0xd5, 0x2e, 0x3d, 0xf9, 0x6b, 0x63, 0xea, 0xfb, 0xb3, 0xe3, 0x2d, 0x45,
+	0x17, 0x7e, 0xe8, 0x01, 0xac, 0x3a, 0xe6, 0xa1, 0xe1, 0xf9, 0xd4, 0x22, 0x86, 0x47, 0x7c, 0xc3,
+	0xf6, 0x42, 0xa3, 0xc7, 0x42, 0xbf, 0x5c, 0x10, 0x11, 0xd7, 0xeb, 0xc9, 0xf1, 0x51, 0xb9, 0xea,
+	0x49, 0xb9, 0xea, 0xbb, 0x8c, 0xba, 0xd9, 0x58, 0xc8, 0x31, 0x0f, 0xf7, 0xa3, 0x10, 0xfb, 0xc4,
+	0xff, 0xd0, 0x0b, 0x3f, 0x62, 0xa1, 0x8f, 0x6e, 0xc3, 0x15, 0x4c, 0x3c, 0xc6, 0x69, 0x50, 0x2e,
+	0x3e, 0x43, 0xa8, 0xd4, 0x09, 0x6d, 0xc2, 0x12, 0x0e, 0x7d, 0x33, 0xa0, 0xcc, 0x35, 0x38, 0xb1,
+	0x98, 0x8b, 0x79, 0x79, 0xa6, 0xaa, 0xd4, 0x8a, 0xfa, 0x62, 0x6a, 0xef, 0xc4, 0x66, 0xb4, 0x0d,
+	0xa8, 0x4b, 0xb1, 0xf1, 0x98, 0xba, 0x98, 0x3d, 0x96, 0xe0, 0x59, 0x01, 0x5e, 0xea, 0x52, 0xfc,
+	0xa9, 0xd8, 0x48, 0xd1, 0x37, 0x01, 0x38, 0xef, 0x19, 0x5e, 0xd8, 0x7d, 0x48, 0x8e, 0xca, 0x57,
+	0xa2, 0x42, 0xeb, 0x25, 0xce, 0x7b, 0xfb, 0xc2, 0xd0, 0xba, 0xf5, 0xcd, 0xd9, 0xf1, 0x56, 0x52,
+	0xde, 0x6f, 0xcf, 0x8e, 0xb7, 0xfa, 0xbb, 0x98, 0x6f, 0x99, 0x76, 0x0f, 0x56, 0xf3, 0x16, 0x9d,
+	0x70, 0x8f, 0xb9, 0x9c, 0xa0, 0xb7, 0x61, 0x9a, 0x62, 0xd1, 0xc8, 0xf9, 0x1d, 0x75, 0x48, 0x63,
+	0x04, 0xfa, 0xee, 0x07, 0x59, 0xf2, 0xd3, 0x14, 0x6b, 0x5f, 0x2b, 0x70, 0x35, 0x8a, 0xf8, 0x88,
+	0xf1, 0x4b, 0xab, 0x62, 0x09, 0x0a, 0x9c, 0x7c, 0x29, 0x44, 0x51, 0xd4, 0xa3, 0xc7, 0xd6, 0x76,
+	0x1f, 0xab, 0x17, 0x87, 0xb0, 0x92, 0x27, 0x6a, 0x6b, 0x70, 0x3d, 0x67, 0x48, 0x39, 0x69, 0x7f,
+	0x4e, 0xc3, 0x82, 0xa4, 0xdb, 0xa6, 0x18, 0xbd, 0x05, 0x73, 0x9e, 0xcf, 0x0e, 0x28, 0x26, 0xfe,
+	0xc4, 0xec, 0x24, 0x12, 0xbd, 0x0f, 0x73, 0x2c, 0x8a, 0x6b, 0x50, 0x9c, 0x28, 0xf7, 0x82, 0x05,
+	0xba, 0x22, 0xdc, 0xee, 0x62, 0xf4, 0x09, 0xa0, 0xe7, 0xd4, 0xec, 0xa2, 0xd7, 0x27, 0x58, 0x04,
+	0x45, 0xdb, 0x0b, 0x79, 0xb9, 0x58, 0x2d, 0xd4, 0x4a, 0xba, 0x78, 0xce, 0x8a, 0x78, 0xe6, 0x12,
+	0x22, 0x8e, 0xc5, 0x24, 0x79, 0x47, 0x85, 0xbf, 0x31, 0x4a, 0x4e, 0x6d, 0x8a, 0xb5, 0x77, 0x61,
+	0x25, 0xbb, 0x96, 0x52, 0x7a, 0x19, 0xae, 0x3e, 0x22, 0x26, 0x27, 0x06, 0x0f, 0x4c, 0x3f, 0x20,
+	0xb1, 0xaa, 0xe6, 0xf4, 0x05, 0x61, 0xec, 0xc4, 0x36, 0xed, 0x47, 0x05, 0xe6, 0xd3, 0xae, 0xfd,
+	0x8f, 0xad, 0x89, 0xa5, 0x96, 0xe3, 0xac, 0x8e, 0x10, 0x5b, 0x44, 0xf9, 0x3a, 0xbc, 0x90, 0x59,
+	0x4a, 0xa1, 0xfd, 0xac, 0x08, 0xa1, 0xdd, 0xb1, 0x2c, 0xe2, 0x05, 0x11, 0x9b, 0xff, 0x60, 0x08,
+	0x72, 0x15, 0x29, 0x5c, 0xb4, 0x22, 0xad, 0xd7, 0xfb, 0x46, 0x67, 0x48, 0x07, 0x65, 0x9a, 0xda,
+	0xaa, 0xe8, 0xa0, 0x5c, 0x4b, 0x3e, 0x3f, 0x64, 0xa6, 0xfa, 0xe3, 0xa8, 0x6b, 0x11, 0x21, 0x4e,
+	0xdc, 0x8b, 0x34, 0x27, 0xc1, 0x45, 0xad, 0x89, 0x55, 0xf0, 0xcc, 0xad, 0x11, 0x6e, 0x69, 0x6b,
+	0x92, 0x70, 0xe3, 0x6e, 0x01, 0x91, 0x61, 0xf6, 0x16, 0x10, 0x06, 0x49, 0xe6, 0x0f, 0x05, 0x96,
+	0xf7, 0xb8, 0xdd, 0x21, 0x81, 0xb0, 0x47, 0x6c, 0x39, 0xbf, 0xbc, 0xde, 0x9e, 0x8f, 0x14, 0x52,
+	0x61, 0x8e, 0xb8, 0xd8, 0x63, 0xd4, 0x0d, 0xe2, 0xae, 0xea, 0x72, 0xdd, 0xda, 0x19, 0xd0, 0x62,
+	0x75, 0x90, 0x72, 0x9e, 0x87, 0x76, 0x03, 0xd6, 0x07, 0x8c, 0x92, 0xfa, 0x2f, 0x0a, 0x2c, 0xee,
+	0x71, 0xfb, 0xbe, 0x87, 0xcd, 0x80, 0xec, 0x9b, 0xbe, 0xe9, 0x70, 0xf4, 0x0e, 0x94, 0xcc, 0x30,
+	0xe8, 0x31, 0x9f, 0x06, 0x47, 0x13, 0x99, 0x9f, 0x43, 0xd1, 0x7b, 0x30, 0xeb, 0x89, 0x08, 0x09,
+	0xf1, 0xf5, 0x21, 0xc4, 0xe3, 0x23, 0xb2, 0xbc, 0x13, 0x9f, 0x56, 0x33, 0xa2, 0x76, 0x1e, 0x2d,
+	0xe2, 0x56, 0x19, 0xe4, 0x96, 0x4d, 0x54, 0x5b, 0x87, 0xb5, 0x3e, 0x53, 0xca, 0x6b, 0xe7, 0x9f,
+	0x19, 0x28, 0xec, 0x71, 0x1b, 0x7d, 0x0e, 0xf3, 0xd9, 0x0f, 0x92, 0x97, 0x86, 0xa4, 0x94, 0x7f,
+	0xdd, 0xa9, 0x9b, 0x13, 0x21, 0xf2, 0x1a, 0x7b, 0x00, 0x90, 0x79, 0xad, 0x55, 0x47, 0x38, 0x4a,
+	0x84, 0x5a, 0x9b, 0x84, 0x90, 0x91, 0xef, 0x43, 0xe9, 0xfc, 0x9d, 0xb4, 0x31, 0x2e, 0xa3, 0x36,
+	0xc5, 0xea, 0x6b, 0x13, 0x00, 0x32, 0xac, 0x0e, 0x73, 0xf2, 0x3a, 0xad, 0x8c, 0x49, 0x26, 0x0a,
+	0xfa, 0xea, 0xf8, 0xfd, 0x6c, 0xaa, 0xe7, 0xb7, 0xda, 0x88, 0x54, 0x25, 0x60, 0x54, 0xaa, 0x03,
+	0x17, 0x8c, 0xac, 0x6d, 0x7c, 0xb9, 0x8c, 0xab, 0xad, 0x40, 0x8c, 0xad, 0x6d, 0x6e, 0xda, 0x11,
+	0x86, 0x6b, 0x7d, 0x93, 0xfe, 0xca, 0x70, 0xdf, 0x3c, 0x4a, 0xdd, 0xbe, 0x08, 0x4a, 0x9e, 0xf2,
+	0x05, 0x2c, 0xe4, 0x86, 0x4a, 0x1b, 0xee, 0x9d, 0xc5, 0xa8, 0x5b, 0x93, 0x31, 0x69, 0x7c, 0x75,
+	0xe6, 0xab, 0x68, 0x7a, 0xda, 0xbb, 0x4f, 0x4e, 0x2a, 0xca, 0xd3, 0x93, 0x8a, 0xf2, 0xf7, 0x49,
+	0x45, 0xf9, 0xee, 0xb4, 0x32, 0xf5, 0xf4, 0xb4, 0x32, 0xf5, 0xfb, 0x69, 0x65, 0xea, 0xb3, 0x4d,
+	0x9b, 0x06, 0xbd, 0xb0, 0x5b, 0xb7, 0x98, 0xd3, 0x48, 0xe7, 0x28, 0xfd, 0x3f, 0x4c, 0x27, 0x4a,
+	0x7c, 0xbf, 0x77, 0x67, 0xc5, 0x07, 0xfc, 0x9b, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0xa9, 0x89,
+	0xe0, 0x7f, 0x8d, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -168,6 +964,23 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MsgClient interface {
+	// CreateOrder posts an order and moves its deposit into escrow.
+	CreateOrder(ctx context.Context, in *MsgCreateOrder, opts ...grpc.CallOption) (*MsgCreateOrderResponse, error)
+	// CloseOrder withdraws an open order and refunds its deposit and the
+	// deposits of its bids.
+	CloseOrder(ctx context.Context, in *MsgCloseOrder, opts ...grpc.CallOption) (*MsgCloseOrderResponse, error)
+	// CreateBid offers concrete GPUs for an order. On an instant order the
+	// first valid bid becomes the lease in the same transaction.
+	CreateBid(ctx context.Context, in *MsgCreateBid, opts ...grpc.CallOption) (*MsgCreateBidResponse, error)
+	// CloseBid withdraws the provider's open bid and refunds its deposit.
+	CloseBid(ctx context.Context, in *MsgCloseBid, opts ...grpc.CallOption) (*MsgCloseBidResponse, error)
+	// AcceptBid lets the tenant pick a bid before the window ends.
+	AcceptBid(ctx context.Context, in *MsgAcceptBid, opts ...grpc.CallOption) (*MsgAcceptBidResponse, error)
+	// CloseLease ends a lease, by its tenant or its provider (a provider's
+	// early close is slashed).
+	CloseLease(ctx context.Context, in *MsgCloseLease, opts ...grpc.CallOption) (*MsgCloseLeaseResponse, error)
+	// SetLeaseAccess publishes how the tenant reaches the GPUs.
+	SetLeaseAccess(ctx context.Context, in *MsgSetLeaseAccess, opts ...grpc.CallOption) (*MsgSetLeaseAccessResponse, error)
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
@@ -181,6 +994,69 @@ func NewMsgClient(cc grpc1.ClientConn) MsgClient {
 	return &msgClient{cc}
 }
 
+func (c *msgClient) CreateOrder(ctx context.Context, in *MsgCreateOrder, opts ...grpc.CallOption) (*MsgCreateOrderResponse, error) {
+	out := new(MsgCreateOrderResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/CreateOrder", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseOrder(ctx context.Context, in *MsgCloseOrder, opts ...grpc.CallOption) (*MsgCloseOrderResponse, error) {
+	out := new(MsgCloseOrderResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/CloseOrder", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CreateBid(ctx context.Context, in *MsgCreateBid, opts ...grpc.CallOption) (*MsgCreateBidResponse, error) {
+	out := new(MsgCreateBidResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/CreateBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseBid(ctx context.Context, in *MsgCloseBid, opts ...grpc.CallOption) (*MsgCloseBidResponse, error) {
+	out := new(MsgCloseBidResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/CloseBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AcceptBid(ctx context.Context, in *MsgAcceptBid, opts ...grpc.CallOption) (*MsgAcceptBidResponse, error) {
+	out := new(MsgAcceptBidResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/AcceptBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseLease(ctx context.Context, in *MsgCloseLease, opts ...grpc.CallOption) (*MsgCloseLeaseResponse, error) {
+	out := new(MsgCloseLeaseResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/CloseLease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SetLeaseAccess(ctx context.Context, in *MsgSetLeaseAccess, opts ...grpc.CallOption) (*MsgSetLeaseAccessResponse, error) {
+	out := new(MsgSetLeaseAccessResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/SetLeaseAccess", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/gpumesh.market.v1.Msg/UpdateParams", in, out, opts...)
@@ -192,6 +1068,23 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
+	// CreateOrder posts an order and moves its deposit into escrow.
+	CreateOrder(context.Context, *MsgCreateOrder) (*MsgCreateOrderResponse, error)
+	// CloseOrder withdraws an open order and refunds its deposit and the
+	// deposits of its bids.
+	CloseOrder(context.Context, *MsgCloseOrder) (*MsgCloseOrderResponse, error)
+	// CreateBid offers concrete GPUs for an order. On an instant order the
+	// first valid bid becomes the lease in the same transaction.
+	CreateBid(context.Context, *MsgCreateBid) (*MsgCreateBidResponse, error)
+	// CloseBid withdraws the provider's open bid and refunds its deposit.
+	CloseBid(context.Context, *MsgCloseBid) (*MsgCloseBidResponse, error)
+	// AcceptBid lets the tenant pick a bid before the window ends.
+	AcceptBid(context.Context, *MsgAcceptBid) (*MsgAcceptBidResponse, error)
+	// CloseLease ends a lease, by its tenant or its provider (a provider's
+	// early close is slashed).
+	CloseLease(context.Context, *MsgCloseLease) (*MsgCloseLeaseResponse, error)
+	// SetLeaseAccess publishes how the tenant reaches the GPUs.
+	SetLeaseAccess(context.Context, *MsgSetLeaseAccess) (*MsgSetLeaseAccessResponse, error)
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
@@ -201,12 +1094,159 @@ type MsgServer interface {
 type UnimplementedMsgServer struct {
 }
 
+func (*UnimplementedMsgServer) CreateOrder(ctx context.Context, req *MsgCreateOrder) (*MsgCreateOrderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateOrder not implemented")
+}
+func (*UnimplementedMsgServer) CloseOrder(ctx context.Context, req *MsgCloseOrder) (*MsgCloseOrderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseOrder not implemented")
+}
+func (*UnimplementedMsgServer) CreateBid(ctx context.Context, req *MsgCreateBid) (*MsgCreateBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateBid not implemented")
+}
+func (*UnimplementedMsgServer) CloseBid(ctx context.Context, req *MsgCloseBid) (*MsgCloseBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseBid not implemented")
+}
+func (*UnimplementedMsgServer) AcceptBid(ctx context.Context, req *MsgAcceptBid) (*MsgAcceptBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AcceptBid not implemented")
+}
+func (*UnimplementedMsgServer) CloseLease(ctx context.Context, req *MsgCloseLease) (*MsgCloseLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseLease not implemented")
+}
+func (*UnimplementedMsgServer) SetLeaseAccess(ctx context.Context, req *MsgSetLeaseAccess) (*MsgSetLeaseAccessResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetLeaseAccess not implemented")
+}
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
 	s.RegisterService(&_Msg_serviceDesc, srv)
+}
+
+func _Msg_CreateOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCreateOrder)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CreateOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/CreateOrder",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CreateOrder(ctx, req.(*MsgCreateOrder))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseOrder)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/CloseOrder",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseOrder(ctx, req.(*MsgCloseOrder))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CreateBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCreateBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CreateBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/CreateBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CreateBid(ctx, req.(*MsgCreateBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/CloseBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseBid(ctx, req.(*MsgCloseBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AcceptBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAcceptBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AcceptBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/AcceptBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AcceptBid(ctx, req.(*MsgAcceptBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseLease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseLease)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseLease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/CloseLease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseLease(ctx, req.(*MsgCloseLease))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SetLeaseAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetLeaseAccess)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetLeaseAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.market.v1.Msg/SetLeaseAccess",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetLeaseAccess(ctx, req.(*MsgSetLeaseAccess))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -233,12 +1273,571 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*MsgServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "CreateOrder",
+			Handler:    _Msg_CreateOrder_Handler,
+		},
+		{
+			MethodName: "CloseOrder",
+			Handler:    _Msg_CloseOrder_Handler,
+		},
+		{
+			MethodName: "CreateBid",
+			Handler:    _Msg_CreateBid_Handler,
+		},
+		{
+			MethodName: "CloseBid",
+			Handler:    _Msg_CloseBid_Handler,
+		},
+		{
+			MethodName: "AcceptBid",
+			Handler:    _Msg_AcceptBid_Handler,
+		},
+		{
+			MethodName: "CloseLease",
+			Handler:    _Msg_CloseLease_Handler,
+		},
+		{
+			MethodName: "SetLeaseAccess",
+			Handler:    _Msg_SetLeaseAccess_Handler,
+		},
+		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "gpumesh/market/v1/tx.proto",
+}
+
+func (m *MsgCreateOrder) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateOrder) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateOrder) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.SshPubkey) > 0 {
+		i -= len(m.SshPubkey)
+		copy(dAtA[i:], m.SshPubkey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.SshPubkey)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if m.BidWindowSeconds != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.BidWindowSeconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.DurationSeconds != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DurationSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.MaxPricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Spec.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateOrderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateOrderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateOrderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseOrder) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseOrder) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseOrder) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseOrderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseOrderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseOrderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	{
+		size, err := m.PricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LeaseStarted {
+		i--
+		if m.LeaseStarted {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAcceptBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAcceptBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAcceptBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Seq != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAcceptBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAcceptBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAcceptBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseLease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseLease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseLease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Sender) > 0 {
+		i -= len(m.Sender)
+		copy(dAtA[i:], m.Sender)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sender)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetLeaseAccess) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetLeaseAccess) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetLeaseAccess) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetLeaseAccessResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetLeaseAccessResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetLeaseAccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
 }
 
 func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
@@ -315,6 +1914,213 @@ func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *MsgCreateOrder) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Spec.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.MaxPricePerGpuHour.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Deposit.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.DurationSeconds != 0 {
+		n += 1 + sovTx(uint64(m.DurationSeconds))
+	}
+	if m.BidWindowSeconds != 0 {
+		n += 1 + sovTx(uint64(m.BidWindowSeconds))
+	}
+	l = len(m.SshPubkey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCreateOrderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCloseOrder) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovTx(uint64(m.Seq))
+	}
+	return n
+}
+
+func (m *MsgCloseOrderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCreateBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.OrderId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	l = m.Deposit.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCreateBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseStarted {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgCloseBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.OrderId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCloseBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAcceptBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovTx(uint64(m.Seq))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgAcceptBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCloseLease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sender)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCloseLeaseResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgSetLeaseAccess) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSetLeaseAccessResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
 func (m *MsgUpdateParams) Size() (n int) {
 	if m == nil {
 		return 0
@@ -344,6 +2150,1484 @@ func sovTx(x uint64) (n int) {
 }
 func sozTx(x uint64) (n int) {
 	return sovTx(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *MsgCreateOrder) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateOrder: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateOrder: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Spec", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Spec.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxPricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DurationSeconds", wireType)
+			}
+			m.DurationSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DurationSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidWindowSeconds", wireType)
+			}
+			m.BidWindowSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidWindowSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SshPubkey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SshPubkey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateOrderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateOrderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateOrderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseOrder) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseOrder: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseOrder: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseOrderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseOrderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseOrderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseStarted", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.LeaseStarted = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAcceptBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAcceptBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAcceptBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAcceptBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAcceptBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAcceptBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseLease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseLease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseLease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sender", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sender = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetLeaseAccess) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetLeaseAccess: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetLeaseAccess: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetLeaseAccessResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetLeaseAccessResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetLeaseAccessResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *MsgUpdateParams) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

@@ -4,19 +4,26 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,9 +31,229 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the governance-controlled parameters of x/market. The module's
-// parameters are added together with its logic.
+// OrderState is where an order is in its life.
+type OrderState int32
+
+const (
+	// ORDER_STATE_UNSPECIFIED is invalid.
+	ORDER_STATE_UNSPECIFIED OrderState = 0
+	// ORDER_STATE_OPEN: taking bids.
+	ORDER_STATE_OPEN OrderState = 1
+	// ORDER_STATE_MATCHED: a bid won; the lease has the order's id.
+	ORDER_STATE_MATCHED OrderState = 2
+	// ORDER_STATE_CLOSED: the tenant withdrew the order; deposit refunded.
+	ORDER_STATE_CLOSED OrderState = 3
+	// ORDER_STATE_EXPIRED: no valid bid by the end of the window; deposit
+	// refunded.
+	ORDER_STATE_EXPIRED OrderState = 4
+)
+
+var OrderState_name = map[int32]string{
+	0: "ORDER_STATE_UNSPECIFIED",
+	1: "ORDER_STATE_OPEN",
+	2: "ORDER_STATE_MATCHED",
+	3: "ORDER_STATE_CLOSED",
+	4: "ORDER_STATE_EXPIRED",
+}
+
+var OrderState_value = map[string]int32{
+	"ORDER_STATE_UNSPECIFIED": 0,
+	"ORDER_STATE_OPEN":        1,
+	"ORDER_STATE_MATCHED":     2,
+	"ORDER_STATE_CLOSED":      3,
+	"ORDER_STATE_EXPIRED":     4,
+}
+
+func (x OrderState) String() string {
+	return proto.EnumName(OrderState_name, int32(x))
+}
+
+func (OrderState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{0}
+}
+
+// BidState is where a bid is in its life.
+type BidState int32
+
+const (
+	// BID_STATE_UNSPECIFIED is invalid.
+	BID_STATE_UNSPECIFIED BidState = 0
+	// BID_STATE_OPEN: waiting for the auction.
+	BID_STATE_OPEN BidState = 1
+	// BID_STATE_WON: became the lease; its deposit is held until the lease
+	// closes.
+	BID_STATE_WON BidState = 2
+	// BID_STATE_CLOSED: lost, withdrawn or invalid; deposit refunded.
+	BID_STATE_CLOSED BidState = 3
+)
+
+var BidState_name = map[int32]string{
+	0: "BID_STATE_UNSPECIFIED",
+	1: "BID_STATE_OPEN",
+	2: "BID_STATE_WON",
+	3: "BID_STATE_CLOSED",
+}
+
+var BidState_value = map[string]int32{
+	"BID_STATE_UNSPECIFIED": 0,
+	"BID_STATE_OPEN":        1,
+	"BID_STATE_WON":         2,
+	"BID_STATE_CLOSED":      3,
+}
+
+func (x BidState) String() string {
+	return proto.EnumName(BidState_name, int32(x))
+}
+
+func (BidState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{1}
+}
+
+// BidCloseReason says why a bid closed.
+type BidCloseReason int32
+
+const (
+	// BID_CLOSE_REASON_UNSPECIFIED: still open (or won and the lease runs).
+	BID_CLOSE_REASON_UNSPECIFIED BidCloseReason = 0
+	// BID_CLOSE_REASON_LOST: another bid won.
+	BID_CLOSE_REASON_LOST BidCloseReason = 1
+	// BID_CLOSE_REASON_ORDER_CLOSED: the tenant closed the order.
+	BID_CLOSE_REASON_ORDER_CLOSED BidCloseReason = 2
+	// BID_CLOSE_REASON_UNAVAILABLE: when the auction ran, the bid's GPUs were
+	// leased elsewhere or gone, or the provider was no longer eligible.
+	BID_CLOSE_REASON_UNAVAILABLE BidCloseReason = 3
+	// BID_CLOSE_REASON_LEASE_CLOSED: the bid won and its lease has ended.
+	BID_CLOSE_REASON_LEASE_CLOSED BidCloseReason = 4
+)
+
+var BidCloseReason_name = map[int32]string{
+	0: "BID_CLOSE_REASON_UNSPECIFIED",
+	1: "BID_CLOSE_REASON_LOST",
+	2: "BID_CLOSE_REASON_ORDER_CLOSED",
+	3: "BID_CLOSE_REASON_UNAVAILABLE",
+	4: "BID_CLOSE_REASON_LEASE_CLOSED",
+}
+
+var BidCloseReason_value = map[string]int32{
+	"BID_CLOSE_REASON_UNSPECIFIED":  0,
+	"BID_CLOSE_REASON_LOST":         1,
+	"BID_CLOSE_REASON_ORDER_CLOSED": 2,
+	"BID_CLOSE_REASON_UNAVAILABLE":  3,
+	"BID_CLOSE_REASON_LEASE_CLOSED": 4,
+}
+
+func (x BidCloseReason) String() string {
+	return proto.EnumName(BidCloseReason_name, int32(x))
+}
+
+func (BidCloseReason) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{2}
+}
+
+// LeaseState is where a lease is in its life.
+type LeaseState int32
+
+const (
+	// LEASE_STATE_UNSPECIFIED is invalid.
+	LEASE_STATE_UNSPECIFIED LeaseState = 0
+	// LEASE_STATE_ACTIVE: the GPUs are allocated and escrow streams.
+	LEASE_STATE_ACTIVE LeaseState = 1
+	// LEASE_STATE_CLOSED: settled, refunded, GPUs released.
+	LEASE_STATE_CLOSED LeaseState = 2
+)
+
+var LeaseState_name = map[int32]string{
+	0: "LEASE_STATE_UNSPECIFIED",
+	1: "LEASE_STATE_ACTIVE",
+	2: "LEASE_STATE_CLOSED",
+}
+
+var LeaseState_value = map[string]int32{
+	"LEASE_STATE_UNSPECIFIED": 0,
+	"LEASE_STATE_ACTIVE":      1,
+	"LEASE_STATE_CLOSED":      2,
+}
+
+func (x LeaseState) String() string {
+	return proto.EnumName(LeaseState_name, int32(x))
+}
+
+func (LeaseState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{3}
+}
+
+// LeaseCloseReason says why a lease ended.
+type LeaseCloseReason int32
+
+const (
+	// LEASE_CLOSE_REASON_UNSPECIFIED: still active.
+	LEASE_CLOSE_REASON_UNSPECIFIED LeaseCloseReason = 0
+	// LEASE_CLOSE_REASON_TENANT: closed by the tenant.
+	LEASE_CLOSE_REASON_TENANT LeaseCloseReason = 1
+	// LEASE_CLOSE_REASON_PROVIDER: closed early by the provider (slashed).
+	LEASE_CLOSE_REASON_PROVIDER LeaseCloseReason = 2
+	// LEASE_CLOSE_REASON_EXPIRED: its duration elapsed.
+	LEASE_CLOSE_REASON_EXPIRED LeaseCloseReason = 3
+	// LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS: the escrow ran dry.
+	LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS LeaseCloseReason = 4
+	// LEASE_CLOSE_REASON_PROVIDER_SLASHED: the provider was slashed for the
+	// lease's GPUs.
+	LEASE_CLOSE_REASON_PROVIDER_SLASHED LeaseCloseReason = 5
+	// LEASE_CLOSE_REASON_DISPUTE_LOST: the provider lost the tenant's dispute.
+	LEASE_CLOSE_REASON_DISPUTE_LOST LeaseCloseReason = 6
+)
+
+var LeaseCloseReason_name = map[int32]string{
+	0: "LEASE_CLOSE_REASON_UNSPECIFIED",
+	1: "LEASE_CLOSE_REASON_TENANT",
+	2: "LEASE_CLOSE_REASON_PROVIDER",
+	3: "LEASE_CLOSE_REASON_EXPIRED",
+	4: "LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS",
+	5: "LEASE_CLOSE_REASON_PROVIDER_SLASHED",
+	6: "LEASE_CLOSE_REASON_DISPUTE_LOST",
+}
+
+var LeaseCloseReason_value = map[string]int32{
+	"LEASE_CLOSE_REASON_UNSPECIFIED":        0,
+	"LEASE_CLOSE_REASON_TENANT":             1,
+	"LEASE_CLOSE_REASON_PROVIDER":           2,
+	"LEASE_CLOSE_REASON_EXPIRED":            3,
+	"LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS": 4,
+	"LEASE_CLOSE_REASON_PROVIDER_SLASHED":   5,
+	"LEASE_CLOSE_REASON_DISPUTE_LOST":       6,
+}
+
+func (x LeaseCloseReason) String() string {
+	return proto.EnumName(LeaseCloseReason_name, int32(x))
+}
+
+func (LeaseCloseReason) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{4}
+}
+
+// Params are the governance-controlled parameters of x/market.
 type Params struct {
+	// max_bids_per_order bounds the open bids of one order, and with it the
+	// work of picking a winner.
+	MaxBidsPerOrder uint32 `protobuf:"varint,1,opt,name=max_bids_per_order,json=maxBidsPerOrder,proto3" json:"max_bids_per_order,omitempty"`
+	// min_deposit_seconds: an order's deposit must pay at least this many
+	// seconds of all its GPUs at the maximum price.
+	MinDepositSeconds uint64 `protobuf:"varint,2,opt,name=min_deposit_seconds,json=minDepositSeconds,proto3" json:"min_deposit_seconds,omitempty"`
+	// bid_deposit is the minimum deposit a bid carries (denom and amount).
+	BidDeposit types.Coin `protobuf:"bytes,3,opt,name=bid_deposit,json=bidDeposit,proto3" json:"bid_deposit"`
+	// max_bid_window_seconds bounds an order's bid window.
+	MaxBidWindowSeconds uint64 `protobuf:"varint,4,opt,name=max_bid_window_seconds,json=maxBidWindowSeconds,proto3" json:"max_bid_window_seconds,omitempty"`
+	// instant_order_ttl_seconds is how long an instant order (bid window 0)
+	// waits for its first valid bid before it expires.
+	InstantOrderTtlSeconds uint64 `protobuf:"varint,5,opt,name=instant_order_ttl_seconds,json=instantOrderTtlSeconds,proto3" json:"instant_order_ttl_seconds,omitempty"`
+	// max_nodes_per_order bounds the node count of a cluster order.
+	MaxNodesPerOrder uint32 `protobuf:"varint,6,opt,name=max_nodes_per_order,json=maxNodesPerOrder,proto3" json:"max_nodes_per_order,omitempty"`
+	// price_index_weight_bps is the weight, in basis points, of a new lease
+	// price in the exponentially weighted price index.
+	PriceIndexWeightBps uint32 `protobuf:"varint,7,opt,name=price_index_weight_bps,json=priceIndexWeightBps,proto3" json:"price_index_weight_bps,omitempty"`
+	// max_duration_seconds bounds a lease's duration (0 in an order means
+	// open-ended and is always allowed).
+	MaxDurationSeconds uint64 `protobuf:"varint,8,opt,name=max_duration_seconds,json=maxDurationSeconds,proto3" json:"max_duration_seconds,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -62,25 +289,1000 @@ func (m *Params) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_Params proto.InternalMessageInfo
 
+func (m *Params) GetMaxBidsPerOrder() uint32 {
+	if m != nil {
+		return m.MaxBidsPerOrder
+	}
+	return 0
+}
+
+func (m *Params) GetMinDepositSeconds() uint64 {
+	if m != nil {
+		return m.MinDepositSeconds
+	}
+	return 0
+}
+
+func (m *Params) GetBidDeposit() types.Coin {
+	if m != nil {
+		return m.BidDeposit
+	}
+	return types.Coin{}
+}
+
+func (m *Params) GetMaxBidWindowSeconds() uint64 {
+	if m != nil {
+		return m.MaxBidWindowSeconds
+	}
+	return 0
+}
+
+func (m *Params) GetInstantOrderTtlSeconds() uint64 {
+	if m != nil {
+		return m.InstantOrderTtlSeconds
+	}
+	return 0
+}
+
+func (m *Params) GetMaxNodesPerOrder() uint32 {
+	if m != nil {
+		return m.MaxNodesPerOrder
+	}
+	return 0
+}
+
+func (m *Params) GetPriceIndexWeightBps() uint32 {
+	if m != nil {
+		return m.PriceIndexWeightBps
+	}
+	return 0
+}
+
+func (m *Params) GetMaxDurationSeconds() uint64 {
+	if m != nil {
+		return m.MaxDurationSeconds
+	}
+	return 0
+}
+
+// OrderID names an order and the lease it becomes: the tenant and the
+// tenant's own sequence number. Written mesh1…/7.
+type OrderID struct {
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq    uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+}
+
+func (m *OrderID) Reset()      { *m = OrderID{} }
+func (*OrderID) ProtoMessage() {}
+func (*OrderID) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{1}
+}
+func (m *OrderID) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *OrderID) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_OrderID.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *OrderID) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_OrderID.Merge(m, src)
+}
+func (m *OrderID) XXX_Size() int {
+	return m.Size()
+}
+func (m *OrderID) XXX_DiscardUnknown() {
+	xxx_messageInfo_OrderID.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_OrderID proto.InternalMessageInfo
+
+func (m *OrderID) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *OrderID) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+// ResourceSpec is what an order asks for.
+type ResourceSpec struct {
+	// gpu_classes are accepted GPU class names (h100-sxm-80g) or model
+	// wildcards (h100 = every class of that model). At least one.
+	GpuClasses []string `protobuf:"bytes,1,rep,name=gpu_classes,json=gpuClasses,proto3" json:"gpu_classes,omitempty"`
+	// gpus_per_node is the number of GPUs wanted on each node.
+	GpusPerNode uint32 `protobuf:"varint,2,opt,name=gpus_per_node,json=gpusPerNode,proto3" json:"gpus_per_node,omitempty"`
+	// nodes is the number of nodes; more than one makes a cluster order,
+	// served by one provider whose nodes share an interconnect.
+	Nodes uint32 `protobuf:"varint,3,opt,name=nodes,proto3" json:"nodes,omitempty"`
+	// min_vram_mib is the least memory each GPU must have (0 = any).
+	MinVramMib uint32 `protobuf:"varint,4,opt,name=min_vram_mib,json=minVramMib,proto3" json:"min_vram_mib,omitempty"`
+	// cpu_cores_per_node, memory_mib_per_node and storage_gib_per_node are
+	// minimums each offered node must meet (0 = any).
+	CpuCoresPerNode   uint32 `protobuf:"varint,5,opt,name=cpu_cores_per_node,json=cpuCoresPerNode,proto3" json:"cpu_cores_per_node,omitempty"`
+	MemoryMibPerNode  uint32 `protobuf:"varint,6,opt,name=memory_mib_per_node,json=memoryMibPerNode,proto3" json:"memory_mib_per_node,omitempty"`
+	StorageGibPerNode uint32 `protobuf:"varint,7,opt,name=storage_gib_per_node,json=storageGibPerNode,proto3" json:"storage_gib_per_node,omitempty"`
+	// interconnect, when set, is required of every offered node
+	// (e.g. infiniband-ndr). A cluster order without it still needs all its
+	// nodes to report the same, non-empty interconnect.
+	Interconnect string `protobuf:"bytes,8,opt,name=interconnect,proto3" json:"interconnect,omitempty"`
+	// regions are accepted provider regions (empty = anywhere).
+	Regions []string `protobuf:"bytes,9,rep,name=regions,proto3" json:"regions,omitempty"`
+	// min_reputation is the least provider reputation accepted (0-10000).
+	MinReputation uint32 `protobuf:"varint,10,opt,name=min_reputation,json=minReputation,proto3" json:"min_reputation,omitempty"`
+}
+
+func (m *ResourceSpec) Reset()         { *m = ResourceSpec{} }
+func (m *ResourceSpec) String() string { return proto.CompactTextString(m) }
+func (*ResourceSpec) ProtoMessage()    {}
+func (*ResourceSpec) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{2}
+}
+func (m *ResourceSpec) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ResourceSpec) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ResourceSpec.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ResourceSpec) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ResourceSpec.Merge(m, src)
+}
+func (m *ResourceSpec) XXX_Size() int {
+	return m.Size()
+}
+func (m *ResourceSpec) XXX_DiscardUnknown() {
+	xxx_messageInfo_ResourceSpec.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ResourceSpec proto.InternalMessageInfo
+
+func (m *ResourceSpec) GetGpuClasses() []string {
+	if m != nil {
+		return m.GpuClasses
+	}
+	return nil
+}
+
+func (m *ResourceSpec) GetGpusPerNode() uint32 {
+	if m != nil {
+		return m.GpusPerNode
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetNodes() uint32 {
+	if m != nil {
+		return m.Nodes
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetMinVramMib() uint32 {
+	if m != nil {
+		return m.MinVramMib
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetCpuCoresPerNode() uint32 {
+	if m != nil {
+		return m.CpuCoresPerNode
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetMemoryMibPerNode() uint32 {
+	if m != nil {
+		return m.MemoryMibPerNode
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetStorageGibPerNode() uint32 {
+	if m != nil {
+		return m.StorageGibPerNode
+	}
+	return 0
+}
+
+func (m *ResourceSpec) GetInterconnect() string {
+	if m != nil {
+		return m.Interconnect
+	}
+	return ""
+}
+
+func (m *ResourceSpec) GetRegions() []string {
+	if m != nil {
+		return m.Regions
+	}
+	return nil
+}
+
+func (m *ResourceSpec) GetMinReputation() uint32 {
+	if m != nil {
+		return m.MinReputation
+	}
+	return 0
+}
+
+// Order is a tenant's request for GPUs.
+type Order struct {
+	Id   OrderID      `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Spec ResourceSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec"`
+	// max_price_per_gpu_hour is the most the tenant pays per GPU-hour; its
+	// denom is the order's payment denom.
+	MaxPricePerGpuHour types.Coin `protobuf:"bytes,3,opt,name=max_price_per_gpu_hour,json=maxPricePerGpuHour,proto3" json:"max_price_per_gpu_hour"`
+	// deposit is the order's initial deposit (the escrow account holds it and
+	// any top-ups).
+	Deposit types.Coin `protobuf:"bytes,4,opt,name=deposit,proto3" json:"deposit"`
+	// duration_seconds is the lease length; 0 runs until closed or dry.
+	DurationSeconds uint64 `protobuf:"varint,5,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// bid_window_seconds is how long bids are taken; 0 is an instant order.
+	BidWindowSeconds uint64 `protobuf:"varint,6,opt,name=bid_window_seconds,json=bidWindowSeconds,proto3" json:"bid_window_seconds,omitempty"`
+	// ssh_pubkey is passed to the provider's provisioning hook.
+	SshPubkey string     `protobuf:"bytes,7,opt,name=ssh_pubkey,json=sshPubkey,proto3" json:"ssh_pubkey,omitempty"`
+	State     OrderState `protobuf:"varint,8,opt,name=state,proto3,enum=gpumesh.market.v1.OrderState" json:"state,omitempty"`
+	CreatedAt time.Time  `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3,stdtime" json:"created_at"`
+	// window_end is when the chain picks the winner (or, for an instant
+	// order, when it expires unmatched).
+	WindowEnd time.Time `protobuf:"bytes,10,opt,name=window_end,json=windowEnd,proto3,stdtime" json:"window_end"`
+	// open_bids counts the bids still open.
+	OpenBids uint32 `protobuf:"varint,11,opt,name=open_bids,json=openBids,proto3" json:"open_bids,omitempty"`
+	// bids_received numbers bids in arrival order (the last tie-break).
+	BidsReceived uint32 `protobuf:"varint,12,opt,name=bids_received,json=bidsReceived,proto3" json:"bids_received,omitempty"`
+	// closed_at is when the order left OPEN; zero while open.
+	ClosedAt time.Time `protobuf:"bytes,13,opt,name=closed_at,json=closedAt,proto3,stdtime" json:"closed_at"`
+}
+
+func (m *Order) Reset()         { *m = Order{} }
+func (m *Order) String() string { return proto.CompactTextString(m) }
+func (*Order) ProtoMessage()    {}
+func (*Order) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{3}
+}
+func (m *Order) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Order) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Order.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Order) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Order.Merge(m, src)
+}
+func (m *Order) XXX_Size() int {
+	return m.Size()
+}
+func (m *Order) XXX_DiscardUnknown() {
+	xxx_messageInfo_Order.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Order proto.InternalMessageInfo
+
+func (m *Order) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *Order) GetSpec() ResourceSpec {
+	if m != nil {
+		return m.Spec
+	}
+	return ResourceSpec{}
+}
+
+func (m *Order) GetMaxPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.MaxPricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *Order) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+func (m *Order) GetDurationSeconds() uint64 {
+	if m != nil {
+		return m.DurationSeconds
+	}
+	return 0
+}
+
+func (m *Order) GetBidWindowSeconds() uint64 {
+	if m != nil {
+		return m.BidWindowSeconds
+	}
+	return 0
+}
+
+func (m *Order) GetSshPubkey() string {
+	if m != nil {
+		return m.SshPubkey
+	}
+	return ""
+}
+
+func (m *Order) GetState() OrderState {
+	if m != nil {
+		return m.State
+	}
+	return ORDER_STATE_UNSPECIFIED
+}
+
+func (m *Order) GetCreatedAt() time.Time {
+	if m != nil {
+		return m.CreatedAt
+	}
+	return time.Time{}
+}
+
+func (m *Order) GetWindowEnd() time.Time {
+	if m != nil {
+		return m.WindowEnd
+	}
+	return time.Time{}
+}
+
+func (m *Order) GetOpenBids() uint32 {
+	if m != nil {
+		return m.OpenBids
+	}
+	return 0
+}
+
+func (m *Order) GetBidsReceived() uint32 {
+	if m != nil {
+		return m.BidsReceived
+	}
+	return 0
+}
+
+func (m *Order) GetClosedAt() time.Time {
+	if m != nil {
+		return m.ClosedAt
+	}
+	return time.Time{}
+}
+
+// Bid is a provider's offer for an order. Its id is (order id, provider).
+// A bid does not lock its GPUs: they are checked again when it is chosen.
+type Bid struct {
+	OrderId  OrderID `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id"`
+	Provider string  `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// price_per_gpu_hour is in the order's denom, at most its maximum.
+	PricePerGpuHour types.Coin `protobuf:"bytes,3,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3" json:"price_per_gpu_hour"`
+	// gpus are the UUIDs offered, all of one class.
+	Gpus []string `protobuf:"bytes,4,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// gpu_class is the class of the offered GPUs.
+	GpuClass string `protobuf:"bytes,5,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	// deposit is held in escrow while the bid is open or its lease runs.
+	Deposit     types.Coin     `protobuf:"bytes,6,opt,name=deposit,proto3" json:"deposit"`
+	State       BidState       `protobuf:"varint,7,opt,name=state,proto3,enum=gpumesh.market.v1.BidState" json:"state,omitempty"`
+	CloseReason BidCloseReason `protobuf:"varint,8,opt,name=close_reason,json=closeReason,proto3,enum=gpumesh.market.v1.BidCloseReason" json:"close_reason,omitempty"`
+	// number is the bid's arrival order within the order (from 1).
+	Number    uint32    `protobuf:"varint,9,opt,name=number,proto3" json:"number,omitempty"`
+	CreatedAt time.Time `protobuf:"bytes,10,opt,name=created_at,json=createdAt,proto3,stdtime" json:"created_at"`
+}
+
+func (m *Bid) Reset()         { *m = Bid{} }
+func (m *Bid) String() string { return proto.CompactTextString(m) }
+func (*Bid) ProtoMessage()    {}
+func (*Bid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{4}
+}
+func (m *Bid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Bid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Bid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Bid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Bid.Merge(m, src)
+}
+func (m *Bid) XXX_Size() int {
+	return m.Size()
+}
+func (m *Bid) XXX_DiscardUnknown() {
+	xxx_messageInfo_Bid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Bid proto.InternalMessageInfo
+
+func (m *Bid) GetOrderId() OrderID {
+	if m != nil {
+		return m.OrderId
+	}
+	return OrderID{}
+}
+
+func (m *Bid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Bid) GetPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.PricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *Bid) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *Bid) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *Bid) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+func (m *Bid) GetState() BidState {
+	if m != nil {
+		return m.State
+	}
+	return BID_STATE_UNSPECIFIED
+}
+
+func (m *Bid) GetCloseReason() BidCloseReason {
+	if m != nil {
+		return m.CloseReason
+	}
+	return BID_CLOSE_REASON_UNSPECIFIED
+}
+
+func (m *Bid) GetNumber() uint32 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *Bid) GetCreatedAt() time.Time {
+	if m != nil {
+		return m.CreatedAt
+	}
+	return time.Time{}
+}
+
+// Lease is a running (or ended) rental: the winning bid of an order. It
+// has the order's id.
+type Lease struct {
+	Id              OrderID    `protobuf:"bytes,1,opt,name=id,proto3" json:"id"`
+	Provider        string     `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Gpus            []string   `protobuf:"bytes,3,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	GpuClass        string     `protobuf:"bytes,4,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	PricePerGpuHour types.Coin `protobuf:"bytes,5,opt,name=price_per_gpu_hour,json=pricePerGpuHour,proto3" json:"price_per_gpu_hour"`
+	StartTime       time.Time  `protobuf:"bytes,6,opt,name=start_time,json=startTime,proto3,stdtime" json:"start_time"`
+	// end_time is start + duration for a lease with a duration; zero for an
+	// open-ended lease.
+	EndTime     time.Time        `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3,stdtime" json:"end_time"`
+	State       LeaseState       `protobuf:"varint,8,opt,name=state,proto3,enum=gpumesh.market.v1.LeaseState" json:"state,omitempty"`
+	CloseReason LeaseCloseReason `protobuf:"varint,9,opt,name=close_reason,json=closeReason,proto3,enum=gpumesh.market.v1.LeaseCloseReason" json:"close_reason,omitempty"`
+	ClosedAt    time.Time        `protobuf:"bytes,10,opt,name=closed_at,json=closedAt,proto3,stdtime" json:"closed_at"`
+	// access_endpoint is set by the provider once the GPUs are provisioned
+	// (e.g. ssh://user@host:port).
+	AccessEndpoint string `protobuf:"bytes,11,opt,name=access_endpoint,json=accessEndpoint,proto3" json:"access_endpoint,omitempty"`
+}
+
+func (m *Lease) Reset()         { *m = Lease{} }
+func (m *Lease) String() string { return proto.CompactTextString(m) }
+func (*Lease) ProtoMessage()    {}
+func (*Lease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{5}
+}
+func (m *Lease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Lease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Lease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Lease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Lease.Merge(m, src)
+}
+func (m *Lease) XXX_Size() int {
+	return m.Size()
+}
+func (m *Lease) XXX_DiscardUnknown() {
+	xxx_messageInfo_Lease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Lease proto.InternalMessageInfo
+
+func (m *Lease) GetId() OrderID {
+	if m != nil {
+		return m.Id
+	}
+	return OrderID{}
+}
+
+func (m *Lease) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Lease) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *Lease) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *Lease) GetPricePerGpuHour() types.Coin {
+	if m != nil {
+		return m.PricePerGpuHour
+	}
+	return types.Coin{}
+}
+
+func (m *Lease) GetStartTime() time.Time {
+	if m != nil {
+		return m.StartTime
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetEndTime() time.Time {
+	if m != nil {
+		return m.EndTime
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetState() LeaseState {
+	if m != nil {
+		return m.State
+	}
+	return LEASE_STATE_UNSPECIFIED
+}
+
+func (m *Lease) GetCloseReason() LeaseCloseReason {
+	if m != nil {
+		return m.CloseReason
+	}
+	return LEASE_CLOSE_REASON_UNSPECIFIED
+}
+
+func (m *Lease) GetClosedAt() time.Time {
+	if m != nil {
+		return m.ClosedAt
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetAccessEndpoint() string {
+	if m != nil {
+		return m.AccessEndpoint
+	}
+	return ""
+}
+
+// PriceIndexEntry is the exponentially weighted average lease price of one
+// GPU class in one denom.
+type PriceIndexEntry struct {
+	GpuClass string `protobuf:"bytes,1,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	Denom    string `protobuf:"bytes,2,opt,name=denom,proto3" json:"denom,omitempty"`
+	// price is the weighted average price per GPU-hour in base units.
+	Price cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=price,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"price"`
+	// last_price is the price of the latest lease.
+	LastPrice cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=last_price,json=lastPrice,proto3,customtype=cosmossdk.io/math.Int" json:"last_price"`
+	// leases is how many leases fed the index.
+	Leases    uint64    `protobuf:"varint,5,opt,name=leases,proto3" json:"leases,omitempty"`
+	UpdatedAt time.Time `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3,stdtime" json:"updated_at"`
+}
+
+func (m *PriceIndexEntry) Reset()         { *m = PriceIndexEntry{} }
+func (m *PriceIndexEntry) String() string { return proto.CompactTextString(m) }
+func (*PriceIndexEntry) ProtoMessage()    {}
+func (*PriceIndexEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{6}
+}
+func (m *PriceIndexEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PriceIndexEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PriceIndexEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PriceIndexEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PriceIndexEntry.Merge(m, src)
+}
+func (m *PriceIndexEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *PriceIndexEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_PriceIndexEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PriceIndexEntry proto.InternalMessageInfo
+
+func (m *PriceIndexEntry) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *PriceIndexEntry) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+func (m *PriceIndexEntry) GetLeases() uint64 {
+	if m != nil {
+		return m.Leases
+	}
+	return 0
+}
+
+func (m *PriceIndexEntry) GetUpdatedAt() time.Time {
+	if m != nil {
+		return m.UpdatedAt
+	}
+	return time.Time{}
+}
+
+// Counters are the market's running totals, updated as things happen and
+// never recomputed by iteration.
+type Counters struct {
+	OrdersCreated uint64 `protobuf:"varint,1,opt,name=orders_created,json=ordersCreated,proto3" json:"orders_created,omitempty"`
+	LeasesStarted uint64 `protobuf:"varint,2,opt,name=leases_started,json=leasesStarted,proto3" json:"leases_started,omitempty"`
+	ActiveLeases  uint64 `protobuf:"varint,3,opt,name=active_leases,json=activeLeases,proto3" json:"active_leases,omitempty"`
+	LeasesClosed  uint64 `protobuf:"varint,4,opt,name=leases_closed,json=leasesClosed,proto3" json:"leases_closed,omitempty"`
+	BidsCreated   uint64 `protobuf:"varint,5,opt,name=bids_created,json=bidsCreated,proto3" json:"bids_created,omitempty"`
+	OrdersExpired uint64 `protobuf:"varint,6,opt,name=orders_expired,json=ordersExpired,proto3" json:"orders_expired,omitempty"`
+}
+
+func (m *Counters) Reset()         { *m = Counters{} }
+func (m *Counters) String() string { return proto.CompactTextString(m) }
+func (*Counters) ProtoMessage()    {}
+func (*Counters) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{7}
+}
+func (m *Counters) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Counters) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Counters.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Counters) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Counters.Merge(m, src)
+}
+func (m *Counters) XXX_Size() int {
+	return m.Size()
+}
+func (m *Counters) XXX_DiscardUnknown() {
+	xxx_messageInfo_Counters.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Counters proto.InternalMessageInfo
+
+func (m *Counters) GetOrdersCreated() uint64 {
+	if m != nil {
+		return m.OrdersCreated
+	}
+	return 0
+}
+
+func (m *Counters) GetLeasesStarted() uint64 {
+	if m != nil {
+		return m.LeasesStarted
+	}
+	return 0
+}
+
+func (m *Counters) GetActiveLeases() uint64 {
+	if m != nil {
+		return m.ActiveLeases
+	}
+	return 0
+}
+
+func (m *Counters) GetLeasesClosed() uint64 {
+	if m != nil {
+		return m.LeasesClosed
+	}
+	return 0
+}
+
+func (m *Counters) GetBidsCreated() uint64 {
+	if m != nil {
+		return m.BidsCreated
+	}
+	return 0
+}
+
+func (m *Counters) GetOrdersExpired() uint64 {
+	if m != nil {
+		return m.OrdersExpired
+	}
+	return 0
+}
+
+// TenantSeq is the last order sequence a tenant used.
+type TenantSeq struct {
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Seq    uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+}
+
+func (m *TenantSeq) Reset()         { *m = TenantSeq{} }
+func (m *TenantSeq) String() string { return proto.CompactTextString(m) }
+func (*TenantSeq) ProtoMessage()    {}
+func (*TenantSeq) Descriptor() ([]byte, []int) {
+	return fileDescriptor_8f4cc3d3099b5709, []int{8}
+}
+func (m *TenantSeq) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TenantSeq) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TenantSeq.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TenantSeq) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TenantSeq.Merge(m, src)
+}
+func (m *TenantSeq) XXX_Size() int {
+	return m.Size()
+}
+func (m *TenantSeq) XXX_DiscardUnknown() {
+	xxx_messageInfo_TenantSeq.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TenantSeq proto.InternalMessageInfo
+
+func (m *TenantSeq) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *TenantSeq) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("gpumesh.market.v1.OrderState", OrderState_name, OrderState_value)
+	proto.RegisterEnum("gpumesh.market.v1.BidState", BidState_name, BidState_value)
+	proto.RegisterEnum("gpumesh.market.v1.BidCloseReason", BidCloseReason_name, BidCloseReason_value)
+	proto.RegisterEnum("gpumesh.market.v1.LeaseState", LeaseState_name, LeaseState_value)
+	proto.RegisterEnum("gpumesh.market.v1.LeaseCloseReason", LeaseCloseReason_name, LeaseCloseReason_value)
 	proto.RegisterType((*Params)(nil), "gpumesh.market.v1.Params")
+	proto.RegisterType((*OrderID)(nil), "gpumesh.market.v1.OrderID")
+	proto.RegisterType((*ResourceSpec)(nil), "gpumesh.market.v1.ResourceSpec")
+	proto.RegisterType((*Order)(nil), "gpumesh.market.v1.Order")
+	proto.RegisterType((*Bid)(nil), "gpumesh.market.v1.Bid")
+	proto.RegisterType((*Lease)(nil), "gpumesh.market.v1.Lease")
+	proto.RegisterType((*PriceIndexEntry)(nil), "gpumesh.market.v1.PriceIndexEntry")
+	proto.RegisterType((*Counters)(nil), "gpumesh.market.v1.Counters")
+	proto.RegisterType((*TenantSeq)(nil), "gpumesh.market.v1.TenantSeq")
 }
 
 func init() { proto.RegisterFile("gpumesh/market/v1/types.proto", fileDescriptor_8f4cc3d3099b5709) }
 
 var fileDescriptor_8f4cc3d3099b5709 = []byte{
-	// 169 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4d, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x2f, 0xa9,
-	0x2c, 0x48, 0x2d, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x4a, 0xeb, 0x41, 0xa4,
-	0xf5, 0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x95, 0x94,
-	0x48, 0x7a, 0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x44, 0x95, 0x34, 0xb8, 0xd8, 0x02,
-	0x12, 0x8b, 0x12, 0x73, 0x8b, 0xad, 0xe4, 0x5e, 0x2c, 0x90, 0x67, 0xec, 0x7a, 0xbe, 0x41, 0x4b,
-	0x14, 0xcd, 0x36, 0x88, 0xbc, 0x93, 0xf3, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e,
-	0x78, 0x24, 0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31,
-	0x44, 0x69, 0xa6, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0xc3, 0xf4, 0xc2,
-	0xe8, 0x0a, 0x98, 0x29, 0x60, 0x07, 0x27, 0xb1, 0x81, 0x6d, 0x35, 0x06, 0x04, 0x00, 0x00, 0xff,
-	0xff, 0x68, 0xc4, 0x07, 0xc2, 0xd2, 0x00, 0x00, 0x00,
+	// 1821 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x58, 0x3b, 0x6c, 0x1b, 0xc9,
+	0x19, 0xd6, 0xf2, 0x21, 0x91, 0xbf, 0x44, 0x89, 0x1a, 0xcb, 0x3a, 0x4a, 0x8a, 0x48, 0x99, 0xc2,
+	0xe1, 0x6c, 0x27, 0x26, 0x2d, 0x3b, 0x09, 0x10, 0x17, 0x87, 0xf0, 0xb1, 0x3a, 0x13, 0xa0, 0x49,
+	0x66, 0x49, 0xdb, 0x87, 0x34, 0x8b, 0xe5, 0xee, 0x84, 0x1a, 0x58, 0xbb, 0xb3, 0xb7, 0x33, 0x94,
+	0xa5, 0x3a, 0x4d, 0x90, 0x26, 0xd7, 0x04, 0x48, 0x91, 0xe2, 0x80, 0x34, 0x29, 0xaf, 0xb8, 0x2e,
+	0x75, 0x80, 0x2b, 0x0f, 0xae, 0x82, 0x14, 0x97, 0xc0, 0x2e, 0x2e, 0x45, 0xea, 0xd4, 0xc1, 0x3c,
+	0x96, 0xa2, 0x28, 0x2a, 0x89, 0xe4, 0x34, 0x36, 0xe7, 0x7f, 0x3f, 0xbe, 0xff, 0x9f, 0x59, 0xc1,
+	0xee, 0x28, 0x1c, 0xfb, 0x98, 0x1d, 0x55, 0x7d, 0x27, 0x7a, 0x85, 0x79, 0xf5, 0xe4, 0xa0, 0xca,
+	0xcf, 0x42, 0xcc, 0x2a, 0x61, 0x44, 0x39, 0x45, 0xeb, 0x9a, 0x5d, 0x51, 0xec, 0xca, 0xc9, 0xc1,
+	0xf6, 0xba, 0xe3, 0x93, 0x80, 0x56, 0xe5, 0xbf, 0x4a, 0x6a, 0xbb, 0xe8, 0x52, 0xe6, 0x53, 0x56,
+	0x1d, 0x3a, 0x0c, 0x57, 0x4f, 0x0e, 0x86, 0x98, 0x3b, 0x07, 0x55, 0x97, 0x92, 0x40, 0xf3, 0xb7,
+	0x14, 0xdf, 0x96, 0xa7, 0xaa, 0x3a, 0x68, 0xd6, 0xc6, 0x88, 0x8e, 0xa8, 0xa2, 0x8b, 0x5f, 0x9a,
+	0x5a, 0x1a, 0x51, 0x3a, 0x3a, 0xc6, 0x55, 0x79, 0x1a, 0x8e, 0x7f, 0x51, 0xe5, 0xc4, 0xc7, 0x8c,
+	0x3b, 0x7e, 0xa8, 0x04, 0xca, 0x6f, 0x92, 0xb0, 0xd8, 0x73, 0x22, 0xc7, 0x67, 0xe8, 0xfb, 0x80,
+	0x7c, 0xe7, 0xd4, 0x1e, 0x12, 0x8f, 0xd9, 0x21, 0x8e, 0x6c, 0x1a, 0x79, 0x38, 0x2a, 0x18, 0x7b,
+	0xc6, 0xdd, 0x9c, 0xb5, 0xe6, 0x3b, 0xa7, 0x75, 0xe2, 0xb1, 0x1e, 0x8e, 0xba, 0x82, 0x8c, 0x2a,
+	0x70, 0xcb, 0x27, 0x81, 0xed, 0xe1, 0x90, 0x32, 0xc2, 0x6d, 0x86, 0x5d, 0x1a, 0x78, 0xac, 0x90,
+	0xd8, 0x33, 0xee, 0xa6, 0xac, 0x75, 0x9f, 0x04, 0x4d, 0xc5, 0xe9, 0x2b, 0x06, 0x32, 0x61, 0x79,
+	0x48, 0xbc, 0x58, 0xbe, 0x90, 0xdc, 0x33, 0xee, 0x2e, 0x3f, 0xda, 0xaa, 0xe8, 0x14, 0x44, 0xbe,
+	0x15, 0x9d, 0x6f, 0xa5, 0x41, 0x49, 0x50, 0xcf, 0x7e, 0xfd, 0x6d, 0x69, 0xe1, 0x8f, 0xdf, 0x7d,
+	0x79, 0xdf, 0xb0, 0x60, 0x48, 0x3c, 0x6d, 0x0d, 0x3d, 0x86, 0x4d, 0x1d, 0xa3, 0xfd, 0x9a, 0x04,
+	0x1e, 0x7d, 0x3d, 0xf1, 0x9c, 0x92, 0x9e, 0x6f, 0xa9, 0x38, 0x5f, 0x4a, 0x5e, 0xec, 0xfb, 0x27,
+	0xb0, 0x45, 0x02, 0xc6, 0x9d, 0x80, 0xab, 0x9c, 0x6c, 0xce, 0x8f, 0x27, 0x7a, 0x69, 0xa9, 0xb7,
+	0xa9, 0x05, 0x64, 0x72, 0x03, 0x7e, 0x1c, 0xab, 0x3e, 0x00, 0x61, 0xd1, 0x0e, 0xa8, 0x87, 0xa7,
+	0x8b, 0xb2, 0x28, 0x8b, 0x92, 0xf7, 0x9d, 0xd3, 0x8e, 0xe0, 0x4c, 0xaa, 0xf2, 0x18, 0x36, 0xc3,
+	0x88, 0xb8, 0xd8, 0x26, 0x81, 0x87, 0x4f, 0xed, 0xd7, 0x98, 0x8c, 0x8e, 0xb8, 0x3d, 0x0c, 0x59,
+	0x61, 0x49, 0x6a, 0xdc, 0x92, 0xdc, 0x96, 0x60, 0xbe, 0x94, 0xbc, 0x7a, 0xc8, 0xd0, 0x43, 0xd8,
+	0x10, 0x3e, 0xbc, 0x71, 0xe4, 0x70, 0x42, 0x83, 0x49, 0x64, 0x19, 0x19, 0x99, 0xe8, 0x49, 0x53,
+	0xb3, 0x74, 0x54, 0x4f, 0x8a, 0xff, 0xf8, 0xa2, 0x64, 0xfc, 0xfa, 0xbb, 0x2f, 0xef, 0xdf, 0x9e,
+	0x01, 0x9d, 0xea, 0x64, 0xf9, 0x25, 0x2c, 0xc9, 0x78, 0x5a, 0x4d, 0xf4, 0x10, 0x16, 0x39, 0x0e,
+	0x9c, 0x80, 0xcb, 0x46, 0x66, 0xeb, 0x85, 0x37, 0x5f, 0x3d, 0xd8, 0xd0, 0x55, 0xaf, 0x79, 0x5e,
+	0x84, 0x19, 0xeb, 0xf3, 0x88, 0x04, 0x23, 0x4b, 0xcb, 0xa1, 0x3c, 0x24, 0x19, 0xfe, 0x4c, 0x77,
+	0x52, 0xfc, 0x7c, 0x92, 0xf9, 0xdd, 0x17, 0xa5, 0x05, 0xe1, 0xb2, 0xfc, 0xcb, 0x24, 0xac, 0x58,
+	0x98, 0xd1, 0x71, 0xe4, 0xe2, 0x7e, 0x88, 0x5d, 0x54, 0x82, 0xe5, 0x51, 0x38, 0xb6, 0xdd, 0x63,
+	0x87, 0x31, 0xcc, 0x0a, 0xc6, 0x5e, 0xf2, 0x6e, 0xd6, 0x82, 0x51, 0x38, 0x6e, 0x28, 0x0a, 0x2a,
+	0x43, 0x6e, 0x14, 0x8e, 0x55, 0xed, 0x44, 0x15, 0xa5, 0xdd, 0x9c, 0x25, 0xb4, 0x44, 0xd9, 0x44,
+	0xf9, 0xd0, 0x06, 0xa4, 0x65, 0x81, 0x25, 0x2a, 0x72, 0x96, 0x3a, 0xa0, 0x3d, 0x58, 0x11, 0x08,
+	0x3b, 0x89, 0x1c, 0xdf, 0xf6, 0xc9, 0x50, 0x36, 0x38, 0x67, 0x81, 0x4f, 0x82, 0x17, 0x91, 0xe3,
+	0x3f, 0x23, 0x43, 0x01, 0x58, 0x57, 0x38, 0xa7, 0x11, 0x9e, 0x72, 0x90, 0x56, 0x80, 0x75, 0xc3,
+	0x71, 0x43, 0x30, 0x62, 0x27, 0xa2, 0x93, 0xd8, 0xa7, 0xd1, 0x99, 0x30, 0x76, 0x2e, 0x1d, 0x77,
+	0x52, 0xb2, 0x9e, 0x91, 0x61, 0x2c, 0x5e, 0x85, 0x0d, 0xc6, 0x69, 0xe4, 0x8c, 0xb0, 0x3d, 0x9a,
+	0x96, 0x57, 0x7d, 0x5c, 0xd7, 0xbc, 0x4f, 0xce, 0x15, 0xca, 0xb0, 0x42, 0x02, 0x8e, 0x23, 0x97,
+	0x06, 0x01, 0x76, 0xb9, 0xec, 0x5e, 0xd6, 0xba, 0x40, 0x43, 0x05, 0x58, 0x8a, 0xf0, 0x88, 0xd0,
+	0x80, 0x15, 0xb2, 0xb2, 0x52, 0xf1, 0x11, 0x7d, 0x08, 0xab, 0x22, 0xd9, 0x08, 0x87, 0x63, 0x2e,
+	0x5b, 0x5d, 0x00, 0xe9, 0x28, 0xe7, 0x93, 0xc0, 0x9a, 0x10, 0x9f, 0xa4, 0x64, 0x17, 0xde, 0xa5,
+	0x21, 0xad, 0xf0, 0xf6, 0x23, 0x48, 0x10, 0x4f, 0x76, 0x76, 0xf9, 0xd1, 0x76, 0xe5, 0xd2, 0x8a,
+	0xa9, 0x68, 0x14, 0x4c, 0x4f, 0x53, 0x82, 0x78, 0xe8, 0x63, 0x48, 0xb1, 0x10, 0xbb, 0xb2, 0x17,
+	0xcb, 0x8f, 0x4a, 0x73, 0x14, 0xa7, 0x9b, 0x3c, 0xad, 0x2d, 0xf5, 0xd0, 0xa7, 0x6a, 0x0a, 0x15,
+	0xd4, 0x45, 0x69, 0x04, 0x06, 0x8e, 0xe8, 0x38, 0xba, 0xd6, 0x5c, 0x0b, 0x64, 0xf7, 0x84, 0x89,
+	0x1e, 0x8e, 0x3e, 0x09, 0xc7, 0x4f, 0xe9, 0x38, 0x42, 0x1f, 0xc3, 0x52, 0xbc, 0x22, 0x52, 0xd7,
+	0x30, 0x15, 0x2b, 0xa1, 0x7b, 0x90, 0xbf, 0x34, 0x47, 0x6a, 0xc2, 0xd7, 0xbc, 0x8b, 0x43, 0x84,
+	0x7e, 0x00, 0x68, 0xce, 0x1a, 0x59, 0x94, 0xc2, 0xf9, 0xe1, 0xec, 0x0e, 0xd9, 0x05, 0x60, 0xec,
+	0xc8, 0x0e, 0xc7, 0xc3, 0x57, 0xf8, 0x4c, 0xa2, 0x20, 0x6b, 0x65, 0x19, 0x3b, 0xea, 0x49, 0x02,
+	0x7a, 0x0c, 0x69, 0xc6, 0x1d, 0x8e, 0x65, 0xdb, 0x57, 0x1f, 0xed, 0x5e, 0xd5, 0x8b, 0xbe, 0x10,
+	0xb2, 0x94, 0x2c, 0x7a, 0x0a, 0xe0, 0x46, 0xd8, 0xe1, 0xd8, 0xb3, 0x1d, 0x5e, 0xc8, 0xc6, 0x5d,
+	0x94, 0x1b, 0xbb, 0x12, 0x6f, 0xec, 0xca, 0x20, 0xde, 0xd8, 0xf5, 0x9c, 0x48, 0xf8, 0xf3, 0xbf,
+	0x95, 0x0c, 0x95, 0x74, 0x56, 0x2b, 0xd7, 0xb8, 0xb0, 0xa4, 0xf3, 0xc0, 0x81, 0x27, 0xa1, 0x73,
+	0x3d, 0x4b, 0x4a, 0xd9, 0x0c, 0x3c, 0xb4, 0x03, 0x59, 0x1a, 0xe2, 0x40, 0xde, 0x02, 0x85, 0x65,
+	0x89, 0xc1, 0x8c, 0x20, 0x88, 0xe5, 0x8f, 0xf6, 0x21, 0x27, 0x6f, 0x87, 0x08, 0xbb, 0x98, 0x9c,
+	0x60, 0xaf, 0xb0, 0x22, 0x05, 0x56, 0x04, 0xd1, 0xd2, 0x34, 0x74, 0x08, 0x59, 0xf7, 0x98, 0x32,
+	0x95, 0x54, 0xee, 0xba, 0xa1, 0x64, 0x94, 0x6e, 0x8d, 0x97, 0x7f, 0x9f, 0x82, 0x64, 0x9d, 0x78,
+	0xe8, 0xa7, 0x90, 0x51, 0x5b, 0xfb, 0xba, 0x48, 0x5f, 0x92, 0x6a, 0x2d, 0x0f, 0xfd, 0x10, 0x32,
+	0x61, 0x44, 0x4f, 0x88, 0xd8, 0xdc, 0x89, 0xff, 0xb2, 0x05, 0x27, 0x92, 0xe8, 0x67, 0x80, 0xde,
+	0x13, 0xe0, 0x6b, 0xe1, 0x0c, 0xba, 0x11, 0xa4, 0xc4, 0xde, 0x2b, 0xa4, 0xe4, 0xf0, 0xcb, 0xdf,
+	0xa2, 0xe0, 0x93, 0x0d, 0x2a, 0xa1, 0x9a, 0xb5, 0x32, 0xf1, 0xfe, 0x9c, 0x1e, 0x87, 0xc5, 0x9b,
+	0x8c, 0xc3, 0x41, 0x0c, 0xcb, 0x25, 0x09, 0xcb, 0x9d, 0x39, 0x85, 0xab, 0x13, 0xef, 0x02, 0x28,
+	0x9b, 0xb0, 0x22, 0x5b, 0x60, 0x47, 0xd8, 0x61, 0x34, 0xd0, 0x80, 0xbe, 0x33, 0x5f, 0xb3, 0x21,
+	0x24, 0x2d, 0x29, 0x68, 0x2d, 0xbb, 0xe7, 0x07, 0xb4, 0x09, 0x8b, 0xc1, 0xd8, 0x1f, 0xe2, 0x48,
+	0xc2, 0x3a, 0x67, 0xe9, 0xd3, 0x0c, 0xe4, 0xe1, 0xe6, 0x90, 0x2f, 0xff, 0x2b, 0x05, 0xe9, 0x36,
+	0x76, 0x18, 0xbe, 0xe9, 0x12, 0xbc, 0x19, 0x2a, 0xe2, 0x16, 0x26, 0xaf, 0x6a, 0x61, 0x6a, 0xa6,
+	0x85, 0xf3, 0x61, 0x94, 0x7e, 0x1f, 0x18, 0x3d, 0x05, 0x60, 0xdc, 0x89, 0xb8, 0x2d, 0x1e, 0x73,
+	0x1a, 0x18, 0xd7, 0x29, 0xa2, 0x54, 0x16, 0x6c, 0xd4, 0x84, 0x0c, 0x0e, 0x3c, 0x65, 0x67, 0xe9,
+	0xba, 0x76, 0x96, 0x70, 0xe0, 0x49, 0x2b, 0xff, 0xc3, 0xf2, 0x93, 0x9d, 0xba, 0x80, 0xb3, 0xc3,
+	0x19, 0x9c, 0x65, 0xa5, 0xee, 0xfe, 0x55, 0xba, 0x57, 0x22, 0xed, 0xc2, 0xba, 0x81, 0x1b, 0xaf,
+	0x1b, 0xf4, 0x11, 0xac, 0x39, 0xae, 0x8b, 0x19, 0x13, 0x2b, 0x34, 0xa4, 0x24, 0xe0, 0x72, 0xfd,
+	0x65, 0xad, 0x55, 0x45, 0x36, 0x35, 0xb5, 0xfc, 0xe7, 0x04, 0xac, 0xf5, 0x26, 0xcf, 0x38, 0x33,
+	0xe0, 0xd1, 0xd9, 0x45, 0x04, 0x18, 0x33, 0x08, 0xd8, 0x80, 0xb4, 0x87, 0x03, 0xea, 0x2b, 0x94,
+	0x59, 0xea, 0x80, 0xda, 0x90, 0x96, 0x7d, 0x95, 0x1b, 0x25, 0x5b, 0xff, 0xb1, 0x88, 0xeb, 0xaf,
+	0xdf, 0x96, 0x76, 0x14, 0x22, 0x98, 0xf7, 0xaa, 0x42, 0x68, 0xd5, 0x77, 0xf8, 0x51, 0xa5, 0x8d,
+	0x47, 0x8e, 0x7b, 0xd6, 0xc4, 0xee, 0x9b, 0xaf, 0x1e, 0x80, 0x06, 0x4c, 0x13, 0xbb, 0x2a, 0x01,
+	0x65, 0x04, 0x75, 0x01, 0x8e, 0x1d, 0xc6, 0xd5, 0x95, 0xac, 0x30, 0x58, 0x7f, 0xa8, 0x4d, 0xde,
+	0xbe, 0x6c, 0xb2, 0x15, 0xf0, 0x29, 0x63, 0xad, 0x80, 0x6b, 0x64, 0x08, 0x1b, 0x32, 0x37, 0x31,
+	0xc0, 0xc7, 0xa2, 0xee, 0xf1, 0xf5, 0xa9, 0x4f, 0x02, 0x7b, 0xe3, 0xd0, 0x8b, 0x07, 0xf8, 0xfa,
+	0xd8, 0xd3, 0xca, 0x35, 0x5e, 0xfe, 0xa7, 0x01, 0x99, 0x06, 0x1d, 0x8b, 0xf7, 0x91, 0x7c, 0xff,
+	0xc8, 0x6d, 0xcd, 0x6c, 0x3d, 0xe1, 0xb2, 0x8a, 0x29, 0x2b, 0xa7, 0xa8, 0x0d, 0x45, 0x14, 0x62,
+	0x2a, 0x0e, 0x5b, 0x62, 0x18, 0x7b, 0xfa, 0x99, 0x9a, 0x53, 0xd4, 0xbe, 0x22, 0x8a, 0x7b, 0xca,
+	0x71, 0x39, 0x39, 0xc1, 0xb6, 0xce, 0x21, 0x29, 0xa5, 0x56, 0x14, 0xb1, 0xad, 0x32, 0xd9, 0x07,
+	0xad, 0x65, 0x2b, 0x0c, 0xe8, 0x2f, 0x88, 0x15, 0x45, 0x94, 0x78, 0xf3, 0xd0, 0x1d, 0x90, 0x97,
+	0xdb, 0x24, 0x2a, 0x55, 0x0c, 0xf1, 0x29, 0x33, 0x1d, 0x93, 0x0e, 0x1d, 0x9f, 0x86, 0x24, 0xc2,
+	0x9e, 0x7e, 0x43, 0xe8, 0xd0, 0x4d, 0x45, 0x2c, 0x77, 0x21, 0x3b, 0x90, 0x0f, 0xec, 0x3e, 0xfe,
+	0xec, 0xff, 0xf1, 0x2a, 0xbf, 0xff, 0x1b, 0x03, 0xe0, 0xfc, 0x4d, 0x81, 0x76, 0xe0, 0x83, 0xae,
+	0xd5, 0x34, 0x2d, 0xbb, 0x3f, 0xa8, 0x0d, 0x4c, 0xfb, 0x79, 0xa7, 0xdf, 0x33, 0x1b, 0xad, 0xc3,
+	0x96, 0xd9, 0xcc, 0x2f, 0xa0, 0x0d, 0xc8, 0x4f, 0x33, 0xbb, 0x3d, 0xb3, 0x93, 0x37, 0xd0, 0x07,
+	0x70, 0x6b, 0x9a, 0xfa, 0xac, 0x36, 0x68, 0x3c, 0x35, 0x9b, 0xf9, 0x04, 0xda, 0x04, 0x34, 0xcd,
+	0x68, 0xb4, 0xbb, 0x7d, 0xb3, 0x99, 0x4f, 0xce, 0x2a, 0x98, 0x9f, 0xf6, 0x5a, 0x96, 0xd9, 0xcc,
+	0xa7, 0xb6, 0x53, 0xbf, 0xfa, 0x43, 0x71, 0xe1, 0xfe, 0x11, 0x64, 0xe2, 0xdb, 0x04, 0x6d, 0xc1,
+	0xed, 0x7a, 0xab, 0x39, 0x37, 0x18, 0x04, 0xab, 0xe7, 0x2c, 0x1d, 0xca, 0x3a, 0xe4, 0xce, 0x69,
+	0x2f, 0xbb, 0x9d, 0x7c, 0x42, 0xc4, 0x7c, 0x4e, 0x8a, 0x43, 0xd0, 0x9e, 0xfe, 0x64, 0xc0, 0xea,
+	0xc5, 0xeb, 0x07, 0xed, 0xc1, 0xf7, 0x84, 0xb8, 0x14, 0xb4, 0x2d, 0xb3, 0xd6, 0xef, 0x76, 0x66,
+	0xfc, 0xea, 0x90, 0x2e, 0x48, 0xb4, 0xbb, 0xfd, 0x41, 0xde, 0x40, 0x77, 0x60, 0xf7, 0x12, 0x4b,
+	0x65, 0xaa, 0x1d, 0x27, 0xae, 0xb0, 0x5f, 0x7b, 0x51, 0x6b, 0xb5, 0x6b, 0xf5, 0xb6, 0x99, 0x4f,
+	0xce, 0x35, 0xd2, 0x36, 0x6b, 0xfd, 0x49, 0xf4, 0x71, 0x9d, 0x6c, 0x80, 0xf3, 0x7d, 0x28, 0x1a,
+	0xa7, 0xa4, 0xe6, 0xd5, 0x6a, 0x13, 0xd0, 0x34, 0xb3, 0xd6, 0x18, 0xb4, 0x5e, 0x98, 0x79, 0x63,
+	0x96, 0x1e, 0x47, 0xa9, 0x1d, 0xfc, 0x36, 0x01, 0xf9, 0xd9, 0xad, 0x89, 0xca, 0x50, 0x9c, 0x8a,
+	0x66, 0x7e, 0x89, 0x76, 0x61, 0x6b, 0x8e, 0xcc, 0xc0, 0xec, 0xd4, 0x3a, 0xa2, 0x4c, 0x25, 0xd8,
+	0x99, 0xc3, 0xee, 0x59, 0xdd, 0x17, 0xad, 0xa6, 0x69, 0xe5, 0x13, 0xa8, 0x08, 0xdb, 0x73, 0x04,
+	0x62, 0x9c, 0x24, 0xd1, 0x3d, 0xf8, 0x70, 0x0e, 0xbf, 0xd5, 0xe9, 0x3f, 0x3f, 0x3c, 0x6c, 0x35,
+	0x5a, 0x66, 0x67, 0x60, 0x1f, 0x3e, 0xef, 0x34, 0xfb, 0xf9, 0x14, 0xfa, 0x08, 0xf6, 0xff, 0x83,
+	0x2f, 0xbb, 0xdf, 0xae, 0xf5, 0x05, 0x58, 0xd3, 0x68, 0x1f, 0x4a, 0x73, 0x04, 0x9b, 0xad, 0x7e,
+	0xef, 0xf9, 0xc0, 0x54, 0x0d, 0x5e, 0x54, 0x75, 0xa9, 0x37, 0xbe, 0x7e, 0x5b, 0x34, 0xbe, 0x79,
+	0x5b, 0x34, 0xfe, 0xfe, 0xb6, 0x68, 0x7c, 0xfe, 0xae, 0xb8, 0xf0, 0xcd, 0xbb, 0xe2, 0xc2, 0x5f,
+	0xde, 0x15, 0x17, 0x7e, 0x7e, 0x6f, 0x44, 0xf8, 0xd1, 0x78, 0x58, 0x71, 0xa9, 0x5f, 0x8d, 0xbf,
+	0xa9, 0xe3, 0xff, 0x4f, 0xe3, 0xaf, 0x6b, 0xf9, 0xf7, 0x9c, 0xe1, 0xa2, 0xdc, 0x72, 0x8f, 0xff,
+	0x1d, 0x00, 0x00, 0xff, 0xff, 0x63, 0xd5, 0x99, 0xad, 0xf1, 0x11, 0x00, 0x00,
 }
 
 func (this *Params) Equal(that interface{}) bool {
@@ -100,6 +1302,118 @@ func (this *Params) Equal(that interface{}) bool {
 	if that1 == nil {
 		return this == nil
 	} else if this == nil {
+		return false
+	}
+	if this.MaxBidsPerOrder != that1.MaxBidsPerOrder {
+		return false
+	}
+	if this.MinDepositSeconds != that1.MinDepositSeconds {
+		return false
+	}
+	if !this.BidDeposit.Equal(&that1.BidDeposit) {
+		return false
+	}
+	if this.MaxBidWindowSeconds != that1.MaxBidWindowSeconds {
+		return false
+	}
+	if this.InstantOrderTtlSeconds != that1.InstantOrderTtlSeconds {
+		return false
+	}
+	if this.MaxNodesPerOrder != that1.MaxNodesPerOrder {
+		return false
+	}
+	if this.PriceIndexWeightBps != that1.PriceIndexWeightBps {
+		return false
+	}
+	if this.MaxDurationSeconds != that1.MaxDurationSeconds {
+		return false
+	}
+	return true
+}
+func (this *OrderID) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*OrderID)
+	if !ok {
+		that2, ok := that.(OrderID)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Tenant != that1.Tenant {
+		return false
+	}
+	if this.Seq != that1.Seq {
+		return false
+	}
+	return true
+}
+func (this *ResourceSpec) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ResourceSpec)
+	if !ok {
+		that2, ok := that.(ResourceSpec)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if len(this.GpuClasses) != len(that1.GpuClasses) {
+		return false
+	}
+	for i := range this.GpuClasses {
+		if this.GpuClasses[i] != that1.GpuClasses[i] {
+			return false
+		}
+	}
+	if this.GpusPerNode != that1.GpusPerNode {
+		return false
+	}
+	if this.Nodes != that1.Nodes {
+		return false
+	}
+	if this.MinVramMib != that1.MinVramMib {
+		return false
+	}
+	if this.CpuCoresPerNode != that1.CpuCoresPerNode {
+		return false
+	}
+	if this.MemoryMibPerNode != that1.MemoryMibPerNode {
+		return false
+	}
+	if this.StorageGibPerNode != that1.StorageGibPerNode {
+		return false
+	}
+	if this.Interconnect != that1.Interconnect {
+		return false
+	}
+	if len(this.Regions) != len(that1.Regions) {
+		return false
+	}
+	for i := range this.Regions {
+		if this.Regions[i] != that1.Regions[i] {
+			return false
+		}
+	}
+	if this.MinReputation != that1.MinReputation {
 		return false
 	}
 	return true
@@ -124,6 +1438,652 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.MaxDurationSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxDurationSeconds))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.PriceIndexWeightBps != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PriceIndexWeightBps))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.MaxNodesPerOrder != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxNodesPerOrder))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.InstantOrderTtlSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.InstantOrderTtlSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MaxBidWindowSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxBidWindowSeconds))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size, err := m.BidDeposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.MinDepositSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinDepositSeconds))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.MaxBidsPerOrder != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MaxBidsPerOrder))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *OrderID) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *OrderID) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *OrderID) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ResourceSpec) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ResourceSpec) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ResourceSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MinReputation != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinReputation))
+		i--
+		dAtA[i] = 0x50
+	}
+	if len(m.Regions) > 0 {
+		for iNdEx := len(m.Regions) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Regions[iNdEx])
+			copy(dAtA[i:], m.Regions[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Regions[iNdEx])))
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.Interconnect) > 0 {
+		i -= len(m.Interconnect)
+		copy(dAtA[i:], m.Interconnect)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Interconnect)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.StorageGibPerNode != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StorageGibPerNode))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.MemoryMibPerNode != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MemoryMibPerNode))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.CpuCoresPerNode != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CpuCoresPerNode))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MinVramMib != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MinVramMib))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Nodes != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Nodes))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.GpusPerNode != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpusPerNode))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.GpuClasses) > 0 {
+		for iNdEx := len(m.GpuClasses) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.GpuClasses[iNdEx])
+			copy(dAtA[i:], m.GpuClasses[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.GpuClasses[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Order) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Order) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Order) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ClosedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintTypes(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x6a
+	if m.BidsReceived != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BidsReceived))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.OpenBids != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OpenBids))
+		i--
+		dAtA[i] = 0x58
+	}
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.WindowEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.WindowEnd):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintTypes(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x52
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CreatedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintTypes(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x4a
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.SshPubkey) > 0 {
+		i -= len(m.SshPubkey)
+		copy(dAtA[i:], m.SshPubkey)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.SshPubkey)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if m.BidWindowSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BidWindowSeconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.DurationSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DurationSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.MaxPricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Spec.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *Bid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Bid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Bid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CreatedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt):])
+	if err9 != nil {
+		return 0, err9
+	}
+	i -= n9
+	i = encodeVarintTypes(dAtA, i, uint64(n9))
+	i--
+	dAtA[i] = 0x52
+	if m.Number != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.CloseReason != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CloseReason))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x38
+	}
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	{
+		size, err := m.PricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.OrderId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *Lease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Lease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Lease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.AccessEndpoint) > 0 {
+		i -= len(m.AccessEndpoint)
+		copy(dAtA[i:], m.AccessEndpoint)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.AccessEndpoint)))
+		i--
+		dAtA[i] = 0x5a
+	}
+	n13, err13 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ClosedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt):])
+	if err13 != nil {
+		return 0, err13
+	}
+	i -= n13
+	i = encodeVarintTypes(dAtA, i, uint64(n13))
+	i--
+	dAtA[i] = 0x52
+	if m.CloseReason != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CloseReason))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x40
+	}
+	n14, err14 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.EndTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime):])
+	if err14 != nil {
+		return 0, err14
+	}
+	i -= n14
+	i = encodeVarintTypes(dAtA, i, uint64(n14))
+	i--
+	dAtA[i] = 0x3a
+	n15, err15 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.StartTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StartTime):])
+	if err15 != nil {
+		return 0, err15
+	}
+	i -= n15
+	i = encodeVarintTypes(dAtA, i, uint64(n15))
+	i--
+	dAtA[i] = 0x32
+	{
+		size, err := m.PricePerGpuHour.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Id.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *PriceIndexEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PriceIndexEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PriceIndexEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n18, err18 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.UpdatedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.UpdatedAt):])
+	if err18 != nil {
+		return 0, err18
+	}
+	i -= n18
+	i = encodeVarintTypes(dAtA, i, uint64(n18))
+	i--
+	dAtA[i] = 0x32
+	if m.Leases != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Leases))
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size := m.LastPrice.Size()
+		i -= size
+		if _, err := m.LastPrice.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Counters) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Counters) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Counters) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.OrdersExpired != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OrdersExpired))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.BidsCreated != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BidsCreated))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LeasesClosed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeasesClosed))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ActiveLeases != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ActiveLeases))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.LeasesStarted != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeasesStarted))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.OrdersCreated != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OrdersCreated))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TenantSeq) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TenantSeq) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TenantSeq) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -144,6 +2104,285 @@ func (m *Params) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if m.MaxBidsPerOrder != 0 {
+		n += 1 + sovTypes(uint64(m.MaxBidsPerOrder))
+	}
+	if m.MinDepositSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.MinDepositSeconds))
+	}
+	l = m.BidDeposit.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.MaxBidWindowSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.MaxBidWindowSeconds))
+	}
+	if m.InstantOrderTtlSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.InstantOrderTtlSeconds))
+	}
+	if m.MaxNodesPerOrder != 0 {
+		n += 1 + sovTypes(uint64(m.MaxNodesPerOrder))
+	}
+	if m.PriceIndexWeightBps != 0 {
+		n += 1 + sovTypes(uint64(m.PriceIndexWeightBps))
+	}
+	if m.MaxDurationSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.MaxDurationSeconds))
+	}
+	return n
+}
+
+func (m *OrderID) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovTypes(uint64(m.Seq))
+	}
+	return n
+}
+
+func (m *ResourceSpec) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.GpuClasses) > 0 {
+		for _, s := range m.GpuClasses {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.GpusPerNode != 0 {
+		n += 1 + sovTypes(uint64(m.GpusPerNode))
+	}
+	if m.Nodes != 0 {
+		n += 1 + sovTypes(uint64(m.Nodes))
+	}
+	if m.MinVramMib != 0 {
+		n += 1 + sovTypes(uint64(m.MinVramMib))
+	}
+	if m.CpuCoresPerNode != 0 {
+		n += 1 + sovTypes(uint64(m.CpuCoresPerNode))
+	}
+	if m.MemoryMibPerNode != 0 {
+		n += 1 + sovTypes(uint64(m.MemoryMibPerNode))
+	}
+	if m.StorageGibPerNode != 0 {
+		n += 1 + sovTypes(uint64(m.StorageGibPerNode))
+	}
+	l = len(m.Interconnect)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Regions) > 0 {
+		for _, s := range m.Regions {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.MinReputation != 0 {
+		n += 1 + sovTypes(uint64(m.MinReputation))
+	}
+	return n
+}
+
+func (m *Order) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Spec.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.MaxPricePerGpuHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Deposit.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.DurationSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.DurationSeconds))
+	}
+	if m.BidWindowSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.BidWindowSeconds))
+	}
+	l = len(m.SshPubkey)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.WindowEnd)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.OpenBids != 0 {
+		n += 1 + sovTypes(uint64(m.OpenBids))
+	}
+	if m.BidsReceived != 0 {
+		n += 1 + sovTypes(uint64(m.BidsReceived))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Bid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.OrderId.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Deposit.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	if m.CloseReason != 0 {
+		n += 1 + sovTypes(uint64(m.CloseReason))
+	}
+	if m.Number != 0 {
+		n += 1 + sovTypes(uint64(m.Number))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Lease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Id.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.PricePerGpuHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StartTime)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	if m.CloseReason != 0 {
+		n += 1 + sovTypes(uint64(m.CloseReason))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.AccessEndpoint)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *PriceIndexEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.LastPrice.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.Leases != 0 {
+		n += 1 + sovTypes(uint64(m.Leases))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.UpdatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Counters) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.OrdersCreated != 0 {
+		n += 1 + sovTypes(uint64(m.OrdersCreated))
+	}
+	if m.LeasesStarted != 0 {
+		n += 1 + sovTypes(uint64(m.LeasesStarted))
+	}
+	if m.ActiveLeases != 0 {
+		n += 1 + sovTypes(uint64(m.ActiveLeases))
+	}
+	if m.LeasesClosed != 0 {
+		n += 1 + sovTypes(uint64(m.LeasesClosed))
+	}
+	if m.BidsCreated != 0 {
+		n += 1 + sovTypes(uint64(m.BidsCreated))
+	}
+	if m.OrdersExpired != 0 {
+		n += 1 + sovTypes(uint64(m.OrdersExpired))
+	}
+	return n
+}
+
+func (m *TenantSeq) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Seq != 0 {
+		n += 1 + sovTypes(uint64(m.Seq))
+	}
 	return n
 }
 
@@ -182,6 +2421,2175 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxBidsPerOrder", wireType)
+			}
+			m.MaxBidsPerOrder = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxBidsPerOrder |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinDepositSeconds", wireType)
+			}
+			m.MinDepositSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinDepositSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidDeposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BidDeposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxBidWindowSeconds", wireType)
+			}
+			m.MaxBidWindowSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxBidWindowSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InstantOrderTtlSeconds", wireType)
+			}
+			m.InstantOrderTtlSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InstantOrderTtlSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxNodesPerOrder", wireType)
+			}
+			m.MaxNodesPerOrder = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxNodesPerOrder |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceIndexWeightBps", wireType)
+			}
+			m.PriceIndexWeightBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PriceIndexWeightBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxDurationSeconds", wireType)
+			}
+			m.MaxDurationSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxDurationSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *OrderID) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: OrderID: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: OrderID: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ResourceSpec) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ResourceSpec: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ResourceSpec: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClasses", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClasses = append(m.GpuClasses, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpusPerNode", wireType)
+			}
+			m.GpusPerNode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpusPerNode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nodes", wireType)
+			}
+			m.Nodes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nodes |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinVramMib", wireType)
+			}
+			m.MinVramMib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinVramMib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuCoresPerNode", wireType)
+			}
+			m.CpuCoresPerNode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CpuCoresPerNode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MemoryMibPerNode", wireType)
+			}
+			m.MemoryMibPerNode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MemoryMibPerNode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StorageGibPerNode", wireType)
+			}
+			m.StorageGibPerNode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StorageGibPerNode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Interconnect", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Interconnect = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Regions", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Regions = append(m.Regions, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinReputation", wireType)
+			}
+			m.MinReputation = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinReputation |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Order) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Order: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Order: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Spec", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Spec.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxPricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DurationSeconds", wireType)
+			}
+			m.DurationSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DurationSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidWindowSeconds", wireType)
+			}
+			m.BidWindowSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidWindowSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SshPubkey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SshPubkey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= OrderState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CreatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WindowEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.WindowEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenBids", wireType)
+			}
+			m.OpenBids = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OpenBids |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidsReceived", wireType)
+			}
+			m.BidsReceived = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidsReceived |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClosedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ClosedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Bid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Bid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Bid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.OrderId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= BidState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CloseReason", wireType)
+			}
+			m.CloseReason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CloseReason |= BidCloseReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CreatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Lease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Lease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Lease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Id.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerGpuHour", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.StartTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.EndTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= LeaseState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CloseReason", wireType)
+			}
+			m.CloseReason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CloseReason |= LeaseCloseReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClosedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ClosedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessEndpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AccessEndpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PriceIndexEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PriceIndexEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PriceIndexEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastPrice", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LastPrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			m.Leases = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Leases |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdatedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.UpdatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Counters) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Counters: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Counters: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrdersCreated", wireType)
+			}
+			m.OrdersCreated = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrdersCreated |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeasesStarted", wireType)
+			}
+			m.LeasesStarted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeasesStarted |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ActiveLeases", wireType)
+			}
+			m.ActiveLeases = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ActiveLeases |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeasesClosed", wireType)
+			}
+			m.LeasesClosed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeasesClosed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidsCreated", wireType)
+			}
+			m.BidsCreated = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidsCreated |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrdersExpired", wireType)
+			}
+			m.OrdersExpired = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrdersExpired |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TenantSeq) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TenantSeq: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TenantSeq: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])
