@@ -8,10 +8,11 @@
 # onboards provider1 (register, an 8×H100 inventory from
 # docs/examples/inventory-dgx-h100.json, the required bond), shows it by GPU
 # class and in the supply, shows provider2 refused when it lists the same
-# GPUs, unbonds part of the collateral and waits for it to come back, and
-# stops every process it started, whatever happens.
-#
-# Orders, leases and proofs join this demo as the market modules land.
+# GPUs, lets alice order 2× H100 in uusdc and provider1 win the auction, shows
+# the lease's endpoint, the provider's exact per-second earnings after fees
+# and alice's refund when she closes it, unbonds part of the collateral and
+# waits for it to come back, and stops every process it started, whatever
+# happens. Sidecars and proofs join this demo as they land.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -134,6 +135,57 @@ r=$(tx provider set-inventory "$INVENTORY" --from provider2)
 [[ ${r%%|*} != 0 ]] || fail "provider2 listed provider1's GPUs"
 echo "  code ${r%%|*}: ${r#*|}"
 
+say "alice orders 2× H100 SXM (max 2.50 USDC per GPU-hour, 6 s auction); provider1 bids 2.00 USDC"
+order_file=$LOCALNET_DIR/order.yaml
+cat >"$order_file" <<'YAML'
+gpu_classes: [h100-sxm-80g]
+gpus_per_node: 2
+regions: [US, EU]
+max_price_per_gpu_hour: 2500000uusdc
+bid_window: 6s
+YAML
+must_tx market create-order "$order_file" --deposit 5000000uusdc --from alice
+order_id="$alice/1"
+mapfile -t uuids < <(grep -o '"uuid": *"[^"]*"' "$INVENTORY" | sed 's/.*: *"\(.*\)"/\1/')
+((${#uuids[@]} >= 2)) || fail "no GPU UUIDs in $INVENTORY"
+must_tx market create-bid "$order_id" 2000000uusdc --gpus "${uuids[0]},${uuids[1]}" --from provider1
+echo "  order $order_id: deposit 5000000uusdc in escrow; bid of provider1 on ${uuids[0]}, ${uuids[1]}"
+lease=""
+for _ in $(seq 1 40); do
+  if lease=$(curl -sf -m 5 "$REST/gpumesh/market/v1/leases/$alice/1"); then break; fi
+  lease=""; sleep 0.5
+done
+[[ -n $lease ]] || fail "no lease 20 s after the order"
+grep -q '"state": *"LEASE_STATE_ACTIVE"' <<<"$lease" || fail "the lease is not active: $lease"
+echo "  the window closed: lease $order_id with provider1 at $(json_field amount <<<"$lease")uusdc per GPU-hour"
+
+say "provider1 publishes the access endpoint, lets the lease run, and withdraws"
+must_tx market set-lease-access "$order_id" ssh://tenant@acme-dgx.example.com:2222 --from provider1
+echo "  endpoint: $(rest "/gpumesh/market/v1/leases/$alice/1" | json_field access_endpoint)"
+sleep 4
+usdc() { rest "/cosmos/bank/v1beta1/balances/$1/by_denom?denom=uusdc" | json_field amount; }
+p1_usdc=$(usdc "$provider1")
+must_tx escrow withdraw "$order_id" --from provider1
+account=$(rest "/gpumesh/escrow/v1/accounts/$alice/1")
+paid=$(json_field paid <<<"$account")
+start=$(date -d "$(json_field stream_start <<<"$account")" +%s)
+settled=$(date -d "$(json_field settled_at <<<"$account")" +%s)
+secs=$((settled - start))
+((paid == 2000000 * 2 * secs / 3600)) || fail "escrow paid $paid for $secs s, not floor(2000000×2×$secs/3600)"
+got=$(($(usdc "$provider1") - p1_usdc))
+((got == paid - paid / 10 - paid * 25 / 10000)) || fail "provider1 received $got of $paid (fees 10% + 0.25%)"
+echo "  $secs s × 2 GPUs × 2.00 USDC/h = $paid uusdc; provider1 received $got after the 10% take and 0.25% reserve"
+echo "  market stats: $(rest /gpumesh/market/v1/stats | tr -d ' \n' | grep -o '{"denom":"uusdc"[^}]*}')"
+
+say "alice closes the lease: the rest of her deposit comes back, the GPUs are free"
+alice_usdc=$(usdc "$alice")
+must_tx market close-lease "$order_id" --from alice
+account=$(rest "/gpumesh/escrow/v1/accounts/$alice/1")
+refunded=$(json_field refunded <<<"$account")
+(($(usdc "$alice") - alice_usdc == refunded)) || fail "alice was not refunded $refunded uusdc"
+[[ -z $(rest "/gpumesh/provider/v1/gpus/${uuids[0]}" | json_field allocated_to) ]] || fail "${uuids[0]} is still allocated"
+echo "  paid $(json_field paid <<<"$account") uusdc in total, refunded $refunded uusdc; ${uuids[0]} is free again"
+
 say "provider1 unbonds a quarter of its bond (unbonding time $LOCALNET_PROVIDER_UNBONDING here)"
 part=$((required / 4))
 before=$(umesh "$provider1")
@@ -153,16 +205,21 @@ echo "  paid out: +${part}umesh"
 say "Done"
 cat <<EOF
 The transfer moved exactly 1000uusdc; provider1 is listed with 8 H100s and
-bonded, provider2 could not reuse its GPUs, and unbonded collateral came back
-after the unbonding time. Every process started is being stopped now.
+bonded, provider2 could not reuse its GPUs, alice leased 2 H100s through the
+auction and paid by the second out of escrow, and unbonded collateral came
+back after the unbonding time. Every process started is being stopped now.
 
 Try it yourself:
   make localnet-start                      # or: scripts/localnet.sh start --validators 4
   build/gpumeshd q bank balances <addr> --home .localnet/node0
   build/gpumeshd q provider providers --gpu-class h100-sxm-80g --home .localnet/node0
   build/gpumeshd q stakingslash bond <provider-addr> --home .localnet/node0
+  build/gpumeshd q market orders --state ORDER_STATE_OPEN --home .localnet/node0
+  build/gpumeshd q market leases --tenant <addr> --home .localnet/node0
+  curl $REST/gpumesh/market/v1/stats
   curl $REST/gpumesh/provider/v1/supply
   curl $REST/cosmos/bank/v1beta1/balances/<addr>
   make localnet-stop
-Docs: docs/architecture.md, docs/localnet.md, x/provider/README.md, x/stakingslash/README.md
+Docs: docs/architecture.md, docs/localnet.md, x/provider/README.md, x/stakingslash/README.md,
+      x/market/README.md, x/escrow/README.md
 EOF

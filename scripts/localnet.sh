@@ -15,6 +15,7 @@
 #   LOCALNET_CHAIN_ID     chain id (default gpumesh-local-1)
 #   LOCALNET_BLOCK_TIME   block time (default 1s)
 #   LOCALNET_PROVIDER_UNBONDING  x/stakingslash unbonding time (default 30s)
+#   LOCALNET_MIN_DEPOSIT_SECONDS x/market min_deposit_seconds (default 60)
 #   GPUMESHD              gpumeshd binary (default: <repo>/build/gpumeshd, built if stale)
 set -euo pipefail
 
@@ -24,6 +25,7 @@ OFFSET=${LOCALNET_PORT_OFFSET:-0}
 CHAIN_ID=${LOCALNET_CHAIN_ID:-gpumesh-local-1}
 BLOCK_TIME=${LOCALNET_BLOCK_TIME:-1s}
 PROVIDER_UNBONDING=${LOCALNET_PROVIDER_UNBONDING:-30s}
+MIN_DEPOSIT_SECONDS=${LOCALNET_MIN_DEPOSIT_SECONDS:-60}
 BIN=${GPUMESHD:-$ROOT/build/gpumeshd}
 START_TIMEOUT=${LOCALNET_START_TIMEOUT:-90}
 
@@ -183,7 +185,7 @@ cmd_start() {
   mkdir -p "$DIR"
   "$BIN" testnet init-files --validators "$validators" --output-dir "$DIR" --chain-id "$CHAIN_ID" \
     --port-offset "$OFFSET" --block-time "$BLOCK_TIME" \
-    --provider-unbonding-time "$PROVIDER_UNBONDING" >/dev/null
+    --provider-unbonding-time "$PROVIDER_UNBONDING" --min-deposit-seconds "$MIN_DEPOSIT_SECONDS" >/dev/null
 
   log "starting $validators validator(s) of $CHAIN_ID in $DIR"
   for ((i = 0; i < validators; i++)); do launch_node "$i"; done

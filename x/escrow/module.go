@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"cosmossdk.io/core/appmodule"
 
@@ -16,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/gpumesh/gpumesh/x/escrow/client/cli"
 	"github.com/gpumesh/gpumesh/x/escrow/keeper"
 	"github.com/gpumesh/gpumesh/x/escrow/types"
 )
@@ -74,6 +76,10 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServer(am.keeper))
 }
+
+// GetTxCmd returns the tx command with the hand-written deposit and
+// withdraw (their arguments are ids written tenant/seq).
+func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"cosmossdk.io/core/appmodule"
 
@@ -16,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/gpumesh/gpumesh/x/market/client/cli"
 	"github.com/gpumesh/gpumesh/x/market/keeper"
 	"github.com/gpumesh/gpumesh/x/market/types"
 )
@@ -30,6 +32,7 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is the x/market module.
@@ -73,6 +76,23 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServer(am.keeper))
+}
+
+// GetTxCmd returns the tx command with the hand-written commands (ids are
+// written tenant/seq and orders come from a YAML file); autocli adds
+// nothing to it: every Msg is hand-written or governance-only.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
+
+// GetQueryCmd returns the query command with the hand-written order,
+// order-bids and lease (they take a tenant/seq id); autocli adds the
+// others to it.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.NewQueryCmd() }
+
+// EndBlock closes what is due: leases at their end time or whose escrow ran
+// dry, and auctions whose window has ended. Its cost grows with the entries
+// due, never with the orders or leases open.
+func (am AppModule) EndBlock(ctx context.Context) error {
+	return am.keeper.EndBlocker(ctx)
 }
 
 // ConsensusVersion implements module.HasConsensusVersion.

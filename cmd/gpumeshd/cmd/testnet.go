@@ -34,6 +34,7 @@ import (
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 
 	"github.com/gpumesh/gpumesh/app"
@@ -83,6 +84,9 @@ type testnetConfig struct {
 	// providerUnbonding is x/stakingslash's unbonding_time: short on local
 	// networks so that unbonding can be tried in seconds.
 	providerUnbonding time.Duration
+	// minDepositSeconds is x/market's min_deposit_seconds: short on local
+	// networks so that a lease can run dry within a demo.
+	minDepositSeconds uint64
 }
 
 func (c testnetConfig) validate() error {
@@ -102,6 +106,8 @@ func (c testnetConfig) validate() error {
 		return fmt.Errorf("--voting-period %s: must be positive", c.votingPeriod)
 	case c.providerUnbonding <= 0:
 		return fmt.Errorf("--provider-unbonding-time %s: must be positive", c.providerUnbonding)
+	case c.minDepositSeconds < 1:
+		return fmt.Errorf("--min-deposit-seconds %d: must be at least 1", c.minDepositSeconds)
 	}
 	return nil
 }
@@ -181,6 +187,8 @@ Never use them on a real network. scripts/localnet.sh drives this command.`,
 	f.DurationVar(&cfg.votingPeriod, "voting-period", 60*time.Second, "governance voting period (expedited: half)")
 	f.DurationVar(&cfg.providerUnbonding, "provider-unbonding-time", 30*time.Second,
 		"x/stakingslash unbonding_time: how long unbonded provider collateral waits")
+	f.Uint64Var(&cfg.minDepositSeconds, "min-deposit-seconds", 60,
+		"x/market min_deposit_seconds: the least time an order's deposit must pay for at its maximum price")
 	return cmd
 }
 
@@ -411,6 +419,14 @@ func testnetAppState(cfg testnetConfig, basics module.BasicManager, encoding app
 	}
 
 	if err := app.AllowStablePayments(cdc, state); err != nil {
+		return nil, err
+	}
+	var marketGen markettypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[markettypes.ModuleName], &marketGen); err != nil {
+		return nil, err
+	}
+	marketGen.Params.MinDepositSeconds = cfg.minDepositSeconds
+	if state[markettypes.ModuleName], err = cdc.MarshalJSON(&marketGen); err != nil {
 		return nil, err
 	}
 

@@ -21,6 +21,8 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/gpumesh/gpumesh/app"
+	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
+	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
@@ -40,7 +42,7 @@ func runInitFiles(t *testing.T, args ...string) (string, error) {
 func TestTestnetInitFiles(t *testing.T) {
 	dir := t.TempDir()
 	_, err := runInitFiles(t, "--validators", "3", "--output-dir", dir, "--port-offset", "1000", "--chain-id", "gpumesh-t-9",
-		"--provider-unbonding-time", "45s")
+		"--provider-unbonding-time", "45s", "--min-deposit-seconds", "90")
 	require.NoError(t, err)
 
 	var genesisBytes []byte
@@ -85,6 +87,13 @@ func TestTestnetInitFiles(t *testing.T) {
 	var collateralGen stakingslashtypes.GenesisState
 	cdc.MustUnmarshalJSON(state[stakingslashtypes.ModuleName], &collateralGen)
 	require.Equal(t, 45*time.Second, collateralGen.Params.UnbondingTime, "--provider-unbonding-time")
+
+	var marketGen markettypes.GenesisState
+	cdc.MustUnmarshalJSON(state[markettypes.ModuleName], &marketGen)
+	require.Equal(t, uint64(90), marketGen.Params.MinDepositSeconds, "--min-deposit-seconds")
+	var escrowGen escrowtypes.GenesisState
+	cdc.MustUnmarshalJSON(state[escrowtypes.ModuleName], &escrowGen)
+	require.Contains(t, escrowGen.Params.AllowedDenoms, app.StableDenom, "orders may be paid in uusdc on a localnet")
 
 	var genutilGen genutiltypes.GenesisState
 	cdc.MustUnmarshalJSON(state[genutiltypes.ModuleName], &genutilGen)
@@ -131,6 +140,7 @@ func TestTestnetInitFilesRejectsBadInput(t *testing.T) {
 		"bad coins":          {[]string{"--account-coins", "lots"}, `--account-coins "lots"`},
 		"zero block time":    {[]string{"--block-time", "0s"}, "--block-time 0s"},
 		"negative unbonding": {[]string{"--provider-unbonding-time", "-1s"}, "--provider-unbonding-time -1s"},
+		"zero min deposit":   {[]string{"--min-deposit-seconds", "0"}, "--min-deposit-seconds 0"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 // RegisterLegacyAminoCodec registers the amino names used for ledger
 // (legacy amino JSON) signing. Names match the amino.name proto options.
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	legacy.RegisterAminoMsg(cdc, &MsgDeposit{}, "gpumesh/escrow/MsgDeposit")
+	legacy.RegisterAminoMsg(cdc, &MsgWithdraw{}, "gpumesh/escrow/MsgWithdraw")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "gpumesh/escrow/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "gpumesh/escrow/Params", nil)
 }
@@ -18,6 +20,8 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 // RegisterInterfaces registers the module's messages.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgDeposit{},
+		&MsgWithdraw{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)

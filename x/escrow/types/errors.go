@@ -20,4 +20,6 @@ var (
 	ErrBidDepositNotFound = errorsmod.Register(ModuleName, 14, "bid deposit not found")
 	ErrInvalidAccountID   = errorsmod.Register(ModuleName, 15, "invalid escrow account id")
 	ErrInvalidWithdraw    = errorsmod.Register(ModuleName, 16, "invalid withdraw")
+	ErrInvalidStream      = errorsmod.Register(ModuleName, 17, "invalid stream")
+	ErrInvalidGenesis     = errorsmod.Register(ModuleName, 18, "invalid genesis")
 )

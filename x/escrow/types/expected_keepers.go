@@ -13,6 +13,8 @@ type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
 	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
+	// BlockedAddr tells whether addr may not receive coins (module accounts).
+	BlockedAddr(addr sdk.AccAddress) bool
 }
 
 // AccountKeeper is the part of x/auth that x/escrow uses.

@@ -2,6 +2,8 @@ package types
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -35,3 +37,27 @@ func (id AccountID) Key() (AccountKey, error) {
 
 // AccountIDFromKey is the inverse of AccountID.Key.
 func AccountIDFromKey(k AccountKey) AccountID { return NewAccountID(k.K1(), k.K2()) }
+
+// Validate checks that the tenant is an address and seq is at least 1.
+func (id AccountID) Validate() error {
+	_, err := id.Key()
+	return err
+}
+
+// ParseAccountID reads an id written tenant/seq (mesh1…/7), as the CLI
+// takes it. Errors quote the argument.
+func ParseAccountID(s string) (AccountID, error) {
+	tenant, seqStr, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return AccountID{}, errorsmod.Wrapf(ErrInvalidAccountID, "%q: want <tenant>/<seq>, e.g. mesh1…/7", s)
+	}
+	seq, err := strconv.ParseUint(seqStr, 10, 64)
+	if err != nil {
+		return AccountID{}, errorsmod.Wrapf(ErrInvalidAccountID, "%q: seq %q is not a number", s, seqStr)
+	}
+	id := AccountID{Tenant: tenant, Seq: seq}
+	if err := id.Validate(); err != nil {
+		return AccountID{}, errorsmod.Wrapf(err, "%q", s)
+	}
+	return id, nil
+}

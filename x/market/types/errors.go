@@ -28,4 +28,6 @@ var (
 	ErrProviderHasLeases  = errorsmod.Register(ModuleName, 22, "provider has active leases")
 	ErrInvalidID          = errorsmod.Register(ModuleName, 23, "invalid order or lease id")
 	ErrInvalidCloseReason = errorsmod.Register(ModuleName, 24, "invalid lease close reason")
+	ErrBidNotOpen         = errorsmod.Register(ModuleName, 25, "bid is not open")
+	ErrInvalidGenesis     = errorsmod.Register(ModuleName, 26, "invalid genesis state")
 )

@@ -22,6 +22,14 @@ const (
 	BasisPoints = 10_000
 	// SecondsPerHour converts prices per GPU-hour to per-second accrual.
 	SecondsPerHour = 3600
+	// MaxGPUsPerBid bounds the GPUs of one bid, and so an order's nodes ×
+	// gpus_per_node.
+	MaxGPUsPerBid = 1024
+	// MaxGPUUUIDLength bounds one GPU UUID in a bid, in bytes.
+	MaxGPUUUIDLength = 64
+	// MaxPriceBits bounds a price amount (below 2^128 base units), so that
+	// price × GPUs × seconds and the price index never overflow.
+	MaxPriceBits = 128
 
 	// How a lease started, in EventLeaseStarted.how.
 	LeaseStartedAccepted = "accepted"

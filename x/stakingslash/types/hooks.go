@@ -11,8 +11,7 @@ import (
 )
 
 // StakingSlashHooks lets modules that depend on x/stakingslash react to its
-// state changes without x/stakingslash importing them (x/market closes the
-// leases of a slashed provider).
+// state changes without x/stakingslash importing them.
 type StakingSlashHooks interface {
 	// AfterProviderSlashed runs after the slashed coins have been paid out.
 	AfterProviderSlashed(ctx context.Context, provider sdk.AccAddress, infraction Infraction, slashed math.Int) error

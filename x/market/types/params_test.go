@@ -1,0 +1,65 @@
+package types_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/market/types"
+)
+
+func TestDefaultParamsValid(t *testing.T) {
+	p := types.DefaultParams()
+	require.NoError(t, p.Validate())
+	require.Equal(t, uint32(20), p.MaxBidsPerOrder)
+	require.Equal(t, uint64(600), p.MinDepositSeconds)
+	require.Equal(t, sdk.NewInt64Coin("umesh", 5_000_000), p.BidDeposit)
+	require.Equal(t, uint64(86_400), p.MaxBidWindowSeconds)
+	require.Equal(t, uint64(3_600), p.InstantOrderTtlSeconds)
+	require.Equal(t, uint32(32), p.MaxNodesPerOrder)
+	require.Equal(t, uint32(2_000), p.PriceIndexWeightBps)
+	require.Equal(t, uint64(31_536_000), p.MaxDurationSeconds)
+}
+
+func TestParamsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mut  func(p *types.Params)
+		msg  string
+	}{
+		{"no bids", func(p *types.Params) { p.MaxBidsPerOrder = 0 }, "max_bids_per_order must be in [1, 100], got 0"},
+		{"too many bids", func(p *types.Params) { p.MaxBidsPerOrder = 101 }, "max_bids_per_order must be in [1, 100], got 101"},
+		{"bid deposit denom", func(p *types.Params) { p.BidDeposit = sdk.Coin{Denom: "U", Amount: math.NewInt(1)} }, "bid_deposit 1U"},
+		{"bid deposit zero", func(p *types.Params) { p.BidDeposit = sdk.NewInt64Coin("umesh", 0) }, "bid_deposit must be positive, got 0umesh"},
+		{"bid deposit negative", func(p *types.Params) { p.BidDeposit = sdk.Coin{Denom: "umesh", Amount: math.NewInt(-1)} },
+			"bid_deposit -1umesh"},
+		{"no nodes", func(p *types.Params) { p.MaxNodesPerOrder = 0 }, "max_nodes_per_order must be in [1, 1024], got 0"},
+		{"weight zero", func(p *types.Params) { p.PriceIndexWeightBps = 0 }, "price_index_weight_bps must be in [1, 10000], got 0"},
+		{"weight above 100%", func(p *types.Params) { p.PriceIndexWeightBps = 10_001 }, "price_index_weight_bps must be in [1, 10000], got 10001"},
+		{"min deposit zero", func(p *types.Params) { p.MinDepositSeconds = 0 }, "min_deposit_seconds must be in [1, 315360000], got 0"},
+		{"window zero", func(p *types.Params) { p.MaxBidWindowSeconds = 0 }, "max_bid_window_seconds must be in [1, 315360000], got 0"},
+		{"ttl zero", func(p *types.Params) { p.InstantOrderTtlSeconds = 0 }, "instant_order_ttl_seconds must be in [1, 315360000], got 0"},
+		{"duration too long", func(p *types.Params) { p.MaxDurationSeconds = types.MaxSecondsLimit + 1 },
+			"max_duration_seconds must be in [1, 315360000], got 315360001"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := types.DefaultParams()
+			tc.mut(&p)
+			require.ErrorContains(t, p.Validate(), tc.msg)
+			msg := types.MsgUpdateParams{Authority: tenant, Params: p}
+			err := msg.ValidateBasic()
+			require.ErrorIs(t, err, types.ErrInvalidParams)
+			require.ErrorContains(t, err, tc.msg)
+		})
+	}
+	// The limits themselves are valid.
+	p := types.DefaultParams()
+	p.MaxBidsPerOrder, p.MaxNodesPerOrder, p.PriceIndexWeightBps = types.MaxBidsPerOrderLimit, types.MaxNodesPerOrderLimit, 10_000
+	p.MinDepositSeconds, p.MaxDurationSeconds = 1, types.MaxSecondsLimit
+	require.NoError(t, p.Validate())
+}
