@@ -214,7 +214,7 @@ Try it yourself:
   build/gpumeshd q bank balances <addr> --home .localnet/node0
   build/gpumeshd q provider providers --gpu-class h100-sxm-80g --home .localnet/node0
   build/gpumeshd q stakingslash bond <provider-addr> --home .localnet/node0
-  build/gpumeshd q market orders --state ORDER_STATE_OPEN --home .localnet/node0
+  build/gpumeshd q market orders --state open --home .localnet/node0
   build/gpumeshd q market leases --tenant <addr> --home .localnet/node0
   curl $REST/gpumesh/market/v1/stats
   curl $REST/gpumesh/provider/v1/supply

@@ -141,6 +141,14 @@ bid_window: 15s
 	}
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/market/v1/orders/"+alice+"/1/bids", &bids))
 	require.Len(t, bids.Bids, 2)
+	// The CLI agrees: alice's order is open and has two bids.
+	out, err := ln.CLI("q", "market", "orders", "--state", "open", "-o", "json")
+	require.NoError(t, err)
+	require.Contains(t, out, alice)
+	out, err = ln.CLI("q", "market", "order-bids", id1, "-o", "json")
+	require.NoError(t, err)
+	require.Contains(t, out, p1)
+	require.Contains(t, out, p2)
 
 	// The window ends; the chain picks provider2's cheaper bid.
 	var lease leaseView
@@ -199,7 +207,7 @@ bid_window: 0s
 	require.Equal(t, uint32(0), res.Code, res.RawLog)
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/market/v1/leases/"+alice+"/1", &lease))
 	require.Equal(t, "ssh://tenant@m-p2.example.com:2222", lease.Lease.AccessEndpoint)
-	out, err := ln.CLI("q", "market", "lease", id1, "-o", "json")
+	out, err = ln.CLI("q", "market", "lease", id1, "-o", "json")
 	require.NoError(t, err)
 	require.Contains(t, out, "ssh://tenant@m-p2.example.com:2222")
 
