@@ -152,12 +152,7 @@ valid bid becomes the lease in the same transaction.`,
 		Example: "gpumeshd tx market create-bid mesh1…/7 2000000uusdc --gpus GPU-aaa,GPU-bbb --from provider1",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
-			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
-			id, err := types.ParseOrderID(args[0])
+			clientCtx, id, err := idTx(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -201,12 +196,7 @@ func NewCloseBidCmd() *cobra.Command {
 		Example: "gpumeshd tx market close-bid mesh1…/7 --from provider1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
-			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
-			id, err := types.ParseOrderID(args[0])
+			clientCtx, id, err := idTx(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -258,12 +248,7 @@ beneficiary, and its reputation drops.`,
 		Example: "gpumeshd tx market close-lease mesh1…/7 --from alice",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
-			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
-			id, err := types.ParseOrderID(args[0])
+			clientCtx, id, err := idTx(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -283,12 +268,7 @@ func NewSetLeaseAccessCmd() *cobra.Command {
 		Example: "gpumeshd tx market set-lease-access mesh1…/7 ssh://ubuntu@203.0.113.7:2201 --from provider1",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
-			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
-			id, err := types.ParseOrderID(args[0])
+			clientCtx, id, err := idTx(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -303,14 +283,9 @@ func NewSetLeaseAccessCmd() *cobra.Command {
 // tenantTx reads the tx context and an order id that must belong to the
 // signer (close-order, accept-bid: the tenant signs).
 func tenantTx(cmd *cobra.Command, arg string) (client.Context, types.OrderID, error) {
-	clientCtx, err := client.GetClientTxContext(cmd)
+	clientCtx, id, err := idTx(cmd, arg)
 	if err != nil {
-		return clientCtx, types.OrderID{}, err
-	}
-	clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
-	id, err := types.ParseOrderID(arg)
-	if err != nil {
-		return clientCtx, types.OrderID{}, err
+		return clientCtx, id, err
 	}
 	tenant := sdk.MustAccAddressFromBech32(id.Tenant)
 	if from := clientCtx.GetFromAddress(); !tenant.Equals(from) {
@@ -335,4 +310,16 @@ func readOrderFile(cmd *cobra.Command, path string) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("read order: %w", err)
 	}
 	return bz, filepath.Dir(path), nil
+}
+
+// idTx reads the tx context (printing to the command's output) and the
+// order or lease id written tenant/seq.
+func idTx(cmd *cobra.Command, arg string) (client.Context, types.OrderID, error) {
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return clientCtx, types.OrderID{}, err
+	}
+	clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
+	id, err := types.ParseOrderID(arg)
+	return clientCtx, id, err
 }
