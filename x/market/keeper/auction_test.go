@@ -293,6 +293,27 @@ func TestWinnerNoLongerEligible(t *testing.T) {
 	require.Equal(t, types.BID_CLOSE_REASON_UNAVAILABLE, f.getBid(id, f.p1).CloseReason)
 }
 
+// A provider may change its inventory after bidding (bids lock nothing):
+// when the window ends, a bid naming GPUs that are no longer listed is
+// closed UNAVAILABLE and the next best wins. The block must not fail on
+// it: a provider could otherwise halt the chain with one bid.
+func TestWinnerGPUsNoLongerListed(t *testing.T) {
+	f := newMarket(t)
+	f.onboard(f.p1, "US", fixtures.H100x8("p1"))
+	f.onboard(f.p2, "US", fixtures.H100x8("p2"))
+	id := f.order(f.tenant, nil)
+	f.mustBid(f.p1, id, 1_000_000, f.gpusOf(f.p1, 0, 2))
+	f.mustBid(f.p2, id, 2_000_000, f.gpusOf(f.p2, 0, 2))
+	_, err := f.providerMsgs.SetInventory(f.ctx, &providertypes.MsgSetInventory{
+		Owner: f.p1.String(), Nodes: fixtures.H100x8("p1-replaced"),
+	})
+	require.NoError(t, err)
+	f.advance(60)
+	f.endBlock()
+	require.Equal(t, f.p2.String(), f.getLease(id).Provider)
+	require.Equal(t, types.BID_CLOSE_REASON_UNAVAILABLE, f.getBid(id, f.p1).CloseReason)
+}
+
 // An order without bids expires at the end of its window and the deposit
 // comes back exactly; so does an order whose only bid became invalid.
 func TestExpiryWithoutBids(t *testing.T) {
