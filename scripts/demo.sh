@@ -97,7 +97,14 @@ tx() {
     return
   fi
   hash=$(json_field txhash <<<"$out")
-  res=$(gpumeshd q wait-tx "$hash" --timeout 30s -o json 2>&1) || fail "tx $hash was not included: $res"
+  # Poll the tx index (q wait-tx can miss a tx whose block event fired
+  # before it subscribed but which was not yet indexed).
+  local i
+  for ((i = 0; i < 200; i++)); do
+    res=$(gpumeshd q tx "$hash" -o json 2>&1) && break
+    sleep 0.15
+  done
+  ((i < 200)) || fail "tx $hash was not included within 30s: $res"
   echo "$(grep -o '"code": *[0-9]*' <<<"$res" | head -n1 | grep -o '[0-9]*$')|$(json_field raw_log <<<"$res")"
 }
 must_tx() {

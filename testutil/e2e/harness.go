@@ -214,10 +214,23 @@ func (ln *Localnet) Tx(args ...string) TxResult {
 	if sync.Code != 0 {
 		return sync.TxResult
 	}
-	out, err = ln.CLI("q", "wait-tx", sync.TxHash, "--timeout", "30s", "-o", "json")
-	require.NoError(ln.t, err)
+	// Poll the indexer rather than `q wait-tx`: wait-tx subscribes to the
+	// block's event and then looks the hash up once, so a transaction whose
+	// event fired before the subscription but which the indexer had not
+	// written yet is never seen and the command times out.
 	var res TxResult
-	require.NoError(ln.t, json.Unmarshal([]byte(out), &res), out)
+	var lastErr error
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err = ln.CLI("q", "tx", sync.TxHash, "-o", "json")
+		if err == nil {
+			require.NoError(ln.t, json.Unmarshal([]byte(out), &res), out)
+			return res
+		}
+		lastErr = err
+		time.Sleep(150 * time.Millisecond)
+	}
+	require.FailNow(ln.t, "transaction not included", "%s within 30s: %v", sync.TxHash, lastErr)
 	return res
 }
 
