@@ -132,6 +132,9 @@ var moduleAccountPermissions = map[string][]string{
 	MarketReserveAccount: nil,
 	// x/escrow holds every order's and lease's escrow and the bid deposits.
 	escrowtypes.ModuleName: nil,
+	// x/proofofcompute mints capacity rewards and holds them until claimed,
+	// with the fees of open disputes.
+	proofofcomputetypes.ModuleName: {authtypes.Minter},
 }
 
 var (
@@ -172,7 +175,7 @@ type App struct {
 	StakingSlashKeeper   *stakingslashkeeper.Keeper
 	EscrowKeeper         *escrowkeeper.Keeper
 	MarketKeeper         *marketkeeper.Keeper
-	ProofOfComputeKeeper proofofcomputekeeper.Keeper
+	ProofOfComputeKeeper *proofofcomputekeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -281,13 +284,17 @@ func New(
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, MarketReserveAccount)
 	app.MarketKeeper = marketkeeper.NewKeeper(cdc, kv(markettypes.StoreKey), accCodec, govAuthority,
 		app.ProviderKeeper, app.StakingSlashKeeper, app.EscrowKeeper)
+	app.ProofOfComputeKeeper = proofofcomputekeeper.NewKeeper(cdc, kv(proofofcomputetypes.StoreKey), accCodec, govAuthority,
+		app.AccountKeeper, app.BankKeeper, app.ProviderKeeper, app.StakingSlashKeeper, app.MarketKeeper)
 	// x/stakingslash mirrors each provider's registration and billable GPU
 	// count (for the required bond) and unbonds on deregistration; x/market
-	// refuses a deregistration while the provider has active leases.
+	// refuses a deregistration while the provider has active leases;
+	// x/proofofcompute keeps the provider's reward weight in step with its
+	// verified GPUs.
 	app.ProviderKeeper.SetHooks(providertypes.MultiProviderHooks{
 		app.StakingSlashKeeper.ProviderHooks(), app.MarketKeeper.ProviderHooks(),
+		app.ProofOfComputeKeeper.ProviderHooks(),
 	})
-	app.ProofOfComputeKeeper = proofofcomputekeeper.NewKeeper(cdc, kv(proofofcomputetypes.StoreKey), accCodec, govAuthority)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, enc.TxConfig),
@@ -387,6 +394,10 @@ func orderEndBlockers() []string {
 		// x/market closes the auction windows, lease ends and dry escrow
 		// accounts due at this block time.
 		markettypes.ModuleName,
+		// x/proofofcompute after x/market, so the GPUs leased or freed in
+		// this block are counted when it samples nodes and issues
+		// challenges.
+		proofofcomputetypes.ModuleName,
 	}
 }
 
@@ -411,6 +422,7 @@ func (app *App) setAnteHandler(txConfig client.TxConfig) {
 		FeegrantKeeper:  app.FeeGrantKeeper,
 		SignModeHandler: txConfig.SignModeHandler(),
 		SigGasConsumer:  ante.DefaultSigVerificationGasConsumer,
+		TxFeeChecker:    app.txFeeChecker,
 	})
 	if err != nil {
 		panic(fmt.Errorf("ante handler: %w", err))
@@ -567,6 +579,9 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	}
 	if err := app.MarketKeeper.CheckInvariants(ctx); err != nil {
 		return fmt.Errorf("x/%s: %w", markettypes.ModuleName, err)
+	}
+	if err := app.ProofOfComputeKeeper.CheckInvariants(ctx); err != nil {
+		return fmt.Errorf("x/%s: %w", proofofcomputetypes.ModuleName, err)
 	}
 	return nil
 }

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"slices"
 
+	"cosmossdk.io/math"
+
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/x/bank"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
+	proofofcomputetypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
+	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
 // GenesisState is the app state of a genesis file: module name → JSON.
@@ -62,5 +66,47 @@ func AllowStablePayments(cdc codec.JSONCodec, state GenesisState) error {
 		return err
 	}
 	state[escrowtypes.ModuleName] = bz
+	return nil
+}
+
+// SetChallengeProfile sets the matrix size n and the product count m of
+// every GPU class in an app genesis state. Local networks and tests use the
+// spec's test profile (n = 256, m = 1), which a CPU answers in milliseconds;
+// production classes use n in the tens of thousands.
+func SetChallengeProfile(cdc codec.JSONCodec, state GenesisState, n, m uint32) error {
+	var gen providertypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[providertypes.ModuleName], &gen); err != nil {
+		return fmt.Errorf("decode %s genesis: %w", providertypes.ModuleName, err)
+	}
+	for i := range gen.Params.GpuClasses {
+		gen.Params.GpuClasses[i].ChallengeN, gen.Params.GpuClasses[i].ChallengeM = n, m
+	}
+	if err := gen.Params.Validate(); err != nil {
+		return fmt.Errorf("challenge profile n=%d m=%d: %w", n, m, err)
+	}
+	bz, err := cdc.MarshalJSON(&gen)
+	if err != nil {
+		return err
+	}
+	state[providertypes.ModuleName] = bz
+	return nil
+}
+
+// SetChallengeSchedule sets x/proofofcompute's epoch length and sample
+// rate in an app genesis state.
+func SetChallengeSchedule(cdc codec.JSONCodec, state GenesisState, epochBlocks uint64, sampleRate math.LegacyDec) error {
+	var gen proofofcomputetypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[proofofcomputetypes.ModuleName], &gen); err != nil {
+		return fmt.Errorf("decode %s genesis: %w", proofofcomputetypes.ModuleName, err)
+	}
+	gen.Params.EpochBlocks, gen.Params.SampleRate = epochBlocks, sampleRate
+	if err := gen.Params.Validate(); err != nil {
+		return fmt.Errorf("proof-of-compute schedule: %w", err)
+	}
+	bz, err := cdc.MarshalJSON(&gen)
+	if err != nil {
+		return err
+	}
+	state[proofofcomputetypes.ModuleName] = bz
 	return nil
 }

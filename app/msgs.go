@@ -43,5 +43,10 @@ var GpumeshMsgClasses = map[string]MsgClass{
 	"/gpumesh.escrow.v1.MsgWithdraw":     MsgClassProvider,
 	"/gpumesh.escrow.v1.MsgUpdateParams": MsgClassAuthority,
 
+	"/gpumesh.proofofcompute.v1.MsgCommitProof":  MsgClassProvider,
+	"/gpumesh.proofofcompute.v1.MsgRevealProof":  MsgClassProvider,
+	"/gpumesh.proofofcompute.v1.MsgReportUsage":  MsgClassProvider,
+	"/gpumesh.proofofcompute.v1.MsgClaimRewards": MsgClassProvider,
+	"/gpumesh.proofofcompute.v1.MsgOpenDispute":  MsgClassUser, // the lease's tenant
 	"/gpumesh.proofofcompute.v1.MsgUpdateParams": MsgClassAuthority,
 }

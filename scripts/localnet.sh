@@ -16,6 +16,9 @@
 #   LOCALNET_BLOCK_TIME   block time (default 1s)
 #   LOCALNET_PROVIDER_UNBONDING  x/stakingslash unbonding time (default 30s)
 #   LOCALNET_MIN_DEPOSIT_SECONDS x/market min_deposit_seconds (default 60)
+#   LOCALNET_CHALLENGE_N         proof-of-compute matrix size of every class (default 256)
+#   LOCALNET_POC_EPOCH_BLOCKS    x/proofofcompute epoch_blocks (default 600)
+#   LOCALNET_POC_SAMPLE_RATE     x/proofofcompute sample_rate (default 0.25)
 #   GPUMESHD              gpumeshd binary (default: <repo>/build/gpumeshd, built if stale)
 set -euo pipefail
 
@@ -26,6 +29,9 @@ CHAIN_ID=${LOCALNET_CHAIN_ID:-gpumesh-local-1}
 BLOCK_TIME=${LOCALNET_BLOCK_TIME:-1s}
 PROVIDER_UNBONDING=${LOCALNET_PROVIDER_UNBONDING:-30s}
 MIN_DEPOSIT_SECONDS=${LOCALNET_MIN_DEPOSIT_SECONDS:-60}
+CHALLENGE_N=${LOCALNET_CHALLENGE_N:-256}
+POC_EPOCH_BLOCKS=${LOCALNET_POC_EPOCH_BLOCKS:-600}
+POC_SAMPLE_RATE=${LOCALNET_POC_SAMPLE_RATE:-0.25}
 BIN=${GPUMESHD:-$ROOT/build/gpumeshd}
 START_TIMEOUT=${LOCALNET_START_TIMEOUT:-90}
 
@@ -185,7 +191,8 @@ cmd_start() {
   mkdir -p "$DIR"
   "$BIN" testnet init-files --validators "$validators" --output-dir "$DIR" --chain-id "$CHAIN_ID" \
     --port-offset "$OFFSET" --block-time "$BLOCK_TIME" \
-    --provider-unbonding-time "$PROVIDER_UNBONDING" --min-deposit-seconds "$MIN_DEPOSIT_SECONDS" >/dev/null
+    --provider-unbonding-time "$PROVIDER_UNBONDING" --min-deposit-seconds "$MIN_DEPOSIT_SECONDS" \
+    --challenge-n "$CHALLENGE_N" --poc-epoch-blocks "$POC_EPOCH_BLOCKS" --poc-sample-rate "$POC_SAMPLE_RATE" >/dev/null
 
   log "starting $validators validator(s) of $CHAIN_ID in $DIR"
   for ((i = 0; i < validators; i++)); do launch_node "$i"; done

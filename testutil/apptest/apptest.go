@@ -5,7 +5,9 @@
 package apptest
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -97,6 +99,8 @@ func New(t testing.TB) *App {
 	require.NoError(t, err)
 	// As on a local network, orders may be paid in uusdc too.
 	require.NoError(t, app.AllowStablePayments(gapp.AppCodec(), genesis))
+	// As on a local network, challenges use the spec's test profile.
+	require.NoError(t, app.SetChallengeProfile(gapp.AppCodec(), genesis, TestChallengeN, TestChallengeM))
 	stateBytes, err := json.Marshal(genesis)
 	require.NoError(t, err)
 
@@ -127,13 +131,30 @@ func (a *App) Account(name string) Account {
 	return acc
 }
 
+// Challenge sizes of every GPU class in test apps (the spec's test
+// profile).
+const (
+	TestChallengeN = 256
+	TestChallengeM = 1
+)
+
+// BlockHash is the header hash the test app gives block height: distinct
+// per height and fixed across runs, as x/proofofcompute binds challenge
+// seeds to block hashes.
+func BlockHash(height int64) []byte {
+	h := sha256.Sum256([]byte(fmt.Sprintf("apptest block %d", height)))
+	return h[:]
+}
+
 // NextBlock finalizes and commits a block holding txs, BlockInterval after
 // the previous one, and returns the block's result.
 func (a *App) NextBlock(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	a.t.Helper()
 	a.BlockTime = a.BlockTime.Add(BlockInterval)
+	height := a.LastBlockHeight() + 1
 	res, err := a.FinalizeBlock(&abci.RequestFinalizeBlock{
-		Height:             a.LastBlockHeight() + 1,
+		Height:             height,
+		Hash:               BlockHash(height),
 		Time:               a.BlockTime,
 		Txs:                txs,
 		NextValidatorsHash: a.valSet.Hash(),

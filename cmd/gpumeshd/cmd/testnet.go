@@ -87,6 +87,10 @@ type testnetConfig struct {
 	// minDepositSeconds is x/market's min_deposit_seconds: short on local
 	// networks so that a lease can run dry within a demo.
 	minDepositSeconds uint64
+	// Proof-of-compute test profile and schedule.
+	challengeN, challengeM uint32
+	pocEpochBlocks         uint64
+	pocSampleRate          string
 }
 
 func (c testnetConfig) validate() error {
@@ -108,6 +112,13 @@ func (c testnetConfig) validate() error {
 		return fmt.Errorf("--provider-unbonding-time %s: must be positive", c.providerUnbonding)
 	case c.minDepositSeconds < 1:
 		return fmt.Errorf("--min-deposit-seconds %d: must be at least 1", c.minDepositSeconds)
+	case c.challengeN == 0 || c.challengeM == 0:
+		return fmt.Errorf("--challenge-n %d --challenge-m %d: both must be positive", c.challengeN, c.challengeM)
+	case c.pocEpochBlocks == 0:
+		return errors.New("--poc-epoch-blocks must be positive")
+	}
+	if _, err := math.LegacyNewDecFromStr(c.pocSampleRate); err != nil {
+		return fmt.Errorf("--poc-sample-rate %q: %w", c.pocSampleRate, err)
 	}
 	return nil
 }
@@ -189,6 +200,12 @@ Never use them on a real network. scripts/localnet.sh drives this command.`,
 		"x/stakingslash unbonding_time: how long unbonded provider collateral waits")
 	f.Uint64Var(&cfg.minDepositSeconds, "min-deposit-seconds", 60,
 		"x/market min_deposit_seconds: the least time an order's deposit must pay for at its maximum price")
+	f.Uint32Var(&cfg.challengeN, "challenge-n", 256,
+		"proof-of-compute matrix size n of every GPU class (the spec's test profile: 256)")
+	f.Uint32Var(&cfg.challengeM, "challenge-m", 1, "proof-of-compute products per GPU m of every GPU class")
+	f.Uint64Var(&cfg.pocEpochBlocks, "poc-epoch-blocks", 600, "x/proofofcompute epoch_blocks")
+	f.StringVar(&cfg.pocSampleRate, "poc-sample-rate", "0.25",
+		"x/proofofcompute sample_rate: the chance an idle node is challenged per epoch")
 	return cmd
 }
 
@@ -427,6 +444,12 @@ func testnetAppState(cfg testnetConfig, basics module.BasicManager, encoding app
 	}
 	marketGen.Params.MinDepositSeconds = cfg.minDepositSeconds
 	if state[markettypes.ModuleName], err = cdc.MarshalJSON(&marketGen); err != nil {
+		return nil, err
+	}
+	if err := app.SetChallengeProfile(cdc, state, cfg.challengeN, cfg.challengeM); err != nil {
+		return nil, err
+	}
+	if err := app.SetChallengeSchedule(cdc, state, cfg.pocEpochBlocks, math.LegacyMustNewDecFromStr(cfg.pocSampleRate)); err != nil {
 		return nil, err
 	}
 

@@ -4,19 +4,26 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types1 "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	types "github.com/gpumesh/gpumesh/x/market/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -77,8 +84,820 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventChallengeIssued is emitted when a challenge is issued (in EndBlock
+// for capacity challenges, in the dispute's transaction for disputes).
+type EventChallengeIssued struct {
+	Id       uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind     ChallengeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=gpumesh.proofofcompute.v1.ChallengeKind" json:"kind,omitempty"`
+	Provider string        `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	NodeId   string        `protobuf:"bytes,4,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// gpus are the challenged UUIDs in gpu_index order.
+	Gpus                 []string       `protobuf:"bytes,5,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	IssueHeight          int64          `protobuf:"varint,6,opt,name=issue_height,json=issueHeight,proto3" json:"issue_height,omitempty"`
+	CommitDeadlineHeight int64          `protobuf:"varint,7,opt,name=commit_deadline_height,json=commitDeadlineHeight,proto3" json:"commit_deadline_height,omitempty"`
+	OpenHeight           int64          `protobuf:"varint,8,opt,name=open_height,json=openHeight,proto3" json:"open_height,omitempty"`
+	LeaseId              *types.OrderID `protobuf:"bytes,9,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+}
+
+func (m *EventChallengeIssued) Reset()         { *m = EventChallengeIssued{} }
+func (m *EventChallengeIssued) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeIssued) ProtoMessage()    {}
+func (*EventChallengeIssued) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{1}
+}
+func (m *EventChallengeIssued) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeIssued) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeIssued.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeIssued) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeIssued.Merge(m, src)
+}
+func (m *EventChallengeIssued) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeIssued) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeIssued.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeIssued proto.InternalMessageInfo
+
+func (m *EventChallengeIssued) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetKind() ChallengeKind {
+	if m != nil {
+		return m.Kind
+	}
+	return CHALLENGE_KIND_UNSPECIFIED
+}
+
+func (m *EventChallengeIssued) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *EventChallengeIssued) GetIssueHeight() int64 {
+	if m != nil {
+		return m.IssueHeight
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetCommitDeadlineHeight() int64 {
+	if m != nil {
+		return m.CommitDeadlineHeight
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetOpenHeight() int64 {
+	if m != nil {
+		return m.OpenHeight
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetLeaseId() *types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return nil
+}
+
+// EventProofCommitted is emitted when a provider commits.
+type EventProofCommitted struct {
+	Id       uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *EventProofCommitted) Reset()         { *m = EventProofCommitted{} }
+func (m *EventProofCommitted) String() string { return proto.CompactTextString(m) }
+func (*EventProofCommitted) ProtoMessage()    {}
+func (*EventProofCommitted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{2}
+}
+func (m *EventProofCommitted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProofCommitted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProofCommitted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProofCommitted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProofCommitted.Merge(m, src)
+}
+func (m *EventProofCommitted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProofCommitted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProofCommitted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProofCommitted proto.InternalMessageInfo
+
+func (m *EventProofCommitted) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventProofCommitted) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// EventChallengeOpened is emitted at the opening height with the entries
+// every GPU must open, so a sidecar needs nothing else to answer.
+type EventChallengeOpened struct {
+	Id                   uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider             string        `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	RevealDeadlineHeight int64         `protobuf:"varint,3,opt,name=reveal_deadline_height,json=revealDeadlineHeight,proto3" json:"reveal_deadline_height,omitempty"`
+	OpenSeed             []byte        `protobuf:"bytes,4,opt,name=open_seed,json=openSeed,proto3" json:"open_seed,omitempty"`
+	Openings             []GPUOpenings `protobuf:"bytes,5,rep,name=openings,proto3" json:"openings"`
+}
+
+func (m *EventChallengeOpened) Reset()         { *m = EventChallengeOpened{} }
+func (m *EventChallengeOpened) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeOpened) ProtoMessage()    {}
+func (*EventChallengeOpened) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{3}
+}
+func (m *EventChallengeOpened) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeOpened) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeOpened.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeOpened) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeOpened.Merge(m, src)
+}
+func (m *EventChallengeOpened) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeOpened) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeOpened.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeOpened proto.InternalMessageInfo
+
+func (m *EventChallengeOpened) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventChallengeOpened) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventChallengeOpened) GetRevealDeadlineHeight() int64 {
+	if m != nil {
+		return m.RevealDeadlineHeight
+	}
+	return 0
+}
+
+func (m *EventChallengeOpened) GetOpenSeed() []byte {
+	if m != nil {
+		return m.OpenSeed
+	}
+	return nil
+}
+
+func (m *EventChallengeOpened) GetOpenings() []GPUOpenings {
+	if m != nil {
+		return m.Openings
+	}
+	return nil
+}
+
+// EventProofRevealed is emitted for every correct reveal.
+type EventProofRevealed struct {
+	Id       uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	GpuIndex uint32 `protobuf:"varint,3,opt,name=gpu_index,json=gpuIndex,proto3" json:"gpu_index,omitempty"`
+	Uuid     string `protobuf:"bytes,4,opt,name=uuid,proto3" json:"uuid,omitempty"`
+}
+
+func (m *EventProofRevealed) Reset()         { *m = EventProofRevealed{} }
+func (m *EventProofRevealed) String() string { return proto.CompactTextString(m) }
+func (*EventProofRevealed) ProtoMessage()    {}
+func (*EventProofRevealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{4}
+}
+func (m *EventProofRevealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProofRevealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProofRevealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProofRevealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProofRevealed.Merge(m, src)
+}
+func (m *EventProofRevealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProofRevealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProofRevealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProofRevealed proto.InternalMessageInfo
+
+func (m *EventProofRevealed) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventProofRevealed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventProofRevealed) GetGpuIndex() uint32 {
+	if m != nil {
+		return m.GpuIndex
+	}
+	return 0
+}
+
+func (m *EventProofRevealed) GetUuid() string {
+	if m != nil {
+		return m.Uuid
+	}
+	return ""
+}
+
+// EventChallengePassed is emitted when every GPU revealed correctly.
+type EventChallengePassed struct {
+	Id       uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind     ChallengeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=gpumesh.proofofcompute.v1.ChallengeKind" json:"kind,omitempty"`
+	Provider string        `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	Gpus     []string      `protobuf:"bytes,4,rep,name=gpus,proto3" json:"gpus,omitempty"`
+}
+
+func (m *EventChallengePassed) Reset()         { *m = EventChallengePassed{} }
+func (m *EventChallengePassed) String() string { return proto.CompactTextString(m) }
+func (*EventChallengePassed) ProtoMessage()    {}
+func (*EventChallengePassed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{5}
+}
+func (m *EventChallengePassed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengePassed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengePassed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengePassed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengePassed.Merge(m, src)
+}
+func (m *EventChallengePassed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengePassed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengePassed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengePassed proto.InternalMessageInfo
+
+func (m *EventChallengePassed) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventChallengePassed) GetKind() ChallengeKind {
+	if m != nil {
+		return m.Kind
+	}
+	return CHALLENGE_KIND_UNSPECIFIED
+}
+
+func (m *EventChallengePassed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventChallengePassed) GetGpus() []string {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+// EventChallengeFailed is emitted when a challenge fails (a wrong reveal,
+// or no reveal in the window) or is missed (no commitment).
+type EventChallengeFailed struct {
+	Id       uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind     ChallengeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=gpumesh.proofofcompute.v1.ChallengeKind" json:"kind,omitempty"`
+	Provider string        `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	// state is FAILED or MISSED.
+	State  ChallengeState `protobuf:"varint,4,opt,name=state,proto3,enum=gpumesh.proofofcompute.v1.ChallengeState" json:"state,omitempty"`
+	Reason string         `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// slashed is what x/stakingslash took (0 below the missed-commit
+	// limit).
+	Slashed cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=slashed,proto3,customtype=cosmossdk.io/math.Int" json:"slashed"`
+	// leases_closed are the leases closed because of the failure.
+	LeasesClosed []string `protobuf:"bytes,7,rep,name=leases_closed,json=leasesClosed,proto3" json:"leases_closed,omitempty"`
+}
+
+func (m *EventChallengeFailed) Reset()         { *m = EventChallengeFailed{} }
+func (m *EventChallengeFailed) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeFailed) ProtoMessage()    {}
+func (*EventChallengeFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{6}
+}
+func (m *EventChallengeFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeFailed.Merge(m, src)
+}
+func (m *EventChallengeFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeFailed proto.InternalMessageInfo
+
+func (m *EventChallengeFailed) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EventChallengeFailed) GetKind() ChallengeKind {
+	if m != nil {
+		return m.Kind
+	}
+	return CHALLENGE_KIND_UNSPECIFIED
+}
+
+func (m *EventChallengeFailed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventChallengeFailed) GetState() ChallengeState {
+	if m != nil {
+		return m.State
+	}
+	return CHALLENGE_STATE_UNSPECIFIED
+}
+
+func (m *EventChallengeFailed) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+func (m *EventChallengeFailed) GetLeasesClosed() []string {
+	if m != nil {
+		return m.LeasesClosed
+	}
+	return nil
+}
+
+// EventDisputeOpened is emitted when a tenant disputes a lease.
+type EventDisputeOpened struct {
+	LeaseId     types.OrderID `protobuf:"bytes,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	Tenant      string        `protobuf:"bytes,2,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Provider    string        `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	ChallengeId uint64        `protobuf:"varint,4,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Fee         types1.Coin   `protobuf:"bytes,5,opt,name=fee,proto3" json:"fee"`
+}
+
+func (m *EventDisputeOpened) Reset()         { *m = EventDisputeOpened{} }
+func (m *EventDisputeOpened) String() string { return proto.CompactTextString(m) }
+func (*EventDisputeOpened) ProtoMessage()    {}
+func (*EventDisputeOpened) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{7}
+}
+func (m *EventDisputeOpened) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDisputeOpened) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDisputeOpened.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDisputeOpened) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDisputeOpened.Merge(m, src)
+}
+func (m *EventDisputeOpened) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDisputeOpened) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDisputeOpened.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDisputeOpened proto.InternalMessageInfo
+
+func (m *EventDisputeOpened) GetLeaseId() types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types.OrderID{}
+}
+
+func (m *EventDisputeOpened) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *EventDisputeOpened) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventDisputeOpened) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventDisputeOpened) GetFee() types1.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types1.Coin{}
+}
+
+// EventDisputeResolved is emitted when a dispute's challenge ends.
+type EventDisputeResolved struct {
+	LeaseId     types.OrderID `protobuf:"bytes,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	ChallengeId uint64        `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	State       DisputeState  `protobuf:"varint,3,opt,name=state,proto3,enum=gpumesh.proofofcompute.v1.DisputeState" json:"state,omitempty"`
+	// fee_to is who received the dispute fee.
+	FeeTo string `protobuf:"bytes,4,opt,name=fee_to,json=feeTo,proto3" json:"fee_to,omitempty"`
+}
+
+func (m *EventDisputeResolved) Reset()         { *m = EventDisputeResolved{} }
+func (m *EventDisputeResolved) String() string { return proto.CompactTextString(m) }
+func (*EventDisputeResolved) ProtoMessage()    {}
+func (*EventDisputeResolved) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{8}
+}
+func (m *EventDisputeResolved) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDisputeResolved) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDisputeResolved.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDisputeResolved) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDisputeResolved.Merge(m, src)
+}
+func (m *EventDisputeResolved) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDisputeResolved) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDisputeResolved.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDisputeResolved proto.InternalMessageInfo
+
+func (m *EventDisputeResolved) GetLeaseId() types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types.OrderID{}
+}
+
+func (m *EventDisputeResolved) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventDisputeResolved) GetState() DisputeState {
+	if m != nil {
+		return m.State
+	}
+	return DISPUTE_STATE_UNSPECIFIED
+}
+
+func (m *EventDisputeResolved) GetFeeTo() string {
+	if m != nil {
+		return m.FeeTo
+	}
+	return ""
+}
+
+// EventUsageReported is emitted for every usage report.
+type EventUsageReported struct {
+	LeaseId     types.OrderID `protobuf:"bytes,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	Provider    string        `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	PeriodEnd   time.Time     `protobuf:"bytes,3,opt,name=period_end,json=periodEnd,proto3,stdtime" json:"period_end"`
+	GpuSeconds  uint64        `protobuf:"varint,4,opt,name=gpu_seconds,json=gpuSeconds,proto3" json:"gpu_seconds,omitempty"`
+	MeanUtilPct uint32        `protobuf:"varint,5,opt,name=mean_util_pct,json=meanUtilPct,proto3" json:"mean_util_pct,omitempty"`
+	EnergyMj    uint64        `protobuf:"varint,6,opt,name=energy_mj,json=energyMj,proto3" json:"energy_mj,omitempty"`
+}
+
+func (m *EventUsageReported) Reset()         { *m = EventUsageReported{} }
+func (m *EventUsageReported) String() string { return proto.CompactTextString(m) }
+func (*EventUsageReported) ProtoMessage()    {}
+func (*EventUsageReported) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{9}
+}
+func (m *EventUsageReported) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventUsageReported) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventUsageReported.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventUsageReported) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventUsageReported.Merge(m, src)
+}
+func (m *EventUsageReported) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventUsageReported) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventUsageReported.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventUsageReported proto.InternalMessageInfo
+
+func (m *EventUsageReported) GetLeaseId() types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types.OrderID{}
+}
+
+func (m *EventUsageReported) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventUsageReported) GetPeriodEnd() time.Time {
+	if m != nil {
+		return m.PeriodEnd
+	}
+	return time.Time{}
+}
+
+func (m *EventUsageReported) GetGpuSeconds() uint64 {
+	if m != nil {
+		return m.GpuSeconds
+	}
+	return 0
+}
+
+func (m *EventUsageReported) GetMeanUtilPct() uint32 {
+	if m != nil {
+		return m.MeanUtilPct
+	}
+	return 0
+}
+
+func (m *EventUsageReported) GetEnergyMj() uint64 {
+	if m != nil {
+		return m.EnergyMj
+	}
+	return 0
+}
+
+// EventEpochEnded is emitted when an epoch ends, with its issuance.
+type EventEpochEnded struct {
+	Epoch Epoch `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch"`
+}
+
+func (m *EventEpochEnded) Reset()         { *m = EventEpochEnded{} }
+func (m *EventEpochEnded) String() string { return proto.CompactTextString(m) }
+func (*EventEpochEnded) ProtoMessage()    {}
+func (*EventEpochEnded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{10}
+}
+func (m *EventEpochEnded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochEnded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochEnded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochEnded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochEnded.Merge(m, src)
+}
+func (m *EventEpochEnded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochEnded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochEnded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochEnded proto.InternalMessageInfo
+
+func (m *EventEpochEnded) GetEpoch() Epoch {
+	if m != nil {
+		return m.Epoch
+	}
+	return Epoch{}
+}
+
+// EventRewardsClaimed is emitted when a provider claims.
+type EventRewardsClaimed struct {
+	Provider string      `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Amount   types1.Coin `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *EventRewardsClaimed) Reset()         { *m = EventRewardsClaimed{} }
+func (m *EventRewardsClaimed) String() string { return proto.CompactTextString(m) }
+func (*EventRewardsClaimed) ProtoMessage()    {}
+func (*EventRewardsClaimed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2e45920197b29130, []int{11}
+}
+func (m *EventRewardsClaimed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRewardsClaimed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRewardsClaimed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRewardsClaimed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRewardsClaimed.Merge(m, src)
+}
+func (m *EventRewardsClaimed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRewardsClaimed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRewardsClaimed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRewardsClaimed proto.InternalMessageInfo
+
+func (m *EventRewardsClaimed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventRewardsClaimed) GetAmount() types1.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types1.Coin{}
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "gpumesh.proofofcompute.v1.EventParamsUpdated")
+	proto.RegisterType((*EventChallengeIssued)(nil), "gpumesh.proofofcompute.v1.EventChallengeIssued")
+	proto.RegisterType((*EventProofCommitted)(nil), "gpumesh.proofofcompute.v1.EventProofCommitted")
+	proto.RegisterType((*EventChallengeOpened)(nil), "gpumesh.proofofcompute.v1.EventChallengeOpened")
+	proto.RegisterType((*EventProofRevealed)(nil), "gpumesh.proofofcompute.v1.EventProofRevealed")
+	proto.RegisterType((*EventChallengePassed)(nil), "gpumesh.proofofcompute.v1.EventChallengePassed")
+	proto.RegisterType((*EventChallengeFailed)(nil), "gpumesh.proofofcompute.v1.EventChallengeFailed")
+	proto.RegisterType((*EventDisputeOpened)(nil), "gpumesh.proofofcompute.v1.EventDisputeOpened")
+	proto.RegisterType((*EventDisputeResolved)(nil), "gpumesh.proofofcompute.v1.EventDisputeResolved")
+	proto.RegisterType((*EventUsageReported)(nil), "gpumesh.proofofcompute.v1.EventUsageReported")
+	proto.RegisterType((*EventEpochEnded)(nil), "gpumesh.proofofcompute.v1.EventEpochEnded")
+	proto.RegisterType((*EventRewardsClaimed)(nil), "gpumesh.proofofcompute.v1.EventRewardsClaimed")
 }
 
 func init() {
@@ -86,24 +905,75 @@ func init() {
 }
 
 var fileDescriptor_2e45920197b29130 = []byte{
-	// 262 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4b, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x28, 0xca, 0xcf, 0x4f, 0xcb, 0x4f, 0x4b, 0xce, 0xcf, 0x2d, 0x28,
-	0x2d, 0x49, 0xd5, 0x2f, 0x33, 0xd4, 0x4f, 0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca,
-	0x2f, 0xc9, 0x17, 0x92, 0x84, 0xaa, 0xd3, 0x43, 0x55, 0xa7, 0x57, 0x66, 0x28, 0x25, 0x99, 0x9c,
-	0x5f, 0x9c, 0x9b, 0x5f, 0x1c, 0x0f, 0x56, 0xa8, 0x0f, 0xe1, 0x40, 0x74, 0x49, 0x89, 0xa4, 0xe7,
-	0xa7, 0xe7, 0x43, 0xc4, 0x41, 0x2c, 0xa8, 0xa8, 0x2a, 0x6e, 0x3b, 0x4b, 0x2a, 0x0b, 0x52, 0xa1,
-	0x9a, 0x95, 0x7a, 0x19, 0xb9, 0x84, 0x5c, 0x41, 0x6e, 0x08, 0x48, 0x2c, 0x4a, 0xcc, 0x2d, 0x0e,
-	0x2d, 0x48, 0x49, 0x2c, 0x49, 0x4d, 0x11, 0x32, 0xe3, 0xe2, 0x4c, 0x2c, 0x2d, 0xc9, 0xc8, 0x2f,
-	0xca, 0x2c, 0xa9, 0x94, 0x60, 0x54, 0x60, 0xd4, 0xe0, 0x74, 0x92, 0xb8, 0xb4, 0x45, 0x57, 0x04,
-	0x6a, 0xb1, 0x63, 0x4a, 0x4a, 0x51, 0x6a, 0x71, 0x71, 0x70, 0x49, 0x51, 0x66, 0x5e, 0x7a, 0x10,
-	0x42, 0xa9, 0x90, 0x3d, 0x17, 0x5b, 0x01, 0xd8, 0x20, 0x09, 0x26, 0x05, 0x46, 0x0d, 0x6e, 0x23,
-	0x45, 0x3d, 0x9c, 0x5e, 0xd2, 0x83, 0xd8, 0xe8, 0xc4, 0x72, 0xe2, 0x9e, 0x3c, 0x43, 0x10, 0x54,
-	0x9b, 0x93, 0xf7, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38,
-	0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x19, 0xa6, 0x67,
-	0x96, 0x64, 0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0xc3, 0xfc, 0x06, 0xa3, 0x2b, 0xd0, 0x7d,
-	0x09, 0xf6, 0x62, 0x12, 0x1b, 0xd8, 0x8f, 0xc6, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0x20, 0x0f,
-	0x29, 0xdb, 0x80, 0x01, 0x00, 0x00,
+	// 1079 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x4f, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0xda, 0x8e, 0x63, 0x8f, 0x93, 0x20, 0x2d, 0xa1, 0x38, 0xa9, 0x70, 0x92, 0x45, 0x94,
+	0x20, 0xd4, 0x35, 0x09, 0x05, 0x0e, 0x80, 0x2a, 0xe2, 0x04, 0x6a, 0x55, 0x28, 0xd1, 0xa6, 0xb9,
+	0xc0, 0x61, 0x35, 0xd9, 0x79, 0x5e, 0x4f, 0xb3, 0x3b, 0xb3, 0xda, 0x99, 0x35, 0xcd, 0x9d, 0x1b,
+	0x42, 0xf4, 0x93, 0xf4, 0xd4, 0x0f, 0xd1, 0x63, 0xd5, 0x13, 0xe2, 0xd0, 0xa2, 0x44, 0xe2, 0x33,
+	0xc0, 0x0d, 0xcd, 0x9f, 0x75, 0xf3, 0xa7, 0x4d, 0xa2, 0xb6, 0x87, 0x9e, 0x76, 0xe7, 0xcd, 0xef,
+	0xcd, 0xbc, 0xf9, 0xbd, 0xdf, 0x7b, 0x33, 0xe8, 0x5a, 0x9c, 0x15, 0x29, 0x88, 0x61, 0x37, 0xcb,
+	0x39, 0x1f, 0xf0, 0x41, 0xc4, 0xd3, 0xac, 0x90, 0xd0, 0x1d, 0xad, 0x76, 0x61, 0x04, 0x4c, 0x0a,
+	0x3f, 0xcb, 0xb9, 0xe4, 0xee, 0xbc, 0xc5, 0xf9, 0x27, 0x71, 0xfe, 0x68, 0x75, 0xa1, 0x13, 0x71,
+	0x91, 0x72, 0xd1, 0xdd, 0xc3, 0x42, 0xf9, 0xed, 0x81, 0xc4, 0xab, 0xdd, 0x88, 0x53, 0x66, 0x5c,
+	0x17, 0xe6, 0xcd, 0x7c, 0xa8, 0x47, 0x5d, 0x33, 0xb0, 0x53, 0x73, 0x31, 0x8f, 0xb9, 0xb1, 0xab,
+	0x3f, 0x6b, 0x5d, 0x8c, 0x39, 0x8f, 0x13, 0xe8, 0xea, 0xd1, 0x5e, 0x31, 0xe8, 0x4a, 0x9a, 0x82,
+	0x90, 0x38, 0xcd, 0x2c, 0xe0, 0x83, 0x32, 0xe8, 0x14, 0xe7, 0xfb, 0x20, 0x55, 0xb0, 0xf2, 0x20,
+	0x83, 0x72, 0xd5, 0x8f, 0x5e, 0x7e, 0xa6, 0x63, 0x30, 0xef, 0x77, 0x07, 0xb9, 0x9b, 0xea, 0x8c,
+	0xdb, 0x38, 0xc7, 0xa9, 0xd8, 0xcd, 0x08, 0x96, 0x40, 0xdc, 0x2f, 0x51, 0x13, 0x17, 0x72, 0xc8,
+	0x73, 0x2a, 0x0f, 0xda, 0xce, 0x92, 0xb3, 0xd2, 0x5c, 0x6f, 0x3f, 0x79, 0x78, 0x7d, 0xce, 0x06,
+	0xfe, 0x1d, 0x21, 0x39, 0x08, 0xb1, 0x23, 0x73, 0xca, 0xe2, 0xe0, 0x39, 0xd4, 0xbd, 0x89, 0xea,
+	0x99, 0x5e, 0xa8, 0x5d, 0x59, 0x72, 0x56, 0x5a, 0x6b, 0xcb, 0xfe, 0x4b, 0x29, 0xf3, 0xcd, 0x8e,
+	0xeb, 0xb5, 0x47, 0x4f, 0x17, 0x27, 0x02, 0xeb, 0xe6, 0xfd, 0x5b, 0x41, 0x73, 0x3a, 0x9e, 0xde,
+	0x10, 0x27, 0x09, 0xb0, 0x18, 0xfa, 0x42, 0x14, 0x40, 0xdc, 0x59, 0x54, 0xa1, 0x44, 0x87, 0x52,
+	0x0b, 0x2a, 0x94, 0xb8, 0xdf, 0xa0, 0xda, 0x3e, 0x65, 0x44, 0xef, 0x33, 0xbb, 0xb6, 0x72, 0xce,
+	0x3e, 0xe3, 0x95, 0x6e, 0x53, 0x46, 0x02, 0xed, 0xe5, 0xde, 0x40, 0x8d, 0x2c, 0xe7, 0x23, 0x4a,
+	0x20, 0x6f, 0x57, 0x2f, 0x38, 0xde, 0x18, 0xe9, 0xbe, 0x8f, 0xa6, 0x18, 0x27, 0x10, 0x52, 0xd2,
+	0xae, 0x29, 0xa7, 0xa0, 0xae, 0x86, 0x7d, 0xe2, 0xba, 0xa8, 0x16, 0x67, 0x85, 0x68, 0x4f, 0x2e,
+	0x55, 0x57, 0x9a, 0x81, 0xfe, 0x77, 0x97, 0xd1, 0x34, 0x55, 0xa1, 0x87, 0x43, 0xa0, 0xf1, 0x50,
+	0xb6, 0xeb, 0x4b, 0xce, 0x4a, 0x35, 0x68, 0x69, 0xdb, 0x2d, 0x6d, 0x72, 0x6f, 0xa0, 0x2b, 0x11,
+	0x4f, 0x53, 0x2a, 0x43, 0x02, 0x98, 0x24, 0x94, 0x8d, 0xc1, 0x53, 0x1a, 0x3c, 0x67, 0x66, 0x37,
+	0xec, 0xa4, 0xf5, 0x5a, 0x44, 0x2d, 0x9e, 0x01, 0x2b, 0xa1, 0x0d, 0x0d, 0x45, 0xca, 0x64, 0x01,
+	0x5f, 0xa0, 0x46, 0x02, 0x58, 0xe8, 0x38, 0x9b, 0x3a, 0x0d, 0x0b, 0x63, 0x7a, 0x8c, 0x58, 0x14,
+	0x2d, 0x5b, 0x39, 0x81, 0xbc, 0xbf, 0x11, 0x4c, 0x69, 0x6c, 0x9f, 0x78, 0x3f, 0xa3, 0x77, 0x8d,
+	0x12, 0x14, 0x83, 0x3d, 0xbd, 0xb3, 0x7c, 0x01, 0xf1, 0xc7, 0xa9, 0xab, 0x5c, 0x96, 0x3a, 0xef,
+	0x3f, 0xe7, 0x74, 0x5e, 0xb7, 0x32, 0x60, 0x6f, 0x6a, 0x79, 0xc5, 0x64, 0x0e, 0x23, 0xc0, 0xc9,
+	0x19, 0x26, 0xab, 0x86, 0x49, 0x33, 0x7b, 0x8a, 0xc9, 0xab, 0xa8, 0xa9, 0x99, 0x14, 0x00, 0x26,
+	0xa3, 0xd3, 0x41, 0x43, 0x19, 0x76, 0x00, 0x88, 0x7b, 0x0b, 0xe9, 0x7f, 0xca, 0x62, 0x93, 0xd7,
+	0xd6, 0xda, 0xb5, 0x73, 0x44, 0xf6, 0xc3, 0xf6, 0xee, 0x96, 0x45, 0x5b, 0x45, 0x8f, 0xbd, 0xbd,
+	0xdf, 0xc6, 0x35, 0xa6, 0xdc, 0x02, 0x1d, 0xc9, 0x1b, 0x3b, 0xf9, 0x55, 0xd4, 0x8c, 0xb3, 0x22,
+	0xa4, 0x8c, 0xc0, 0x3d, 0x7d, 0xd8, 0x99, 0xa0, 0x11, 0x67, 0x45, 0x5f, 0x8d, 0x95, 0x2e, 0x8b,
+	0x62, 0xac, 0x56, 0xfd, 0xef, 0x3d, 0x38, 0x93, 0x89, 0x6d, 0x2c, 0xc4, 0x5b, 0x52, 0x61, 0x65,
+	0x21, 0xd5, 0x9e, 0x17, 0x92, 0xf7, 0xec, 0x4c, 0x4b, 0xf8, 0x1e, 0xd3, 0xe4, 0x2d, 0x09, 0xf8,
+	0x26, 0x9a, 0x14, 0x12, 0x4b, 0xd0, 0x14, 0xcf, 0xae, 0x7d, 0x72, 0x99, 0x4d, 0x77, 0x94, 0x43,
+	0x60, 0xfc, 0xdc, 0x2b, 0xa8, 0x9e, 0x03, 0x16, 0x9c, 0xb5, 0x27, 0x4d, 0x4b, 0x31, 0x23, 0x77,
+	0x13, 0x4d, 0x89, 0x04, 0x8b, 0x21, 0x10, 0xdd, 0x39, 0x9a, 0xeb, 0x9f, 0x2a, 0x55, 0xfd, 0xf5,
+	0x74, 0xf1, 0x3d, 0x13, 0x91, 0x20, 0xfb, 0x3e, 0xe5, 0xdd, 0x14, 0xcb, 0xa1, 0xdf, 0x67, 0xf2,
+	0xc9, 0xc3, 0xeb, 0xc8, 0x86, 0xda, 0x67, 0x32, 0x28, 0x7d, 0xdd, 0x0f, 0xd1, 0x8c, 0xae, 0x6f,
+	0x11, 0x46, 0x09, 0x17, 0x40, 0xda, 0x53, 0x9a, 0xd9, 0x69, 0x63, 0xec, 0x69, 0x9b, 0xf7, 0x47,
+	0xc5, 0x0a, 0x74, 0x83, 0x0a, 0x15, 0xad, 0x2d, 0xcd, 0xaf, 0x8f, 0xf5, 0x11, 0xe7, 0xa2, 0x3e,
+	0x62, 0x55, 0x5f, 0x76, 0x13, 0xf7, 0x33, 0x54, 0x97, 0xc0, 0x30, 0x93, 0x17, 0x6a, 0xd9, 0xe2,
+	0x5e, 0x31, 0x01, 0xcb, 0x68, 0x3a, 0x2a, 0x89, 0x2d, 0x1b, 0x73, 0x2d, 0x68, 0x8d, 0x6d, 0x7d,
+	0xe2, 0xae, 0xa2, 0xea, 0x00, 0x40, 0xf3, 0xdb, 0x5a, 0x9b, 0xf7, 0xed, 0x82, 0xea, 0xa6, 0xf6,
+	0xed, 0x4d, 0xed, 0xf7, 0x38, 0x65, 0xf6, 0x04, 0x0a, 0xeb, 0xfd, 0x53, 0x16, 0x89, 0x65, 0x24,
+	0x00, 0xc1, 0x93, 0xd1, 0xeb, 0x72, 0x72, 0x3a, 0xd6, 0xca, 0xd9, 0x58, 0xbf, 0x2d, 0xf5, 0x54,
+	0xd5, 0x7a, 0xfa, 0xf8, 0x1c, 0x3d, 0xd9, 0xd0, 0x4e, 0xa8, 0xa9, 0x8b, 0xea, 0x03, 0x80, 0x50,
+	0x72, 0x53, 0xf2, 0xe7, 0x30, 0x38, 0x39, 0x00, 0xb8, 0xc3, 0xbd, 0x07, 0x65, 0xea, 0x77, 0x05,
+	0x8e, 0x21, 0x80, 0x8c, 0xe7, 0xf2, 0x75, 0x8f, 0xf9, 0x6a, 0x8d, 0xac, 0x87, 0x50, 0x06, 0x39,
+	0xe5, 0x24, 0x04, 0x46, 0xf4, 0xf1, 0xf5, 0xa6, 0xfa, 0x15, 0xe4, 0x97, 0xaf, 0x20, 0xff, 0x4e,
+	0xf9, 0x0a, 0x5a, 0x6f, 0xa8, 0x4d, 0xef, 0x3f, 0x5b, 0x74, 0x82, 0xa6, 0xf1, 0xdb, 0x64, 0x44,
+	0xdd, 0x8d, 0xaa, 0x1b, 0x0a, 0x88, 0x38, 0x23, 0xc2, 0x8a, 0x01, 0xc5, 0x59, 0xb1, 0x63, 0x2c,
+	0xae, 0x87, 0x66, 0x52, 0xc0, 0x2c, 0x2c, 0x24, 0x4d, 0xc2, 0x2c, 0x92, 0x5a, 0x15, 0x33, 0x41,
+	0x4b, 0x19, 0x77, 0x25, 0x4d, 0xb6, 0x23, 0x7d, 0x2d, 0x00, 0x83, 0x3c, 0x3e, 0x08, 0xd3, 0xbb,
+	0xba, 0xf8, 0x6a, 0x41, 0xc3, 0x18, 0x7e, 0xbc, 0xeb, 0x6d, 0xa1, 0x77, 0x34, 0x5f, 0x9b, 0x19,
+	0x8f, 0x86, 0x9b, 0x8c, 0x80, 0xea, 0x3b, 0x93, 0xa0, 0x46, 0x96, 0xa9, 0xa5, 0x73, 0x72, 0xa6,
+	0xbd, 0x2c, 0x5f, 0xc6, 0xc9, 0xfb, 0xd5, 0xb1, 0xf7, 0x6e, 0x00, 0xbf, 0xe0, 0x9c, 0x88, 0x5e,
+	0x82, 0x69, 0x0a, 0x27, 0x59, 0x74, 0x2e, 0xcd, 0xe2, 0x57, 0xa8, 0x8e, 0x53, 0x5e, 0xd8, 0xb2,
+	0xbb, 0x84, 0xdc, 0x2d, 0x7c, 0xfd, 0xf6, 0xa3, 0xc3, 0x8e, 0xf3, 0xf8, 0xb0, 0xe3, 0xfc, 0x7d,
+	0xd8, 0x71, 0xee, 0x1f, 0x75, 0x26, 0x1e, 0x1f, 0x75, 0x26, 0xfe, 0x3c, 0xea, 0x4c, 0xfc, 0xb4,
+	0x1a, 0x53, 0x39, 0x2c, 0xf6, 0xfc, 0x88, 0xa7, 0xdd, 0xf2, 0x51, 0x59, 0x7e, 0xef, 0x9d, 0x7e,
+	0x5e, 0xea, 0xb7, 0xe5, 0x5e, 0x5d, 0xe7, 0xeb, 0xf3, 0xff, 0x03, 0x00, 0x00, 0xff, 0xff, 0xc3,
+	0xc4, 0x20, 0x82, 0x59, 0x0b, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -146,6 +1016,600 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventChallengeIssued) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeIssued) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeIssued) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LeaseId != nil {
+		{
+			size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintEvents(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x4a
+	}
+	if m.OpenHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.OpenHeight))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.CommitDeadlineHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.CommitDeadlineHeight))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.IssueHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.IssueHeight))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProofCommitted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProofCommitted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProofCommitted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeOpened) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeOpened) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeOpened) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Openings) > 0 {
+		for iNdEx := len(m.Openings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Openings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.OpenSeed) > 0 {
+		i -= len(m.OpenSeed)
+		copy(dAtA[i:], m.OpenSeed)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.OpenSeed)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.RevealDeadlineHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RevealDeadlineHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProofRevealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProofRevealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProofRevealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Uuid) > 0 {
+		i -= len(m.Uuid)
+		copy(dAtA[i:], m.Uuid)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Uuid)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.GpuIndex != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GpuIndex))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengePassed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengePassed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengePassed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Gpus[iNdEx])
+			copy(dAtA[i:], m.Gpus[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Gpus[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.LeasesClosed) > 0 {
+		for iNdEx := len(m.LeasesClosed) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.LeasesClosed[iNdEx])
+			copy(dAtA[i:], m.LeasesClosed[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.LeasesClosed[iNdEx])))
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	{
+		size := m.Slashed.Size()
+		i -= size
+		if _, err := m.Slashed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.State != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDisputeOpened) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDisputeOpened) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDisputeOpened) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDisputeResolved) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDisputeResolved) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDisputeResolved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.FeeTo) > 0 {
+		i -= len(m.FeeTo)
+		copy(dAtA[i:], m.FeeTo)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.FeeTo)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.State != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventUsageReported) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventUsageReported) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventUsageReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.EnergyMj != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.EnergyMj))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.MeanUtilPct != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MeanUtilPct))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.GpuSeconds != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GpuSeconds))
+		i--
+		dAtA[i] = 0x20
+	}
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.PeriodEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintEvents(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochEnded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochEnded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochEnded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Epoch.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRewardsClaimed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRewardsClaimed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRewardsClaimed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -168,6 +1632,272 @@ func (m *EventParamsUpdated) Size() (n int) {
 		n += 1 + l + sovEvents(uint64(l))
 	}
 	l = m.Params.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventChallengeIssued) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if m.IssueHeight != 0 {
+		n += 1 + sovEvents(uint64(m.IssueHeight))
+	}
+	if m.CommitDeadlineHeight != 0 {
+		n += 1 + sovEvents(uint64(m.CommitDeadlineHeight))
+	}
+	if m.OpenHeight != 0 {
+		n += 1 + sovEvents(uint64(m.OpenHeight))
+	}
+	if m.LeaseId != nil {
+		l = m.LeaseId.Size()
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventProofCommitted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventChallengeOpened) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.RevealDeadlineHeight != 0 {
+		n += 1 + sovEvents(uint64(m.RevealDeadlineHeight))
+	}
+	l = len(m.OpenSeed)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Openings) > 0 {
+		for _, e := range m.Openings {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EventProofRevealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.GpuIndex != 0 {
+		n += 1 + sovEvents(uint64(m.GpuIndex))
+	}
+	l = len(m.Uuid)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventChallengePassed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, s := range m.Gpus {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EventChallengeFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovEvents(uint64(m.Id))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.State != 0 {
+		n += 1 + sovEvents(uint64(m.State))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Slashed.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if len(m.LeasesClosed) > 0 {
+		for _, s := range m.LeasesClosed {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EventDisputeOpened) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.LeaseId.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	l = m.Fee.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventDisputeResolved) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.LeaseId.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	if m.State != 0 {
+		n += 1 + sovEvents(uint64(m.State))
+	}
+	l = len(m.FeeTo)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventUsageReported) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.LeaseId.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd)
+	n += 1 + l + sovEvents(uint64(l))
+	if m.GpuSeconds != 0 {
+		n += 1 + sovEvents(uint64(m.GpuSeconds))
+	}
+	if m.MeanUtilPct != 0 {
+		n += 1 + sovEvents(uint64(m.MeanUtilPct))
+	}
+	if m.EnergyMj != 0 {
+		n += 1 + sovEvents(uint64(m.EnergyMj))
+	}
+	return n
+}
+
+func (m *EventEpochEnded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Epoch.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventRewardsClaimed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Amount.Size()
 	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
@@ -269,6 +1999,1868 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeIssued) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeIssued: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeIssued: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= ChallengeKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssueHeight", wireType)
+			}
+			m.IssueHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IssueHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadlineHeight", wireType)
+			}
+			m.CommitDeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenHeight", wireType)
+			}
+			m.OpenHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OpenHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.LeaseId == nil {
+				m.LeaseId = &types.OrderID{}
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProofCommitted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProofCommitted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProofCommitted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeOpened) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeOpened: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeOpened: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealDeadlineHeight", wireType)
+			}
+			m.RevealDeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealDeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenSeed", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OpenSeed = append(m.OpenSeed[:0], dAtA[iNdEx:postIndex]...)
+			if m.OpenSeed == nil {
+				m.OpenSeed = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Openings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Openings = append(m.Openings, GPUOpenings{})
+			if err := m.Openings[len(m.Openings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProofRevealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProofRevealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProofRevealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuIndex", wireType)
+			}
+			m.GpuIndex = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuIndex |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Uuid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Uuid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengePassed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengePassed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengePassed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= ChallengeKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= ChallengeKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= ChallengeState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeasesClosed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.LeasesClosed = append(m.LeasesClosed, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDisputeOpened) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDisputeOpened: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDisputeOpened: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDisputeResolved) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDisputeResolved: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDisputeResolved: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= DisputeState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FeeTo", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.FeeTo = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventUsageReported) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventUsageReported: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventUsageReported: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.PeriodEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuSeconds", wireType)
+			}
+			m.GpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MeanUtilPct", wireType)
+			}
+			m.MeanUtilPct = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MeanUtilPct |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EnergyMj", wireType)
+			}
+			m.EnergyMj = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EnergyMj |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochEnded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochEnded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochEnded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Epoch.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRewardsClaimed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRewardsClaimed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRewardsClaimed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

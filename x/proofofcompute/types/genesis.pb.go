@@ -24,9 +24,22 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the state of x/proofofcompute in a genesis file.
+// GenesisState is the state of x/proofofcompute in a genesis file. The
+// height- and provider-keyed indexes are rebuilt from it.
 type GenesisState struct {
 	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	// next_challenge_id is the id the next challenge gets (≥ 1).
+	NextChallengeId uint64      `protobuf:"varint,2,opt,name=next_challenge_id,json=nextChallengeId,proto3" json:"next_challenge_id,omitempty"`
+	Challenges      []Challenge `protobuf:"bytes,3,rep,name=challenges,proto3" json:"challenges"`
+	// schedule are the capacity challenges planned but not yet issued.
+	Schedule []ScheduleEntry `protobuf:"bytes,4,rep,name=schedule,proto3" json:"schedule"`
+	Cursor   ScheduleCursor  `protobuf:"bytes,5,opt,name=cursor,proto3" json:"cursor"`
+	// epochs are every epoch so far; the last one is the running one.
+	Epochs     []Epoch          `protobuf:"bytes,6,rep,name=epochs,proto3" json:"epochs"`
+	RewardPool RewardPool       `protobuf:"bytes,7,opt,name=reward_pool,json=rewardPool,proto3" json:"reward_pool"`
+	Rewards    []ProviderReward `protobuf:"bytes,8,rep,name=rewards,proto3" json:"rewards"`
+	Disputes   []Dispute        `protobuf:"bytes,9,rep,name=disputes,proto3" json:"disputes"`
+	Usage      []LeaseUsage     `protobuf:"bytes,10,rep,name=usage,proto3" json:"usage"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +82,69 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetNextChallengeId() uint64 {
+	if m != nil {
+		return m.NextChallengeId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetChallenges() []Challenge {
+	if m != nil {
+		return m.Challenges
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSchedule() []ScheduleEntry {
+	if m != nil {
+		return m.Schedule
+	}
+	return nil
+}
+
+func (m *GenesisState) GetCursor() ScheduleCursor {
+	if m != nil {
+		return m.Cursor
+	}
+	return ScheduleCursor{}
+}
+
+func (m *GenesisState) GetEpochs() []Epoch {
+	if m != nil {
+		return m.Epochs
+	}
+	return nil
+}
+
+func (m *GenesisState) GetRewardPool() RewardPool {
+	if m != nil {
+		return m.RewardPool
+	}
+	return RewardPool{}
+}
+
+func (m *GenesisState) GetRewards() []ProviderReward {
+	if m != nil {
+		return m.Rewards
+	}
+	return nil
+}
+
+func (m *GenesisState) GetDisputes() []Dispute {
+	if m != nil {
+		return m.Disputes
+	}
+	return nil
+}
+
+func (m *GenesisState) GetUsage() []LeaseUsage {
+	if m != nil {
+		return m.Usage
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "gpumesh.proofofcompute.v1.GenesisState")
 }
@@ -78,21 +154,36 @@ func init() {
 }
 
 var fileDescriptor_b02f9c41afe9e03a = []byte{
-	// 216 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4f, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x28, 0xca, 0xcf, 0x4f, 0xcb, 0x4f, 0x4b, 0xce, 0xcf, 0x2d, 0x28,
-	0x2d, 0x49, 0xd5, 0x2f, 0x33, 0xd4, 0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28,
-	0xca, 0x2f, 0xc9, 0x17, 0x92, 0x84, 0x2a, 0xd4, 0x43, 0x55, 0xa8, 0x57, 0x66, 0x28, 0x25, 0x98,
-	0x98, 0x9b, 0x99, 0x97, 0xaf, 0x0f, 0x26, 0x21, 0xaa, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1,
-	0x4c, 0x7d, 0x10, 0x0b, 0x2a, 0xaa, 0x8a, 0xdb, 0xb2, 0x92, 0xca, 0x82, 0x54, 0xa8, 0x55, 0x4a,
-	0x21, 0x5c, 0x3c, 0xee, 0x10, 0xbb, 0x83, 0x4b, 0x12, 0x4b, 0x52, 0x85, 0x5c, 0xb8, 0xd8, 0x0a,
-	0x12, 0x8b, 0x12, 0x73, 0x8b, 0x25, 0x18, 0x15, 0x18, 0x35, 0xb8, 0x8d, 0x14, 0xf5, 0x70, 0xba,
-	0x45, 0x2f, 0x00, 0xac, 0xd0, 0x89, 0xf3, 0xc4, 0x3d, 0x79, 0x86, 0x15, 0xcf, 0x37, 0x68, 0x31,
-	0x06, 0x41, 0xf5, 0x3a, 0x79, 0x9f, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47,
-	0x72, 0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94,
-	0x61, 0x7a, 0x66, 0x49, 0x46, 0x69, 0x92, 0x5e, 0x72, 0x7e, 0xae, 0x3e, 0xcc, 0x85, 0x30, 0xba,
-	0x02, 0xdd, 0xad, 0x60, 0x87, 0x26, 0xb1, 0x81, 0x5d, 0x6a, 0x0c, 0x08, 0x00, 0x00, 0xff, 0xff,
-	0x24, 0xa6, 0x7d, 0x88, 0x3f, 0x01, 0x00, 0x00,
+	// 461 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x93, 0xc1, 0x6e, 0xd3, 0x40,
+	0x10, 0x86, 0x63, 0xda, 0xb8, 0xe9, 0x06, 0x09, 0x75, 0xc5, 0x61, 0xe9, 0xc1, 0x84, 0x8a, 0x8a,
+	0xd0, 0x83, 0xad, 0x94, 0x37, 0x68, 0x5a, 0x50, 0x45, 0x45, 0x43, 0x2a, 0x2e, 0x5c, 0x22, 0xd7,
+	0x9e, 0xda, 0x96, 0x6c, 0x8f, 0xb5, 0xbb, 0x0e, 0xed, 0x5b, 0xf0, 0x18, 0x1c, 0x79, 0x8c, 0x1e,
+	0x7b, 0xe4, 0x84, 0x50, 0x72, 0xe0, 0xc0, 0x4b, 0x20, 0xef, 0xda, 0x96, 0x8d, 0x14, 0x8b, 0x4b,
+	0xb2, 0x1e, 0xff, 0xff, 0xf7, 0xcf, 0x8e, 0x35, 0xe4, 0x55, 0x90, 0xe5, 0x09, 0x88, 0xd0, 0xc9,
+	0x38, 0xe2, 0x0d, 0xde, 0x78, 0x98, 0x64, 0xb9, 0x04, 0x67, 0x39, 0x71, 0x02, 0x48, 0x41, 0x44,
+	0xc2, 0xce, 0x38, 0x4a, 0xa4, 0xcf, 0x4a, 0xa1, 0xdd, 0x16, 0xda, 0xcb, 0xc9, 0xfe, 0x9e, 0x9b,
+	0x44, 0x29, 0x3a, 0xea, 0x57, 0xab, 0xf7, 0x9f, 0x06, 0x18, 0xa0, 0x3a, 0x3a, 0xc5, 0xa9, 0xac,
+	0x1e, 0x6e, 0x0e, 0x93, 0x77, 0x19, 0x94, 0x51, 0x07, 0x7f, 0xfa, 0xe4, 0xf1, 0x3b, 0x1d, 0x7e,
+	0x25, 0x5d, 0x09, 0xf4, 0x94, 0x98, 0x99, 0xcb, 0xdd, 0x44, 0x30, 0x63, 0x64, 0x8c, 0x87, 0xc7,
+	0x2f, 0xec, 0x8d, 0xcd, 0xd8, 0x33, 0x25, 0x3c, 0xd9, 0xbd, 0xff, 0xf9, 0xbc, 0xf7, 0xed, 0xf7,
+	0xf7, 0x23, 0x63, 0x5e, 0x7a, 0xe9, 0x11, 0xd9, 0x4b, 0xe1, 0x56, 0x2e, 0xbc, 0xd0, 0x8d, 0x63,
+	0x48, 0x03, 0x58, 0x44, 0x3e, 0x7b, 0x34, 0x32, 0xc6, 0xdb, 0xf3, 0x27, 0xc5, 0x8b, 0x69, 0x55,
+	0x3f, 0xf7, 0xe9, 0x25, 0x21, 0xb5, 0x4c, 0xb0, 0xad, 0xd1, 0xd6, 0x78, 0x78, 0xfc, 0xb2, 0x23,
+	0xb5, 0xf6, 0x36, 0x83, 0x1b, 0x08, 0x7a, 0x49, 0x06, 0xc2, 0x0b, 0xc1, 0xcf, 0x63, 0x60, 0xdb,
+	0x0a, 0x37, 0xee, 0xc0, 0x5d, 0x95, 0xd2, 0xb3, 0x54, 0xf2, 0xbb, 0x26, 0xb2, 0x86, 0xd0, 0x0b,
+	0x62, 0x7a, 0x39, 0x17, 0xc8, 0x59, 0x5f, 0xcd, 0xe4, 0xf5, 0x7f, 0xe0, 0xa6, 0xca, 0xd0, 0x9a,
+	0x8d, 0x66, 0xd0, 0x29, 0x31, 0x21, 0x43, 0x2f, 0x14, 0xcc, 0x54, 0xcd, 0x8d, 0x3a, 0x68, 0x67,
+	0x85, 0xb0, 0x05, 0xd1, 0x56, 0xfa, 0x91, 0x0c, 0x39, 0x7c, 0x71, 0xb9, 0xbf, 0xc8, 0x10, 0x63,
+	0xb6, 0xa3, 0xfa, 0x3a, 0xec, 0x20, 0xcd, 0x95, 0x7a, 0x86, 0x18, 0xb7, 0xc6, 0xc6, 0xeb, 0x32,
+	0xfd, 0x40, 0x76, 0xf4, 0x93, 0x60, 0x03, 0xd5, 0x58, 0xd7, 0x35, 0x67, 0x1c, 0x97, 0x91, 0x0f,
+	0x5c, 0x63, 0x9b, 0xc8, 0x0a, 0x42, 0xcf, 0xc9, 0xc0, 0x8f, 0x44, 0x61, 0x10, 0x6c, 0x57, 0x01,
+	0x0f, 0x3a, 0x80, 0xa7, 0x5a, 0xda, 0xfa, 0x00, 0x95, 0x9d, 0xbe, 0x25, 0xfd, 0x5c, 0xb8, 0x01,
+	0x30, 0xa2, 0x38, 0x5d, 0xf7, 0xbc, 0x00, 0x57, 0xc0, 0xa7, 0x42, 0xdc, 0x44, 0x69, 0xfb, 0xc9,
+	0xfb, 0xfb, 0x95, 0x65, 0x3c, 0xac, 0x2c, 0xe3, 0xd7, 0xca, 0x32, 0xbe, 0xae, 0xad, 0xde, 0xc3,
+	0xda, 0xea, 0xfd, 0x58, 0x5b, 0xbd, 0xcf, 0x93, 0x20, 0x92, 0x61, 0x7e, 0x6d, 0x7b, 0x98, 0x38,
+	0xd5, 0xe6, 0x54, 0xff, 0xb7, 0xff, 0xee, 0x90, 0x5a, 0xa0, 0x6b, 0x53, 0x6d, 0xd0, 0x9b, 0xbf,
+	0x01, 0x00, 0x00, 0xff, 0xff, 0x0d, 0x86, 0xfb, 0x6c, 0xd7, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -115,6 +206,115 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Usage) > 0 {
+		for iNdEx := len(m.Usage) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Usage[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if len(m.Disputes) > 0 {
+		for iNdEx := len(m.Disputes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Disputes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.Rewards) > 0 {
+		for iNdEx := len(m.Rewards) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Rewards[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	{
+		size, err := m.RewardPool.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if len(m.Epochs) > 0 {
+		for iNdEx := len(m.Epochs) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Epochs[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	{
+		size, err := m.Cursor.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if len(m.Schedule) > 0 {
+		for iNdEx := len(m.Schedule) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Schedule[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Challenges) > 0 {
+		for iNdEx := len(m.Challenges) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Challenges[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.NextChallengeId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -147,6 +347,49 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if m.NextChallengeId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextChallengeId))
+	}
+	if len(m.Challenges) > 0 {
+		for _, e := range m.Challenges {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Schedule) > 0 {
+		for _, e := range m.Schedule {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	l = m.Cursor.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Epochs) > 0 {
+		for _, e := range m.Epochs {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	l = m.RewardPool.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Rewards) > 0 {
+		for _, e := range m.Rewards {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Disputes) > 0 {
+		for _, e := range m.Disputes {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Usage) > 0 {
+		for _, e := range m.Usage {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -215,6 +458,295 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextChallengeId", wireType)
+			}
+			m.NextChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenges", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenges = append(m.Challenges, Challenge{})
+			if err := m.Challenges[len(m.Challenges)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Schedule", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Schedule = append(m.Schedule, ScheduleEntry{})
+			if err := m.Schedule[len(m.Schedule)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cursor", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Cursor.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epochs", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Epochs = append(m.Epochs, Epoch{})
+			if err := m.Epochs[len(m.Epochs)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardPool", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RewardPool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rewards", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Rewards = append(m.Rewards, ProviderReward{})
+			if err := m.Rewards[len(m.Rewards)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Disputes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Disputes = append(m.Disputes, Dispute{})
+			if err := m.Disputes[len(m.Disputes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Usage", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Usage = append(m.Usage, LeaseUsage{})
+			if err := m.Usage[len(m.Usage)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

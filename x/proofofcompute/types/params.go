@@ -1,11 +1,147 @@
 package types
 
+import (
+	"fmt"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
+)
+
+// Default parameters: hour-long epochs at 6 s blocks, a quarter of the idle
+// nodes checked per epoch, and the spec's deadlines.
+const (
+	DefaultEpochBlocks           = 600
+	DefaultCommitDeadlineBlocks  = 3
+	DefaultRevealWindowBlocks    = 10
+	DefaultOpenings              = 16
+	DefaultScheduleScanPerBlock  = 500
+	DefaultRewardDenom           = "umesh"
+	DefaultGasPerPhiloxCall      = 2
+	DefaultGasPerKiloMulAdds     = 40
+	DefaultGasPerHash            = 20
+	MaxEpochBlocks               = 1_000_000
+	MaxCommitDeadlineBlocks      = 100
+	MaxRevealWindowBlocks        = 1_000
+	MaxScheduleScanPerBlock      = 100_000
+	MaxGasPerUnit                = 1_000_000
+	MinEpochBlocksOverChallenges = 2
+)
+
+var (
+	// DefaultSampleRate: each node with idle GPUs is checked with
+	// probability 1/4 per epoch.
+	DefaultSampleRate = math.LegacyNewDecWithPrec(25, 2)
+	// DefaultDisputeFee is 10 MESH.
+	DefaultDisputeFee = sdk.NewCoin(DefaultRewardDenom, math.NewInt(10_000_000))
+	// DefaultBaseReward is 1000 MESH per epoch at zero utilization.
+	DefaultBaseReward = sdk.NewCoin(DefaultRewardDenom, math.NewInt(1_000_000_000))
+	// DefaultRewardFloor: issuance never falls below 10% of base_reward.
+	DefaultRewardFloor = math.LegacyNewDecWithPrec(10, 2)
+	// DefaultRewardAlpha: issuance reaches the floor at 90% utilization.
+	DefaultRewardAlpha = math.LegacyOneDec()
+)
+
 // DefaultParams returns the default parameters of x/proofofcompute.
 func DefaultParams() Params {
-	return Params{}
+	return Params{
+		EpochBlocks:          DefaultEpochBlocks,
+		SampleRate:           DefaultSampleRate,
+		CommitDeadlineBlocks: DefaultCommitDeadlineBlocks,
+		RevealWindowBlocks:   DefaultRevealWindowBlocks,
+		Openings:             DefaultOpenings,
+		ScheduleScanPerBlock: DefaultScheduleScanPerBlock,
+		Gas: VerificationGas{
+			PerPhiloxCall:  DefaultGasPerPhiloxCall,
+			PerKiloMulAdds: DefaultGasPerKiloMulAdds,
+			PerHash:        DefaultGasPerHash,
+		},
+		DisputeFee:  DefaultDisputeFee,
+		BaseReward:  DefaultBaseReward,
+		RewardFloor: DefaultRewardFloor,
+		RewardAlpha: DefaultRewardAlpha,
+	}
 }
 
-// Validate checks every parameter and names the first invalid one.
+// Validate checks every parameter and names the first invalid one with its
+// value.
 func (p Params) Validate() error {
+	if p.CommitDeadlineBlocks == 0 || p.CommitDeadlineBlocks > MaxCommitDeadlineBlocks {
+		return fmt.Errorf("commit_deadline_blocks must be in [1, %d], got %d", MaxCommitDeadlineBlocks, p.CommitDeadlineBlocks)
+	}
+	if p.RevealWindowBlocks == 0 || p.RevealWindowBlocks > MaxRevealWindowBlocks {
+		return fmt.Errorf("reveal_window_blocks must be in [1, %d], got %d", MaxRevealWindowBlocks, p.RevealWindowBlocks)
+	}
+	// An epoch must be long enough for a challenge issued at its start to
+	// finish inside it, so that a node is never challenged twice at once.
+	minEpoch := p.CommitDeadlineBlocks + 1 + p.RevealWindowBlocks + MinEpochBlocksOverChallenges
+	if p.EpochBlocks < minEpoch || p.EpochBlocks > MaxEpochBlocks {
+		return fmt.Errorf("epoch_blocks must be in [%d, %d] (commit deadline + 1 + reveal window + %d), got %d",
+			minEpoch, MaxEpochBlocks, MinEpochBlocksOverChallenges, p.EpochBlocks)
+	}
+	if err := unitDec("sample_rate", p.SampleRate); err != nil {
+		return err
+	}
+	if p.Openings == 0 || p.Openings > challenge.MaxK {
+		return fmt.Errorf("openings must be in [1, %d], got %d", challenge.MaxK, p.Openings)
+	}
+	if p.ScheduleScanPerBlock == 0 || p.ScheduleScanPerBlock > MaxScheduleScanPerBlock {
+		return fmt.Errorf("schedule_scan_per_block must be in [1, %d], got %d", MaxScheduleScanPerBlock, p.ScheduleScanPerBlock)
+	}
+	for _, g := range []struct {
+		field string
+		value uint64
+	}{
+		{"gas.per_philox_call", p.Gas.PerPhiloxCall},
+		{"gas.per_kilo_mul_adds", p.Gas.PerKiloMulAdds},
+		{"gas.per_hash", p.Gas.PerHash},
+	} {
+		if g.value == 0 || g.value > MaxGasPerUnit {
+			return fmt.Errorf("%s must be in [1, %d], got %d", g.field, MaxGasPerUnit, g.value)
+		}
+	}
+	if err := p.DisputeFee.Validate(); err != nil {
+		return fmt.Errorf("dispute_fee %s: %w", p.DisputeFee, err)
+	}
+	if !p.DisputeFee.IsPositive() {
+		return fmt.Errorf("dispute_fee must be positive, got %s", p.DisputeFee)
+	}
+	if err := p.BaseReward.Validate(); err != nil {
+		return fmt.Errorf("base_reward %s: %w", p.BaseReward, err)
+	}
+	if err := unitDec("reward_floor", p.RewardFloor); err != nil {
+		return err
+	}
+	if p.RewardAlpha.IsNil() || p.RewardAlpha.IsNegative() || p.RewardAlpha.GT(math.LegacyNewDec(100)) {
+		return fmt.Errorf("reward_alpha must be in [0, 100], got %s", decString(p.RewardAlpha))
+	}
 	return nil
+}
+
+// unitDec checks that d is set and in [0, 1].
+func unitDec(field string, d math.LegacyDec) error {
+	if d.IsNil() || d.IsNegative() || d.GT(math.LegacyOneDec()) {
+		return fmt.Errorf("%s must be in [0, 1], got %s", field, decString(d))
+	}
+	return nil
+}
+
+func decString(d math.LegacyDec) string {
+	if d.IsNil() {
+		return "<nil>"
+	}
+	return d.String()
+}
+
+// ChallengeParams are the challenge library's parameters for one GPU.
+func (g ChallengedGPU) ChallengeParams(k uint32) challenge.Params {
+	return challenge.Params{N: g.N, M: g.M, K: k}
+}
+
+// RevealCost is the gas a reveal of one GPU pays for its verification.
+func (gas VerificationGas) RevealCost(p challenge.Params) uint64 {
+	c := challenge.VerifyCost(p)
+	return c.PhiloxCalls*gas.PerPhiloxCall + (c.MulAdds+1023)/1024*gas.PerKiloMulAdds + c.Hashes*gas.PerHash
 }

@@ -7,29 +7,599 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types1 "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	types "github.com/gpumesh/gpumesh/x/market/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
 // A compilation error at this line likely means your copy of the
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
+
+// MsgCommitProof commits to the products of every GPU of a challenge.
+type MsgCommitProof struct {
+	Provider    string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	// commitments are 32 bytes each, one per GPU in the challenge's order.
+	Commitments [][]byte `protobuf:"bytes,3,rep,name=commitments,proto3" json:"commitments,omitempty"`
+}
+
+func (m *MsgCommitProof) Reset()         { *m = MsgCommitProof{} }
+func (m *MsgCommitProof) String() string { return proto.CompactTextString(m) }
+func (*MsgCommitProof) ProtoMessage()    {}
+func (*MsgCommitProof) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{0}
+}
+func (m *MsgCommitProof) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCommitProof) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCommitProof.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCommitProof) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCommitProof.Merge(m, src)
+}
+func (m *MsgCommitProof) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCommitProof) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCommitProof.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCommitProof proto.InternalMessageInfo
+
+func (m *MsgCommitProof) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCommitProof) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *MsgCommitProof) GetCommitments() [][]byte {
+	if m != nil {
+		return m.Commitments
+	}
+	return nil
+}
+
+// MsgCommitProofResponse is the response of Msg/CommitProof.
+type MsgCommitProofResponse struct {
+}
+
+func (m *MsgCommitProofResponse) Reset()         { *m = MsgCommitProofResponse{} }
+func (m *MsgCommitProofResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCommitProofResponse) ProtoMessage()    {}
+func (*MsgCommitProofResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{1}
+}
+func (m *MsgCommitProofResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCommitProofResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCommitProofResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCommitProofResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCommitProofResponse.Merge(m, src)
+}
+func (m *MsgCommitProofResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCommitProofResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCommitProofResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCommitProofResponse proto.InternalMessageInfo
+
+// MsgRevealProof opens the entries the opening seed picked for one GPU.
+type MsgRevealProof struct {
+	Provider    string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	GpuIndex    uint32 `protobuf:"varint,3,opt,name=gpu_index,json=gpuIndex,proto3" json:"gpu_index,omitempty"`
+	// roots are the m product roots (32 bytes each) that hash to the GPU's
+	// commitment.
+	Roots [][]byte `protobuf:"bytes,4,rep,name=roots,proto3" json:"roots,omitempty"`
+	// openings are the k openings in the order the chain listed them.
+	Openings []Opening `protobuf:"bytes,5,rep,name=openings,proto3" json:"openings"`
+}
+
+func (m *MsgRevealProof) Reset()         { *m = MsgRevealProof{} }
+func (m *MsgRevealProof) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealProof) ProtoMessage()    {}
+func (*MsgRevealProof) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{2}
+}
+func (m *MsgRevealProof) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealProof) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealProof.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealProof) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealProof.Merge(m, src)
+}
+func (m *MsgRevealProof) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealProof) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealProof.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealProof proto.InternalMessageInfo
+
+func (m *MsgRevealProof) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgRevealProof) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *MsgRevealProof) GetGpuIndex() uint32 {
+	if m != nil {
+		return m.GpuIndex
+	}
+	return 0
+}
+
+func (m *MsgRevealProof) GetRoots() [][]byte {
+	if m != nil {
+		return m.Roots
+	}
+	return nil
+}
+
+func (m *MsgRevealProof) GetOpenings() []Opening {
+	if m != nil {
+		return m.Openings
+	}
+	return nil
+}
+
+// MsgRevealProofResponse says what the reveal did to the challenge.
+type MsgRevealProofResponse struct {
+	// correct is false when the reveal was wrong (the provider was slashed).
+	Correct bool `protobuf:"varint,1,opt,name=correct,proto3" json:"correct,omitempty"`
+	// state is the challenge's state after the reveal.
+	State ChallengeState `protobuf:"varint,2,opt,name=state,proto3,enum=gpumesh.proofofcompute.v1.ChallengeState" json:"state,omitempty"`
+}
+
+func (m *MsgRevealProofResponse) Reset()         { *m = MsgRevealProofResponse{} }
+func (m *MsgRevealProofResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealProofResponse) ProtoMessage()    {}
+func (*MsgRevealProofResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{3}
+}
+func (m *MsgRevealProofResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealProofResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealProofResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealProofResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealProofResponse.Merge(m, src)
+}
+func (m *MsgRevealProofResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealProofResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealProofResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealProofResponse proto.InternalMessageInfo
+
+func (m *MsgRevealProofResponse) GetCorrect() bool {
+	if m != nil {
+		return m.Correct
+	}
+	return false
+}
+
+func (m *MsgRevealProofResponse) GetState() ChallengeState {
+	if m != nil {
+		return m.State
+	}
+	return CHALLENGE_STATE_UNSPECIFIED
+}
+
+// MsgOpenDispute disputes a lease: the chain challenges the lease's GPUs.
+type MsgOpenDispute struct {
+	Tenant  string        `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	LeaseId types.OrderID `protobuf:"bytes,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	// fee must equal the dispute_fee param.
+	Fee types1.Coin `protobuf:"bytes,3,opt,name=fee,proto3" json:"fee"`
+}
+
+func (m *MsgOpenDispute) Reset()         { *m = MsgOpenDispute{} }
+func (m *MsgOpenDispute) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenDispute) ProtoMessage()    {}
+func (*MsgOpenDispute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{4}
+}
+func (m *MsgOpenDispute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenDispute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenDispute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenDispute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenDispute.Merge(m, src)
+}
+func (m *MsgOpenDispute) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenDispute) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenDispute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenDispute proto.InternalMessageInfo
+
+func (m *MsgOpenDispute) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *MsgOpenDispute) GetLeaseId() types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types.OrderID{}
+}
+
+func (m *MsgOpenDispute) GetFee() types1.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types1.Coin{}
+}
+
+// MsgOpenDisputeResponse names the challenge the dispute started.
+type MsgOpenDisputeResponse struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+}
+
+func (m *MsgOpenDisputeResponse) Reset()         { *m = MsgOpenDisputeResponse{} }
+func (m *MsgOpenDisputeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenDisputeResponse) ProtoMessage()    {}
+func (*MsgOpenDisputeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{5}
+}
+func (m *MsgOpenDisputeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenDisputeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenDisputeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenDisputeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenDisputeResponse.Merge(m, src)
+}
+func (m *MsgOpenDisputeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenDisputeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenDisputeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenDisputeResponse proto.InternalMessageInfo
+
+func (m *MsgOpenDisputeResponse) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+// MsgReportUsage reports one period of a lease's usage.
+type MsgReportUsage struct {
+	Provider string        `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId  types.OrderID `protobuf:"bytes,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	// period_end ends the reported period, which starts at the previous
+	// report's period_end (or the lease start).
+	PeriodEnd   time.Time `protobuf:"bytes,3,opt,name=period_end,json=periodEnd,proto3,stdtime" json:"period_end"`
+	GpuSeconds  uint64    `protobuf:"varint,4,opt,name=gpu_seconds,json=gpuSeconds,proto3" json:"gpu_seconds,omitempty"`
+	MeanUtilPct uint32    `protobuf:"varint,5,opt,name=mean_util_pct,json=meanUtilPct,proto3" json:"mean_util_pct,omitempty"`
+	EnergyMj    uint64    `protobuf:"varint,6,opt,name=energy_mj,json=energyMj,proto3" json:"energy_mj,omitempty"`
+	// samples_hash is the SHA-256 (32 bytes) of the raw samples.
+	SamplesHash []byte `protobuf:"bytes,7,opt,name=samples_hash,json=samplesHash,proto3" json:"samples_hash,omitempty"`
+}
+
+func (m *MsgReportUsage) Reset()         { *m = MsgReportUsage{} }
+func (m *MsgReportUsage) String() string { return proto.CompactTextString(m) }
+func (*MsgReportUsage) ProtoMessage()    {}
+func (*MsgReportUsage) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{6}
+}
+func (m *MsgReportUsage) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgReportUsage) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgReportUsage.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgReportUsage) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgReportUsage.Merge(m, src)
+}
+func (m *MsgReportUsage) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgReportUsage) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgReportUsage.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgReportUsage proto.InternalMessageInfo
+
+func (m *MsgReportUsage) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgReportUsage) GetLeaseId() types.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types.OrderID{}
+}
+
+func (m *MsgReportUsage) GetPeriodEnd() time.Time {
+	if m != nil {
+		return m.PeriodEnd
+	}
+	return time.Time{}
+}
+
+func (m *MsgReportUsage) GetGpuSeconds() uint64 {
+	if m != nil {
+		return m.GpuSeconds
+	}
+	return 0
+}
+
+func (m *MsgReportUsage) GetMeanUtilPct() uint32 {
+	if m != nil {
+		return m.MeanUtilPct
+	}
+	return 0
+}
+
+func (m *MsgReportUsage) GetEnergyMj() uint64 {
+	if m != nil {
+		return m.EnergyMj
+	}
+	return 0
+}
+
+func (m *MsgReportUsage) GetSamplesHash() []byte {
+	if m != nil {
+		return m.SamplesHash
+	}
+	return nil
+}
+
+// MsgReportUsageResponse is the response of Msg/ReportUsage.
+type MsgReportUsageResponse struct {
+}
+
+func (m *MsgReportUsageResponse) Reset()         { *m = MsgReportUsageResponse{} }
+func (m *MsgReportUsageResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgReportUsageResponse) ProtoMessage()    {}
+func (*MsgReportUsageResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{7}
+}
+func (m *MsgReportUsageResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgReportUsageResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgReportUsageResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgReportUsageResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgReportUsageResponse.Merge(m, src)
+}
+func (m *MsgReportUsageResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgReportUsageResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgReportUsageResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgReportUsageResponse proto.InternalMessageInfo
+
+// MsgClaimRewards pays out a provider's accrued capacity rewards.
+type MsgClaimRewards struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *MsgClaimRewards) Reset()         { *m = MsgClaimRewards{} }
+func (m *MsgClaimRewards) String() string { return proto.CompactTextString(m) }
+func (*MsgClaimRewards) ProtoMessage()    {}
+func (*MsgClaimRewards) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{8}
+}
+func (m *MsgClaimRewards) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgClaimRewards) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgClaimRewards.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgClaimRewards) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgClaimRewards.Merge(m, src)
+}
+func (m *MsgClaimRewards) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgClaimRewards) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgClaimRewards.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgClaimRewards proto.InternalMessageInfo
+
+func (m *MsgClaimRewards) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// MsgClaimRewardsResponse is what was paid.
+type MsgClaimRewardsResponse struct {
+	Amount types1.Coin `protobuf:"bytes,1,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *MsgClaimRewardsResponse) Reset()         { *m = MsgClaimRewardsResponse{} }
+func (m *MsgClaimRewardsResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgClaimRewardsResponse) ProtoMessage()    {}
+func (*MsgClaimRewardsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2095baa7da2e69d5, []int{9}
+}
+func (m *MsgClaimRewardsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgClaimRewardsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgClaimRewardsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgClaimRewardsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgClaimRewardsResponse.Merge(m, src)
+}
+func (m *MsgClaimRewardsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgClaimRewardsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgClaimRewardsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgClaimRewardsResponse proto.InternalMessageInfo
+
+func (m *MsgClaimRewardsResponse) GetAmount() types1.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types1.Coin{}
+}
 
 // MsgUpdateParams replaces the parameters of x/proofofcompute.
 type MsgUpdateParams struct {
@@ -43,7 +613,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_2095baa7da2e69d5, []int{0}
+	return fileDescriptor_2095baa7da2e69d5, []int{10}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -94,7 +664,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_2095baa7da2e69d5, []int{1}
+	return fileDescriptor_2095baa7da2e69d5, []int{11}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -124,6 +694,16 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
 func init() {
+	proto.RegisterType((*MsgCommitProof)(nil), "gpumesh.proofofcompute.v1.MsgCommitProof")
+	proto.RegisterType((*MsgCommitProofResponse)(nil), "gpumesh.proofofcompute.v1.MsgCommitProofResponse")
+	proto.RegisterType((*MsgRevealProof)(nil), "gpumesh.proofofcompute.v1.MsgRevealProof")
+	proto.RegisterType((*MsgRevealProofResponse)(nil), "gpumesh.proofofcompute.v1.MsgRevealProofResponse")
+	proto.RegisterType((*MsgOpenDispute)(nil), "gpumesh.proofofcompute.v1.MsgOpenDispute")
+	proto.RegisterType((*MsgOpenDisputeResponse)(nil), "gpumesh.proofofcompute.v1.MsgOpenDisputeResponse")
+	proto.RegisterType((*MsgReportUsage)(nil), "gpumesh.proofofcompute.v1.MsgReportUsage")
+	proto.RegisterType((*MsgReportUsageResponse)(nil), "gpumesh.proofofcompute.v1.MsgReportUsageResponse")
+	proto.RegisterType((*MsgClaimRewards)(nil), "gpumesh.proofofcompute.v1.MsgClaimRewards")
+	proto.RegisterType((*MsgClaimRewardsResponse)(nil), "gpumesh.proofofcompute.v1.MsgClaimRewardsResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "gpumesh.proofofcompute.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "gpumesh.proofofcompute.v1.MsgUpdateParamsResponse")
 }
@@ -133,29 +713,70 @@ func init() {
 }
 
 var fileDescriptor_2095baa7da2e69d5 = []byte{
-	// 349 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4a, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x28, 0xca, 0xcf, 0x4f, 0xcb, 0x4f, 0x4b, 0xce, 0xcf, 0x2d, 0x28,
-	0x2d, 0x49, 0xd5, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x92,
-	0x84, 0xaa, 0xd1, 0x43, 0x55, 0xa3, 0x57, 0x66, 0x28, 0x25, 0x98, 0x98, 0x9b, 0x99, 0x97, 0xaf,
-	0x0f, 0x26, 0x21, 0xaa, 0xa5, 0xc4, 0x93, 0xf3, 0x8b, 0x73, 0xf3, 0x8b, 0xf5, 0x73, 0x8b, 0xd3,
-	0x41, 0xa6, 0xe4, 0x16, 0xa7, 0x43, 0x25, 0x24, 0x21, 0x12, 0xf1, 0x60, 0x9e, 0x3e, 0x84, 0x03,
-	0x95, 0x12, 0x49, 0xcf, 0x4f, 0xcf, 0x87, 0x88, 0x83, 0x58, 0x50, 0x51, 0x55, 0x3c, 0x6e, 0xab,
-	0x2c, 0x48, 0x85, 0x6a, 0x56, 0x3a, 0xc5, 0xc8, 0xc5, 0xef, 0x5b, 0x9c, 0x1e, 0x5a, 0x90, 0x92,
-	0x58, 0x92, 0x1a, 0x90, 0x58, 0x94, 0x98, 0x5b, 0x2c, 0x64, 0xc6, 0xc5, 0x99, 0x58, 0x5a, 0x92,
-	0x91, 0x5f, 0x94, 0x59, 0x52, 0x29, 0xc1, 0xa8, 0xc0, 0xa8, 0xc1, 0xe9, 0x24, 0x71, 0x69, 0x8b,
-	0xae, 0x08, 0xd4, 0x56, 0xc7, 0x94, 0x94, 0xa2, 0xd4, 0xe2, 0xe2, 0xe0, 0x92, 0xa2, 0xcc, 0xbc,
-	0xf4, 0x20, 0x84, 0x52, 0x21, 0x17, 0x2e, 0xb6, 0x02, 0xb0, 0x09, 0x12, 0x4c, 0x0a, 0x8c, 0x1a,
-	0xdc, 0x46, 0x8a, 0x7a, 0x38, 0xfd, 0xae, 0x07, 0xb1, 0xca, 0x89, 0xf3, 0xc4, 0x3d, 0x79, 0x86,
-	0x15, 0xcf, 0x37, 0x68, 0x31, 0x06, 0x41, 0xf5, 0x5a, 0x59, 0x36, 0x3d, 0xdf, 0xa0, 0x85, 0x30,
-	0xb5, 0xeb, 0xf9, 0x06, 0x2d, 0x35, 0x1c, 0x7e, 0x41, 0x73, 0xb8, 0x92, 0x24, 0x97, 0x38, 0x9a,
-	0x50, 0x50, 0x6a, 0x71, 0x41, 0x7e, 0x5e, 0x71, 0xaa, 0x51, 0x0d, 0x17, 0xb3, 0x6f, 0x71, 0xba,
-	0x50, 0x1e, 0x17, 0x0f, 0x8a, 0x57, 0xb5, 0xf0, 0x38, 0x11, 0xcd, 0x28, 0x29, 0x23, 0xe2, 0xd5,
-	0xc2, 0xac, 0x95, 0x62, 0x6d, 0x00, 0xf9, 0xcd, 0xc9, 0xfb, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f,
-	0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0, 0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b,
-	0x8f, 0xe5, 0x18, 0xa2, 0x0c, 0xd3, 0x33, 0x4b, 0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5,
-	0x61, 0xbe, 0x84, 0xd1, 0x15, 0xe8, 0xfe, 0x05, 0x47, 0x5c, 0x12, 0x1b, 0x38, 0xe6, 0x8c, 0x01,
-	0x01, 0x00, 0x00, 0xff, 0xff, 0x66, 0x8a, 0x30, 0x40, 0x7e, 0x02, 0x00, 0x00,
+	// 1001 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x56, 0xcf, 0x6f, 0xe3, 0x44,
+	0x14, 0xae, 0x37, 0x9b, 0x34, 0x19, 0xb7, 0x8b, 0xb0, 0x2a, 0xd6, 0xcd, 0x8a, 0x34, 0x6b, 0x09,
+	0x14, 0x22, 0xd6, 0x26, 0x01, 0xad, 0x44, 0x41, 0x02, 0xda, 0x22, 0x6d, 0x84, 0x2a, 0x2a, 0x97,
+	0x0a, 0x89, 0x4b, 0x34, 0xb1, 0xa7, 0x8e, 0xb7, 0x19, 0x8f, 0xe5, 0x19, 0x87, 0xf6, 0x86, 0x90,
+	0xb8, 0x70, 0xda, 0x0b, 0x77, 0x8e, 0x1c, 0x7b, 0xe0, 0xc2, 0x7f, 0xb0, 0xe2, 0xb4, 0xe2, 0xc4,
+	0x09, 0x50, 0x7b, 0x28, 0x7f, 0x06, 0x9a, 0xf1, 0xd8, 0x9d, 0xa4, 0xdd, 0x3a, 0x2a, 0xda, 0x4b,
+	0xdb, 0x79, 0xf3, 0xbd, 0x1f, 0xdf, 0x37, 0xef, 0x3d, 0x17, 0x58, 0x41, 0x9c, 0x62, 0x44, 0xc7,
+	0x4e, 0x9c, 0x10, 0x72, 0x48, 0x0e, 0x3d, 0x82, 0xe3, 0x94, 0x21, 0x67, 0xda, 0x73, 0xd8, 0xb1,
+	0x1d, 0x27, 0x84, 0x11, 0x63, 0x5d, 0x62, 0xec, 0x59, 0x8c, 0x3d, 0xed, 0x35, 0x5f, 0x87, 0x38,
+	0x8c, 0x88, 0x23, 0x7e, 0x66, 0xe8, 0x66, 0xcb, 0x23, 0x14, 0x13, 0xea, 0x8c, 0x20, 0xe5, 0x61,
+	0x46, 0x88, 0xc1, 0x9e, 0xe3, 0x91, 0x30, 0x92, 0xf7, 0xf7, 0xe5, 0x3d, 0xa6, 0x01, 0xcf, 0x82,
+	0x69, 0x20, 0x2f, 0xd6, 0xb3, 0x8b, 0xa1, 0x38, 0x39, 0xd9, 0x41, 0x5e, 0xad, 0x05, 0x24, 0x20,
+	0x99, 0x9d, 0xff, 0x25, 0xad, 0x1b, 0x01, 0x21, 0xc1, 0x04, 0x39, 0xe2, 0x34, 0x4a, 0x0f, 0x1d,
+	0x16, 0x62, 0x44, 0x19, 0xc4, 0xb1, 0x04, 0xbc, 0x99, 0x93, 0xc3, 0x30, 0x39, 0x42, 0x4c, 0x90,
+	0x3a, 0x89, 0x51, 0x1e, 0xf5, 0xad, 0x1b, 0xb8, 0x5f, 0xc2, 0xac, 0xdf, 0x34, 0x70, 0x6f, 0x97,
+	0x06, 0xdb, 0x04, 0xe3, 0x90, 0xed, 0x71, 0xa8, 0xf1, 0x01, 0xa8, 0xc7, 0x09, 0x99, 0x86, 0x3e,
+	0x4a, 0x4c, 0xad, 0xad, 0x75, 0x1a, 0x5b, 0xe6, 0x1f, 0xbf, 0x3e, 0x5a, 0x93, 0x35, 0x7f, 0xe6,
+	0xfb, 0x09, 0xa2, 0x74, 0x9f, 0x25, 0x61, 0x14, 0xb8, 0x05, 0xd2, 0x78, 0x08, 0x56, 0xbc, 0x31,
+	0x9c, 0x4c, 0x50, 0x14, 0xa0, 0x61, 0xe8, 0x9b, 0x77, 0xda, 0x5a, 0xe7, 0xae, 0xab, 0x17, 0xb6,
+	0x81, 0x6f, 0xb4, 0x81, 0xee, 0x89, 0x3c, 0x18, 0x45, 0x8c, 0x9a, 0x95, 0x76, 0xa5, 0xb3, 0xe2,
+	0xaa, 0xa6, 0xcd, 0x77, 0xbf, 0xbf, 0x38, 0xed, 0x16, 0x31, 0x7f, 0xbc, 0x38, 0xed, 0x36, 0x0b,
+	0x1a, 0xc4, 0x73, 0x66, 0x0b, 0xb5, 0x4c, 0xf0, 0xc6, 0xac, 0xc5, 0x45, 0x34, 0x26, 0x11, 0x45,
+	0xd6, 0x4f, 0x77, 0x04, 0x2b, 0x17, 0x4d, 0x11, 0x9c, 0xbc, 0x62, 0x56, 0x0f, 0x40, 0x23, 0x88,
+	0xd3, 0x61, 0x18, 0xf9, 0xe8, 0xd8, 0xac, 0xb4, 0xb5, 0xce, 0xaa, 0x5b, 0x0f, 0xe2, 0x74, 0xc0,
+	0xcf, 0xc6, 0x1a, 0xa8, 0x26, 0x84, 0x30, 0x6a, 0xde, 0x15, 0x64, 0xb3, 0x83, 0x31, 0x00, 0x75,
+	0x12, 0xa3, 0x28, 0x8c, 0x02, 0x6a, 0x56, 0xdb, 0x95, 0x8e, 0xde, 0xb7, 0xec, 0x97, 0xb6, 0xa1,
+	0xfd, 0x65, 0x06, 0xdd, 0x6a, 0x3c, 0xff, 0x6b, 0x63, 0xe9, 0x97, 0x8b, 0xd3, 0xae, 0xe6, 0x16,
+	0xee, 0x0b, 0x28, 0xa6, 0x88, 0x60, 0x51, 0xa1, 0x98, 0x62, 0xc9, 0x15, 0x33, 0x4c, 0xb0, 0xec,
+	0x91, 0x24, 0x41, 0x1e, 0x13, 0xea, 0xd4, 0xdd, 0xfc, 0x68, 0x7c, 0x02, 0xaa, 0x94, 0x41, 0x86,
+	0x04, 0xf7, 0x7b, 0xfd, 0x77, 0x6e, 0xa8, 0x74, 0x3b, 0x97, 0x65, 0x9f, 0x3b, 0xb8, 0x99, 0x9f,
+	0xf5, 0x6f, 0xd6, 0x62, 0x9c, 0xc6, 0x4e, 0x48, 0x39, 0xd6, 0x78, 0x0f, 0xd4, 0x18, 0x8a, 0x60,
+	0xc4, 0x4a, 0x9f, 0x42, 0xe2, 0x8c, 0x4f, 0x41, 0x7d, 0x82, 0x20, 0x2d, 0x1e, 0x41, 0xef, 0x37,
+	0x8b, 0x42, 0xb2, 0x01, 0x10, 0x52, 0x25, 0x3e, 0x4a, 0x06, 0x3b, 0xaa, 0x54, 0xcb, 0xc2, 0x6d,
+	0xe0, 0x1b, 0x8f, 0x41, 0xe5, 0x10, 0x21, 0xf1, 0x42, 0x7a, 0x7f, 0xdd, 0x96, 0xd9, 0xf8, 0x20,
+	0xdb, 0x72, 0x90, 0xed, 0x6d, 0x12, 0x46, 0xaa, 0x2f, 0x77, 0xd8, 0xec, 0x72, 0x85, 0x65, 0x19,
+	0xd7, 0xe9, 0xab, 0xf0, 0xb2, 0x3e, 0x12, 0xfa, 0x2a, 0x96, 0x42, 0xdf, 0xf9, 0x46, 0xd2, 0xae,
+	0x34, 0x92, 0xf5, 0x43, 0x45, 0x36, 0x6d, 0x4c, 0x12, 0x76, 0x40, 0x61, 0x80, 0x6e, 0xd9, 0xb4,
+	0xff, 0x5f, 0xab, 0x27, 0x00, 0xc4, 0x28, 0x09, 0x89, 0x3f, 0x44, 0x91, 0x2f, 0x25, 0x6b, 0xda,
+	0xd9, 0x46, 0xb2, 0xf3, 0x8d, 0x64, 0x7f, 0x95, 0x6f, 0xa4, 0xad, 0x55, 0x1e, 0xe3, 0xd9, 0xdf,
+	0x1b, 0x5a, 0x16, 0xa7, 0x91, 0x39, 0x7f, 0x1e, 0xf9, 0xc6, 0x06, 0xd0, 0xf9, 0x74, 0x50, 0xe4,
+	0x91, 0xc8, 0xe7, 0x63, 0xc0, 0x69, 0x83, 0x20, 0x4e, 0xf7, 0x33, 0x8b, 0x61, 0x81, 0x55, 0x8c,
+	0x60, 0x34, 0x4c, 0x59, 0x38, 0x19, 0xc6, 0x1e, 0x33, 0xab, 0x62, 0x84, 0x74, 0x6e, 0x3c, 0x60,
+	0xe1, 0x64, 0xcf, 0x63, 0x7c, 0xc4, 0x50, 0x84, 0x92, 0xe0, 0x64, 0x88, 0x9f, 0x9a, 0x35, 0x11,
+	0xa2, 0x9e, 0x19, 0x76, 0x9f, 0x72, 0x65, 0x29, 0xc4, 0xf1, 0x04, 0xd1, 0xe1, 0x18, 0xd2, 0xb1,
+	0xb9, 0xdc, 0xd6, 0xf8, 0x5a, 0x91, 0xb6, 0x27, 0x90, 0x8e, 0x17, 0x1a, 0x92, 0x42, 0x74, 0xb9,
+	0x56, 0x14, 0x4b, 0xb1, 0x56, 0xa6, 0xe0, 0x35, 0xbe, 0x70, 0x26, 0x30, 0xc4, 0x2e, 0xfa, 0x16,
+	0x26, 0x3e, 0xbd, 0xdd, 0x0b, 0x6d, 0x3e, 0xba, 0x52, 0xd0, 0x83, 0xf9, 0x3d, 0xa7, 0x24, 0xb1,
+	0xbe, 0x06, 0xf7, 0xe7, 0x4c, 0x45, 0x5f, 0x7d, 0x0c, 0x6a, 0x10, 0x93, 0x54, 0x4e, 0xd2, 0xa2,
+	0x8d, 0x2d, 0x7d, 0xac, 0xdf, 0x35, 0xc1, 0xe8, 0x20, 0xf6, 0x21, 0x43, 0x7b, 0x30, 0x81, 0x98,
+	0x1a, 0x8f, 0x41, 0x03, 0xa6, 0x6c, 0x4c, 0x92, 0x90, 0x9d, 0x94, 0x52, 0xba, 0x84, 0x1a, 0x3b,
+	0xa0, 0x16, 0x8b, 0x08, 0xb2, 0xe7, 0x1e, 0xde, 0xb0, 0x28, 0xb2, 0x54, 0x33, 0x15, 0x65, 0xbe,
+	0x9b, 0x1f, 0x72, 0x65, 0x2e, 0xa3, 0x72, 0x69, 0xde, 0x7e, 0xc9, 0x97, 0x6c, 0xae, 0x70, 0x6b,
+	0x5d, 0xa8, 0xa4, 0x9a, 0x72, 0x95, 0xfa, 0x3f, 0x57, 0x41, 0x65, 0x97, 0x06, 0xc6, 0x11, 0xd0,
+	0xd5, 0x2f, 0xdd, 0x4d, 0xbb, 0x6c, 0xf6, 0xcb, 0xd2, 0xec, 0x2d, 0x0c, 0x2d, 0x9e, 0xe6, 0x08,
+	0xe8, 0xea, 0x07, 0xa8, 0x24, 0x99, 0x02, 0x2d, 0x4b, 0x76, 0xdd, 0xfe, 0x3e, 0x02, 0xba, 0xba,
+	0x60, 0x4b, 0x92, 0x29, 0xd0, 0xb2, 0x64, 0xd7, 0x2d, 0x33, 0xc1, 0xec, 0x72, 0x4b, 0x95, 0x32,
+	0x2b, 0xa0, 0xe5, 0xcc, 0xae, 0x0c, 0x9d, 0x11, 0x81, 0x95, 0x99, 0x89, 0xeb, 0x96, 0xbc, 0x84,
+	0x82, 0x6d, 0xf6, 0x17, 0xc7, 0xaa, 0xf9, 0x66, 0xe6, 0xa1, 0x24, 0x9f, 0x8a, 0x2d, 0xcb, 0x77,
+	0x5d, 0x6f, 0x36, 0xab, 0xdf, 0xf1, 0x01, 0xd8, 0xfa, 0xe2, 0xf9, 0x59, 0x4b, 0x7b, 0x71, 0xd6,
+	0xd2, 0xfe, 0x39, 0x6b, 0x69, 0xcf, 0xce, 0x5b, 0x4b, 0x2f, 0xce, 0x5b, 0x4b, 0x7f, 0x9e, 0xb7,
+	0x96, 0xbe, 0xe9, 0x05, 0x21, 0x1b, 0xa7, 0x23, 0xdb, 0x23, 0xd8, 0xc9, 0x47, 0x21, 0xff, 0x7d,
+	0x3c, 0x3f, 0x14, 0xe2, 0x7f, 0xbb, 0x51, 0x4d, 0xec, 0xe8, 0xf7, 0xff, 0x0b, 0x00, 0x00, 0xff,
+	0xff, 0x1a, 0x22, 0x15, 0xc2, 0x01, 0x0b, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -170,6 +791,17 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MsgClient interface {
+	// CommitProof carries one commitment per challenged GPU, by the commit
+	// deadline. With RevealProof it may be sent without a fee (see README).
+	CommitProof(ctx context.Context, in *MsgCommitProof, opts ...grpc.CallOption) (*MsgCommitProofResponse, error)
+	// RevealProof opens one GPU's entries after the opening height.
+	RevealProof(ctx context.Context, in *MsgRevealProof, opts ...grpc.CallOption) (*MsgRevealProofResponse, error)
+	// OpenDispute starts a check of a lease's GPUs for its tenant.
+	OpenDispute(ctx context.Context, in *MsgOpenDispute, opts ...grpc.CallOption) (*MsgOpenDisputeResponse, error)
+	// ReportUsage records a provider's usage report for a lease.
+	ReportUsage(ctx context.Context, in *MsgReportUsage, opts ...grpc.CallOption) (*MsgReportUsageResponse, error)
+	// ClaimRewards pays a provider its accrued capacity rewards.
+	ClaimRewards(ctx context.Context, in *MsgClaimRewards, opts ...grpc.CallOption) (*MsgClaimRewardsResponse, error)
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
@@ -183,6 +815,51 @@ func NewMsgClient(cc grpc1.ClientConn) MsgClient {
 	return &msgClient{cc}
 }
 
+func (c *msgClient) CommitProof(ctx context.Context, in *MsgCommitProof, opts ...grpc.CallOption) (*MsgCommitProofResponse, error) {
+	out := new(MsgCommitProofResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/CommitProof", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RevealProof(ctx context.Context, in *MsgRevealProof, opts ...grpc.CallOption) (*MsgRevealProofResponse, error) {
+	out := new(MsgRevealProofResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/RevealProof", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) OpenDispute(ctx context.Context, in *MsgOpenDispute, opts ...grpc.CallOption) (*MsgOpenDisputeResponse, error) {
+	out := new(MsgOpenDisputeResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/OpenDispute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ReportUsage(ctx context.Context, in *MsgReportUsage, opts ...grpc.CallOption) (*MsgReportUsageResponse, error) {
+	out := new(MsgReportUsageResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/ReportUsage", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ClaimRewards(ctx context.Context, in *MsgClaimRewards, opts ...grpc.CallOption) (*MsgClaimRewardsResponse, error) {
+	out := new(MsgClaimRewardsResponse)
+	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/ClaimRewards", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/gpumesh.proofofcompute.v1.Msg/UpdateParams", in, out, opts...)
@@ -194,6 +871,17 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
+	// CommitProof carries one commitment per challenged GPU, by the commit
+	// deadline. With RevealProof it may be sent without a fee (see README).
+	CommitProof(context.Context, *MsgCommitProof) (*MsgCommitProofResponse, error)
+	// RevealProof opens one GPU's entries after the opening height.
+	RevealProof(context.Context, *MsgRevealProof) (*MsgRevealProofResponse, error)
+	// OpenDispute starts a check of a lease's GPUs for its tenant.
+	OpenDispute(context.Context, *MsgOpenDispute) (*MsgOpenDisputeResponse, error)
+	// ReportUsage records a provider's usage report for a lease.
+	ReportUsage(context.Context, *MsgReportUsage) (*MsgReportUsageResponse, error)
+	// ClaimRewards pays a provider its accrued capacity rewards.
+	ClaimRewards(context.Context, *MsgClaimRewards) (*MsgClaimRewardsResponse, error)
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
@@ -203,12 +891,117 @@ type MsgServer interface {
 type UnimplementedMsgServer struct {
 }
 
+func (*UnimplementedMsgServer) CommitProof(ctx context.Context, req *MsgCommitProof) (*MsgCommitProofResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CommitProof not implemented")
+}
+func (*UnimplementedMsgServer) RevealProof(ctx context.Context, req *MsgRevealProof) (*MsgRevealProofResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevealProof not implemented")
+}
+func (*UnimplementedMsgServer) OpenDispute(ctx context.Context, req *MsgOpenDispute) (*MsgOpenDisputeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenDispute not implemented")
+}
+func (*UnimplementedMsgServer) ReportUsage(ctx context.Context, req *MsgReportUsage) (*MsgReportUsageResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReportUsage not implemented")
+}
+func (*UnimplementedMsgServer) ClaimRewards(ctx context.Context, req *MsgClaimRewards) (*MsgClaimRewardsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ClaimRewards not implemented")
+}
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
 	s.RegisterService(&_Msg_serviceDesc, srv)
+}
+
+func _Msg_CommitProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCommitProof)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CommitProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.proofofcompute.v1.Msg/CommitProof",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CommitProof(ctx, req.(*MsgCommitProof))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RevealProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRevealProof)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RevealProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.proofofcompute.v1.Msg/RevealProof",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RevealProof(ctx, req.(*MsgRevealProof))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_OpenDispute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgOpenDispute)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).OpenDispute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.proofofcompute.v1.Msg/OpenDispute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).OpenDispute(ctx, req.(*MsgOpenDispute))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ReportUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgReportUsage)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ReportUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.proofofcompute.v1.Msg/ReportUsage",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ReportUsage(ctx, req.(*MsgReportUsage))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ClaimRewards_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgClaimRewards)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ClaimRewards(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gpumesh.proofofcompute.v1.Msg/ClaimRewards",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ClaimRewards(ctx, req.(*MsgClaimRewards))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -235,12 +1028,434 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*MsgServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "CommitProof",
+			Handler:    _Msg_CommitProof_Handler,
+		},
+		{
+			MethodName: "RevealProof",
+			Handler:    _Msg_RevealProof_Handler,
+		},
+		{
+			MethodName: "OpenDispute",
+			Handler:    _Msg_OpenDispute_Handler,
+		},
+		{
+			MethodName: "ReportUsage",
+			Handler:    _Msg_ReportUsage_Handler,
+		},
+		{
+			MethodName: "ClaimRewards",
+			Handler:    _Msg_ClaimRewards_Handler,
+		},
+		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "gpumesh/proofofcompute/v1/tx.proto",
+}
+
+func (m *MsgCommitProof) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCommitProof) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCommitProof) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Commitments) > 0 {
+		for iNdEx := len(m.Commitments) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Commitments[iNdEx])
+			copy(dAtA[i:], m.Commitments[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Commitments[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCommitProofResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCommitProofResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCommitProofResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRevealProof) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealProof) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealProof) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Openings) > 0 {
+		for iNdEx := len(m.Openings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Openings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Roots) > 0 {
+		for iNdEx := len(m.Roots) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Roots[iNdEx])
+			copy(dAtA[i:], m.Roots[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Roots[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if m.GpuIndex != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.GpuIndex))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRevealProofResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealProofResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealProofResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.State != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Correct {
+		i--
+		if m.Correct {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgOpenDispute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgOpenDispute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgOpenDispute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgOpenDisputeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgOpenDisputeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgOpenDisputeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgReportUsage) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgReportUsage) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgReportUsage) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.SamplesHash) > 0 {
+		i -= len(m.SamplesHash)
+		copy(dAtA[i:], m.SamplesHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.SamplesHash)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if m.EnergyMj != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.EnergyMj))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.MeanUtilPct != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.MeanUtilPct))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.GpuSeconds != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.GpuSeconds))
+		i--
+		dAtA[i] = 0x20
+	}
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.PeriodEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintTx(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgReportUsageResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgReportUsageResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgReportUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgClaimRewards) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgClaimRewards) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgClaimRewards) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgClaimRewardsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgClaimRewardsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgClaimRewardsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
 }
 
 func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
@@ -317,6 +1532,175 @@ func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *MsgCommitProof) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	if len(m.Commitments) > 0 {
+		for _, b := range m.Commitments {
+			l = len(b)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgCommitProofResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRevealProof) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	if m.GpuIndex != 0 {
+		n += 1 + sovTx(uint64(m.GpuIndex))
+	}
+	if len(m.Roots) > 0 {
+		for _, b := range m.Roots {
+			l = len(b)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	if len(m.Openings) > 0 {
+		for _, e := range m.Openings {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgRevealProofResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Correct {
+		n += 2
+	}
+	if m.State != 0 {
+		n += 1 + sovTx(uint64(m.State))
+	}
+	return n
+}
+
+func (m *MsgOpenDispute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgOpenDisputeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	return n
+}
+
+func (m *MsgReportUsage) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd)
+	n += 1 + l + sovTx(uint64(l))
+	if m.GpuSeconds != 0 {
+		n += 1 + sovTx(uint64(m.GpuSeconds))
+	}
+	if m.MeanUtilPct != 0 {
+		n += 1 + sovTx(uint64(m.MeanUtilPct))
+	}
+	if m.EnergyMj != 0 {
+		n += 1 + sovTx(uint64(m.EnergyMj))
+	}
+	l = len(m.SamplesHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgReportUsageResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgClaimRewards) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgClaimRewardsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Amount.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
 func (m *MsgUpdateParams) Size() (n int) {
 	if m == nil {
 		return 0
@@ -346,6 +1730,1135 @@ func sovTx(x uint64) (n int) {
 }
 func sozTx(x uint64) (n int) {
 	return sovTx(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *MsgCommitProof) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCommitProof: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCommitProof: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitments", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitments = append(m.Commitments, make([]byte, postIndex-iNdEx))
+			copy(m.Commitments[len(m.Commitments)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCommitProofResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCommitProofResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCommitProofResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealProof) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealProof: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealProof: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuIndex", wireType)
+			}
+			m.GpuIndex = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuIndex |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Roots", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Roots = append(m.Roots, make([]byte, postIndex-iNdEx))
+			copy(m.Roots[len(m.Roots)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Openings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Openings = append(m.Openings, Opening{})
+			if err := m.Openings[len(m.Openings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealProofResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealProofResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealProofResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Correct", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Correct = bool(v != 0)
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= ChallengeState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgOpenDispute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgOpenDispute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgOpenDispute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgOpenDisputeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgOpenDisputeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgOpenDisputeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgReportUsage) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgReportUsage: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgReportUsage: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.PeriodEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuSeconds", wireType)
+			}
+			m.GpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MeanUtilPct", wireType)
+			}
+			m.MeanUtilPct = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MeanUtilPct |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EnergyMj", wireType)
+			}
+			m.EnergyMj = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EnergyMj |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SamplesHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SamplesHash = append(m.SamplesHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.SamplesHash == nil {
+				m.SamplesHash = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgReportUsageResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgReportUsageResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgReportUsageResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgClaimRewards) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgClaimRewards: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgClaimRewards: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgClaimRewardsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgClaimRewardsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgClaimRewardsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *MsgUpdateParams) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

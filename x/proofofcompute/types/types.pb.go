@@ -4,19 +4,28 @@
 package types
 
 import (
+	bytes "bytes"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	types1 "github.com/gpumesh/gpumesh/x/market/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,9 +33,160 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the governance-controlled parameters of x/proofofcompute. The module's
-// parameters are added together with its logic.
+// ChallengeKind says why a challenge was issued.
+type ChallengeKind int32
+
+const (
+	// CHALLENGE_KIND_UNSPECIFIED is invalid.
+	CHALLENGE_KIND_UNSPECIFIED ChallengeKind = 0
+	// CHALLENGE_KIND_CAPACITY: the epoch's sampling picked an idle node.
+	CHALLENGE_KIND_CAPACITY ChallengeKind = 1
+	// CHALLENGE_KIND_DISPUTE: a tenant disputed a lease; the lease's GPUs.
+	CHALLENGE_KIND_DISPUTE ChallengeKind = 2
+)
+
+var ChallengeKind_name = map[int32]string{
+	0: "CHALLENGE_KIND_UNSPECIFIED",
+	1: "CHALLENGE_KIND_CAPACITY",
+	2: "CHALLENGE_KIND_DISPUTE",
+}
+
+var ChallengeKind_value = map[string]int32{
+	"CHALLENGE_KIND_UNSPECIFIED": 0,
+	"CHALLENGE_KIND_CAPACITY":    1,
+	"CHALLENGE_KIND_DISPUTE":     2,
+}
+
+func (x ChallengeKind) String() string {
+	return proto.EnumName(ChallengeKind_name, int32(x))
+}
+
+func (ChallengeKind) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{0}
+}
+
+// ChallengeState is where a challenge is in its life.
+type ChallengeState int32
+
+const (
+	// CHALLENGE_STATE_UNSPECIFIED is invalid (and matches any state in a
+	// query filter).
+	CHALLENGE_STATE_UNSPECIFIED ChallengeState = 0
+	// CHALLENGE_STATE_ISSUED: waiting for the commitments.
+	CHALLENGE_STATE_ISSUED ChallengeState = 1
+	// CHALLENGE_STATE_COMMITTED: committed; waiting for the opening height.
+	CHALLENGE_STATE_COMMITTED ChallengeState = 2
+	// CHALLENGE_STATE_OPENED: the openings are known; waiting for reveals.
+	CHALLENGE_STATE_OPENED ChallengeState = 3
+	// CHALLENGE_STATE_PASSED: every GPU revealed correct openings.
+	CHALLENGE_STATE_PASSED ChallengeState = 4
+	// CHALLENGE_STATE_FAILED: a wrong reveal, or no reveal in the window.
+	CHALLENGE_STATE_FAILED ChallengeState = 5
+	// CHALLENGE_STATE_MISSED: no commitment by the deadline.
+	CHALLENGE_STATE_MISSED ChallengeState = 6
+)
+
+var ChallengeState_name = map[int32]string{
+	0: "CHALLENGE_STATE_UNSPECIFIED",
+	1: "CHALLENGE_STATE_ISSUED",
+	2: "CHALLENGE_STATE_COMMITTED",
+	3: "CHALLENGE_STATE_OPENED",
+	4: "CHALLENGE_STATE_PASSED",
+	5: "CHALLENGE_STATE_FAILED",
+	6: "CHALLENGE_STATE_MISSED",
+}
+
+var ChallengeState_value = map[string]int32{
+	"CHALLENGE_STATE_UNSPECIFIED": 0,
+	"CHALLENGE_STATE_ISSUED":      1,
+	"CHALLENGE_STATE_COMMITTED":   2,
+	"CHALLENGE_STATE_OPENED":      3,
+	"CHALLENGE_STATE_PASSED":      4,
+	"CHALLENGE_STATE_FAILED":      5,
+	"CHALLENGE_STATE_MISSED":      6,
+}
+
+func (x ChallengeState) String() string {
+	return proto.EnumName(ChallengeState_name, int32(x))
+}
+
+func (ChallengeState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{1}
+}
+
+// DisputeState is where a tenant's dispute is.
+type DisputeState int32
+
+const (
+	// DISPUTE_STATE_UNSPECIFIED is invalid.
+	DISPUTE_STATE_UNSPECIFIED DisputeState = 0
+	// DISPUTE_STATE_OPEN: the check is running.
+	DISPUTE_STATE_OPEN DisputeState = 1
+	// DISPUTE_STATE_UPHELD: the provider failed or missed the check; it was
+	// slashed, the lease closed and the fee returned to the tenant.
+	DISPUTE_STATE_UPHELD DisputeState = 2
+	// DISPUTE_STATE_REJECTED: the provider passed; the fee went to it.
+	DISPUTE_STATE_REJECTED DisputeState = 3
+)
+
+var DisputeState_name = map[int32]string{
+	0: "DISPUTE_STATE_UNSPECIFIED",
+	1: "DISPUTE_STATE_OPEN",
+	2: "DISPUTE_STATE_UPHELD",
+	3: "DISPUTE_STATE_REJECTED",
+}
+
+var DisputeState_value = map[string]int32{
+	"DISPUTE_STATE_UNSPECIFIED": 0,
+	"DISPUTE_STATE_OPEN":        1,
+	"DISPUTE_STATE_UPHELD":      2,
+	"DISPUTE_STATE_REJECTED":    3,
+}
+
+func (x DisputeState) String() string {
+	return proto.EnumName(DisputeState_name, int32(x))
+}
+
+func (DisputeState) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{2}
+}
+
+// Params are the governance-controlled parameters of x/proofofcompute. The
+// matrix size n and the product count m of a challenge come from the GPU
+// class (x/provider params); everything else is here.
 type Params struct {
+	// epoch_blocks is the length of an epoch in blocks. Each epoch samples
+	// nodes for capacity challenges and mints capacity rewards once.
+	EpochBlocks uint64 `protobuf:"varint,1,opt,name=epoch_blocks,json=epochBlocks,proto3" json:"epoch_blocks,omitempty"`
+	// sample_rate is the probability that a node with idle GPUs is
+	// challenged in an epoch, in [0, 1].
+	SampleRate cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=sample_rate,json=sampleRate,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"sample_rate"`
+	// commit_deadline_blocks: a commitment must be included at a height of at
+	// most issue height + this.
+	CommitDeadlineBlocks uint64 `protobuf:"varint,3,opt,name=commit_deadline_blocks,json=commitDeadlineBlocks,proto3" json:"commit_deadline_blocks,omitempty"`
+	// reveal_window_blocks: reveals must be included within this many blocks
+	// after the opening height.
+	RevealWindowBlocks uint64 `protobuf:"varint,4,opt,name=reveal_window_blocks,json=revealWindowBlocks,proto3" json:"reveal_window_blocks,omitempty"`
+	// openings is k, the number of entries opened per GPU.
+	Openings uint32 `protobuf:"varint,5,opt,name=openings,proto3" json:"openings,omitempty"`
+	// schedule_scan_per_block bounds how many nodes one block examines while
+	// the epoch's schedule is built, so no block's work grows with the number
+	// of providers.
+	ScheduleScanPerBlock uint32 `protobuf:"varint,6,opt,name=schedule_scan_per_block,json=scheduleScanPerBlock,proto3" json:"schedule_scan_per_block,omitempty"`
+	// gas prices the verification work of a reveal.
+	Gas VerificationGas `protobuf:"bytes,7,opt,name=gas,proto3" json:"gas"`
+	// dispute_fee is what a tenant pays to open a dispute: refunded when the
+	// provider fails, paid to the provider when it passes.
+	DisputeFee types.Coin `protobuf:"bytes,8,opt,name=dispute_fee,json=disputeFee,proto3" json:"dispute_fee"`
+	// base_reward is minted per epoch for verified capacity when utilization
+	// is zero (in the bond denom).
+	BaseReward types.Coin `protobuf:"bytes,9,opt,name=base_reward,json=baseReward,proto3" json:"base_reward"`
+	// reward_floor is the least fraction of base_reward minted, however high
+	// utilization is.
+	RewardFloor cosmossdk_io_math.LegacyDec `protobuf:"bytes,10,opt,name=reward_floor,json=rewardFloor,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reward_floor"`
+	// reward_alpha is how fast issuance falls with utilization:
+	// issuance = base_reward × max(reward_floor, 1 − reward_alpha × utilization).
+	RewardAlpha cosmossdk_io_math.LegacyDec `protobuf:"bytes,11,opt,name=reward_alpha,json=rewardAlpha,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reward_alpha"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -62,8 +222,1363 @@ func (m *Params) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_Params proto.InternalMessageInfo
 
+func (m *Params) GetEpochBlocks() uint64 {
+	if m != nil {
+		return m.EpochBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetCommitDeadlineBlocks() uint64 {
+	if m != nil {
+		return m.CommitDeadlineBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetRevealWindowBlocks() uint64 {
+	if m != nil {
+		return m.RevealWindowBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetOpenings() uint32 {
+	if m != nil {
+		return m.Openings
+	}
+	return 0
+}
+
+func (m *Params) GetScheduleScanPerBlock() uint32 {
+	if m != nil {
+		return m.ScheduleScanPerBlock
+	}
+	return 0
+}
+
+func (m *Params) GetGas() VerificationGas {
+	if m != nil {
+		return m.Gas
+	}
+	return VerificationGas{}
+}
+
+func (m *Params) GetDisputeFee() types.Coin {
+	if m != nil {
+		return m.DisputeFee
+	}
+	return types.Coin{}
+}
+
+func (m *Params) GetBaseReward() types.Coin {
+	if m != nil {
+		return m.BaseReward
+	}
+	return types.Coin{}
+}
+
+// VerificationGas prices the work the chain does to check one reveal, so a
+// reveal pays for what it costs (sized by the challenge package benchmarks,
+// see the README).
+type VerificationGas struct {
+	// per_philox_call is charged per Philox4x32-10 call (2·n/16 per opening).
+	PerPhiloxCall uint64 `protobuf:"varint,1,opt,name=per_philox_call,json=perPhiloxCall,proto3" json:"per_philox_call,omitempty"`
+	// per_kilo_mul_adds is charged per 1024 int8 multiply-adds (n per opening).
+	PerKiloMulAdds uint64 `protobuf:"varint,2,opt,name=per_kilo_mul_adds,json=perKiloMulAdds,proto3" json:"per_kilo_mul_adds,omitempty"`
+	// per_hash is charged per SHA-256 of a Merkle node or leaf.
+	PerHash uint64 `protobuf:"varint,3,opt,name=per_hash,json=perHash,proto3" json:"per_hash,omitempty"`
+}
+
+func (m *VerificationGas) Reset()         { *m = VerificationGas{} }
+func (m *VerificationGas) String() string { return proto.CompactTextString(m) }
+func (*VerificationGas) ProtoMessage()    {}
+func (*VerificationGas) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{1}
+}
+func (m *VerificationGas) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *VerificationGas) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_VerificationGas.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *VerificationGas) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_VerificationGas.Merge(m, src)
+}
+func (m *VerificationGas) XXX_Size() int {
+	return m.Size()
+}
+func (m *VerificationGas) XXX_DiscardUnknown() {
+	xxx_messageInfo_VerificationGas.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_VerificationGas proto.InternalMessageInfo
+
+func (m *VerificationGas) GetPerPhiloxCall() uint64 {
+	if m != nil {
+		return m.PerPhiloxCall
+	}
+	return 0
+}
+
+func (m *VerificationGas) GetPerKiloMulAdds() uint64 {
+	if m != nil {
+		return m.PerKiloMulAdds
+	}
+	return 0
+}
+
+func (m *VerificationGas) GetPerHash() uint64 {
+	if m != nil {
+		return m.PerHash
+	}
+	return 0
+}
+
+// ChallengedGPU is one GPU of a challenge, with the parameters it is
+// challenged at (from its class when the challenge was issued).
+type ChallengedGPU struct {
+	Uuid   string `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	NodeId string `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Class  string `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	// n is the matrix size and m the number of products.
+	N uint32 `protobuf:"varint,4,opt,name=n,proto3" json:"n,omitempty"`
+	M uint32 `protobuf:"varint,5,opt,name=m,proto3" json:"m,omitempty"`
+	// commitment is the GPU's 32-byte commitment, once committed.
+	Commitment []byte `protobuf:"bytes,6,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	// revealed is set once a correct reveal for this GPU was included.
+	Revealed bool `protobuf:"varint,7,opt,name=revealed,proto3" json:"revealed,omitempty"`
+}
+
+func (m *ChallengedGPU) Reset()         { *m = ChallengedGPU{} }
+func (m *ChallengedGPU) String() string { return proto.CompactTextString(m) }
+func (*ChallengedGPU) ProtoMessage()    {}
+func (*ChallengedGPU) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{2}
+}
+func (m *ChallengedGPU) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ChallengedGPU) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ChallengedGPU.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ChallengedGPU) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ChallengedGPU.Merge(m, src)
+}
+func (m *ChallengedGPU) XXX_Size() int {
+	return m.Size()
+}
+func (m *ChallengedGPU) XXX_DiscardUnknown() {
+	xxx_messageInfo_ChallengedGPU.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ChallengedGPU proto.InternalMessageInfo
+
+func (m *ChallengedGPU) GetUuid() string {
+	if m != nil {
+		return m.Uuid
+	}
+	return ""
+}
+
+func (m *ChallengedGPU) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *ChallengedGPU) GetClass() string {
+	if m != nil {
+		return m.Class
+	}
+	return ""
+}
+
+func (m *ChallengedGPU) GetN() uint32 {
+	if m != nil {
+		return m.N
+	}
+	return 0
+}
+
+func (m *ChallengedGPU) GetM() uint32 {
+	if m != nil {
+		return m.M
+	}
+	return 0
+}
+
+func (m *ChallengedGPU) GetCommitment() []byte {
+	if m != nil {
+		return m.Commitment
+	}
+	return nil
+}
+
+func (m *ChallengedGPU) GetRevealed() bool {
+	if m != nil {
+		return m.Revealed
+	}
+	return false
+}
+
+// Challenge is one proof-of-compute round for one provider.
+type Challenge struct {
+	Id       uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind     ChallengeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=gpumesh.proofofcompute.v1.ChallengeKind" json:"kind,omitempty"`
+	Provider string        `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	// node_id is the challenged node (capacity challenges; empty for
+	// disputes, whose lease may span nodes).
+	NodeId string `protobuf:"bytes,4,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// gpus are challenged together; gpu_index in messages indexes this list.
+	Gpus []ChallengedGPU `protobuf:"bytes,5,rep,name=gpus,proto3" json:"gpus"`
+	// openings is k, the entries opened per GPU.
+	Openings uint32 `protobuf:"varint,6,opt,name=openings,proto3" json:"openings,omitempty"`
+	// epoch is the epoch the challenge was issued in.
+	Epoch uint64 `protobuf:"varint,7,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// issue_height is h, and block_hash BH(h), bound into every GPU's seed.
+	IssueHeight int64     `protobuf:"varint,8,opt,name=issue_height,json=issueHeight,proto3" json:"issue_height,omitempty"`
+	BlockHash   []byte    `protobuf:"bytes,9,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	IssueTime   time.Time `protobuf:"bytes,10,opt,name=issue_time,json=issueTime,proto3,stdtime" json:"issue_time"`
+	// commit_deadline_height = h + commit_deadline_blocks.
+	CommitDeadlineHeight int64 `protobuf:"varint,11,opt,name=commit_deadline_height,json=commitDeadlineHeight,proto3" json:"commit_deadline_height,omitempty"`
+	// open_height = commit_deadline_height + 1: its block hash picks the
+	// openings.
+	OpenHeight int64 `protobuf:"varint,12,opt,name=open_height,json=openHeight,proto3" json:"open_height,omitempty"`
+	// reveal_deadline_height = open_height + reveal_window_blocks.
+	RevealDeadlineHeight int64          `protobuf:"varint,13,opt,name=reveal_deadline_height,json=revealDeadlineHeight,proto3" json:"reveal_deadline_height,omitempty"`
+	State                ChallengeState `protobuf:"varint,14,opt,name=state,proto3,enum=gpumesh.proofofcompute.v1.ChallengeState" json:"state,omitempty"`
+	CommittedHeight      int64          `protobuf:"varint,15,opt,name=committed_height,json=committedHeight,proto3" json:"committed_height,omitempty"`
+	// open_seed is set at the opening height.
+	OpenSeed []byte `protobuf:"bytes,16,opt,name=open_seed,json=openSeed,proto3" json:"open_seed,omitempty"`
+	// lease_id is the disputed lease (dispute challenges).
+	LeaseId *types1.OrderID `protobuf:"bytes,17,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// resolved_height is when the challenge passed, failed or was missed.
+	ResolvedHeight int64 `protobuf:"varint,18,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	// failure says why a challenge failed or was missed.
+	Failure string `protobuf:"bytes,19,opt,name=failure,proto3" json:"failure,omitempty"`
+}
+
+func (m *Challenge) Reset()         { *m = Challenge{} }
+func (m *Challenge) String() string { return proto.CompactTextString(m) }
+func (*Challenge) ProtoMessage()    {}
+func (*Challenge) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{3}
+}
+func (m *Challenge) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Challenge) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Challenge.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Challenge) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Challenge.Merge(m, src)
+}
+func (m *Challenge) XXX_Size() int {
+	return m.Size()
+}
+func (m *Challenge) XXX_DiscardUnknown() {
+	xxx_messageInfo_Challenge.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Challenge proto.InternalMessageInfo
+
+func (m *Challenge) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Challenge) GetKind() ChallengeKind {
+	if m != nil {
+		return m.Kind
+	}
+	return CHALLENGE_KIND_UNSPECIFIED
+}
+
+func (m *Challenge) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Challenge) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *Challenge) GetGpus() []ChallengedGPU {
+	if m != nil {
+		return m.Gpus
+	}
+	return nil
+}
+
+func (m *Challenge) GetOpenings() uint32 {
+	if m != nil {
+		return m.Openings
+	}
+	return 0
+}
+
+func (m *Challenge) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *Challenge) GetIssueHeight() int64 {
+	if m != nil {
+		return m.IssueHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetBlockHash() []byte {
+	if m != nil {
+		return m.BlockHash
+	}
+	return nil
+}
+
+func (m *Challenge) GetIssueTime() time.Time {
+	if m != nil {
+		return m.IssueTime
+	}
+	return time.Time{}
+}
+
+func (m *Challenge) GetCommitDeadlineHeight() int64 {
+	if m != nil {
+		return m.CommitDeadlineHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetOpenHeight() int64 {
+	if m != nil {
+		return m.OpenHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetRevealDeadlineHeight() int64 {
+	if m != nil {
+		return m.RevealDeadlineHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetState() ChallengeState {
+	if m != nil {
+		return m.State
+	}
+	return CHALLENGE_STATE_UNSPECIFIED
+}
+
+func (m *Challenge) GetCommittedHeight() int64 {
+	if m != nil {
+		return m.CommittedHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetOpenSeed() []byte {
+	if m != nil {
+		return m.OpenSeed
+	}
+	return nil
+}
+
+func (m *Challenge) GetLeaseId() *types1.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return nil
+}
+
+func (m *Challenge) GetResolvedHeight() int64 {
+	if m != nil {
+		return m.ResolvedHeight
+	}
+	return 0
+}
+
+func (m *Challenge) GetFailure() string {
+	if m != nil {
+		return m.Failure
+	}
+	return ""
+}
+
+// OpeningIndex is one entry C[b][i][j] a provider must open.
+type OpeningIndex struct {
+	B uint32 `protobuf:"varint,1,opt,name=b,proto3" json:"b,omitempty"`
+	I uint32 `protobuf:"varint,2,opt,name=i,proto3" json:"i,omitempty"`
+	J uint32 `protobuf:"varint,3,opt,name=j,proto3" json:"j,omitempty"`
+}
+
+func (m *OpeningIndex) Reset()         { *m = OpeningIndex{} }
+func (m *OpeningIndex) String() string { return proto.CompactTextString(m) }
+func (*OpeningIndex) ProtoMessage()    {}
+func (*OpeningIndex) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{4}
+}
+func (m *OpeningIndex) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *OpeningIndex) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_OpeningIndex.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *OpeningIndex) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_OpeningIndex.Merge(m, src)
+}
+func (m *OpeningIndex) XXX_Size() int {
+	return m.Size()
+}
+func (m *OpeningIndex) XXX_DiscardUnknown() {
+	xxx_messageInfo_OpeningIndex.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_OpeningIndex proto.InternalMessageInfo
+
+func (m *OpeningIndex) GetB() uint32 {
+	if m != nil {
+		return m.B
+	}
+	return 0
+}
+
+func (m *OpeningIndex) GetI() uint32 {
+	if m != nil {
+		return m.I
+	}
+	return 0
+}
+
+func (m *OpeningIndex) GetJ() uint32 {
+	if m != nil {
+		return m.J
+	}
+	return 0
+}
+
+// GPUOpenings are the entries to open for one GPU of a challenge.
+type GPUOpenings struct {
+	GpuIndex uint32         `protobuf:"varint,1,opt,name=gpu_index,json=gpuIndex,proto3" json:"gpu_index,omitempty"`
+	Uuid     string         `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	Indices  []OpeningIndex `protobuf:"bytes,3,rep,name=indices,proto3" json:"indices"`
+}
+
+func (m *GPUOpenings) Reset()         { *m = GPUOpenings{} }
+func (m *GPUOpenings) String() string { return proto.CompactTextString(m) }
+func (*GPUOpenings) ProtoMessage()    {}
+func (*GPUOpenings) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{5}
+}
+func (m *GPUOpenings) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GPUOpenings) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GPUOpenings.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GPUOpenings) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GPUOpenings.Merge(m, src)
+}
+func (m *GPUOpenings) XXX_Size() int {
+	return m.Size()
+}
+func (m *GPUOpenings) XXX_DiscardUnknown() {
+	xxx_messageInfo_GPUOpenings.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GPUOpenings proto.InternalMessageInfo
+
+func (m *GPUOpenings) GetGpuIndex() uint32 {
+	if m != nil {
+		return m.GpuIndex
+	}
+	return 0
+}
+
+func (m *GPUOpenings) GetUuid() string {
+	if m != nil {
+		return m.Uuid
+	}
+	return ""
+}
+
+func (m *GPUOpenings) GetIndices() []OpeningIndex {
+	if m != nil {
+		return m.Indices
+	}
+	return nil
+}
+
+// Opening is one opened leaf with its Merkle path.
+type Opening struct {
+	// leaf is the 64-byte leaf: 16 little-endian int32 entries.
+	Leaf []byte `protobuf:"bytes,1,opt,name=leaf,proto3" json:"leaf,omitempty"`
+	// siblings are the 32-byte hashes from the leaf level up.
+	Siblings [][]byte `protobuf:"bytes,2,rep,name=siblings,proto3" json:"siblings,omitempty"`
+}
+
+func (m *Opening) Reset()         { *m = Opening{} }
+func (m *Opening) String() string { return proto.CompactTextString(m) }
+func (*Opening) ProtoMessage()    {}
+func (*Opening) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{6}
+}
+func (m *Opening) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Opening) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Opening.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Opening) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Opening.Merge(m, src)
+}
+func (m *Opening) XXX_Size() int {
+	return m.Size()
+}
+func (m *Opening) XXX_DiscardUnknown() {
+	xxx_messageInfo_Opening.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Opening proto.InternalMessageInfo
+
+func (m *Opening) GetLeaf() []byte {
+	if m != nil {
+		return m.Leaf
+	}
+	return nil
+}
+
+func (m *Opening) GetSiblings() [][]byte {
+	if m != nil {
+		return m.Siblings
+	}
+	return nil
+}
+
+// ScheduleEntry is a capacity challenge planned for a node at a height.
+type ScheduleEntry struct {
+	Height   int64  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	NodeId   string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+}
+
+func (m *ScheduleEntry) Reset()         { *m = ScheduleEntry{} }
+func (m *ScheduleEntry) String() string { return proto.CompactTextString(m) }
+func (*ScheduleEntry) ProtoMessage()    {}
+func (*ScheduleEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{7}
+}
+func (m *ScheduleEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ScheduleEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ScheduleEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ScheduleEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ScheduleEntry.Merge(m, src)
+}
+func (m *ScheduleEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *ScheduleEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_ScheduleEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ScheduleEntry proto.InternalMessageInfo
+
+func (m *ScheduleEntry) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *ScheduleEntry) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *ScheduleEntry) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+// ScheduleCursor is how far the current epoch's schedule has been built:
+// the last node examined (nodes are examined in (provider, node) order).
+type ScheduleCursor struct {
+	Epoch uint64 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// done is set once every node has been examined (or the epoch ended).
+	Done bool `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	// provider and node_id are the last node examined; empty before the
+	// first.
+	Provider string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	NodeId   string `protobuf:"bytes,4,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// nodes_examined and nodes_scheduled count this epoch's work.
+	NodesExamined  uint64 `protobuf:"varint,5,opt,name=nodes_examined,json=nodesExamined,proto3" json:"nodes_examined,omitempty"`
+	NodesScheduled uint64 `protobuf:"varint,6,opt,name=nodes_scheduled,json=nodesScheduled,proto3" json:"nodes_scheduled,omitempty"`
+}
+
+func (m *ScheduleCursor) Reset()         { *m = ScheduleCursor{} }
+func (m *ScheduleCursor) String() string { return proto.CompactTextString(m) }
+func (*ScheduleCursor) ProtoMessage()    {}
+func (*ScheduleCursor) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{8}
+}
+func (m *ScheduleCursor) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ScheduleCursor) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ScheduleCursor.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ScheduleCursor) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ScheduleCursor.Merge(m, src)
+}
+func (m *ScheduleCursor) XXX_Size() int {
+	return m.Size()
+}
+func (m *ScheduleCursor) XXX_DiscardUnknown() {
+	xxx_messageInfo_ScheduleCursor.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ScheduleCursor proto.InternalMessageInfo
+
+func (m *ScheduleCursor) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *ScheduleCursor) GetDone() bool {
+	if m != nil {
+		return m.Done
+	}
+	return false
+}
+
+func (m *ScheduleCursor) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *ScheduleCursor) GetNodeId() string {
+	if m != nil {
+		return m.NodeId
+	}
+	return ""
+}
+
+func (m *ScheduleCursor) GetNodesExamined() uint64 {
+	if m != nil {
+		return m.NodesExamined
+	}
+	return 0
+}
+
+func (m *ScheduleCursor) GetNodesScheduled() uint64 {
+	if m != nil {
+		return m.NodesScheduled
+	}
+	return 0
+}
+
+// Epoch is one capacity epoch: its GPU-second totals, the utilization that
+// set its issuance, and its challenge counts. Anyone can plot the
+// flywheel from the list of epochs.
+type Epoch struct {
+	Number      uint64    `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	StartHeight int64     `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+	StartTime   time.Time `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3,stdtime" json:"start_time"`
+	// end_height and end_time are set when the epoch ends.
+	EndHeight int64     `protobuf:"varint,4,opt,name=end_height,json=endHeight,proto3" json:"end_height,omitempty"`
+	EndTime   time.Time `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3,stdtime" json:"end_time"`
+	// seed (the block hash at the epoch's start) drives the node sampling.
+	Seed []byte `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"`
+	// verified_gpu_seconds and leased_gpu_seconds integrate, block by block,
+	// the number of verified GPUs and of leased GPUs over the epoch.
+	VerifiedGpuSeconds uint64 `protobuf:"varint,7,opt,name=verified_gpu_seconds,json=verifiedGpuSeconds,proto3" json:"verified_gpu_seconds,omitempty"`
+	LeasedGpuSeconds   uint64 `protobuf:"varint,8,opt,name=leased_gpu_seconds,json=leasedGpuSeconds,proto3" json:"leased_gpu_seconds,omitempty"`
+	// last_accrual_time is the block time the totals were last advanced to.
+	LastAccrualTime time.Time `protobuf:"bytes,9,opt,name=last_accrual_time,json=lastAccrualTime,proto3,stdtime" json:"last_accrual_time"`
+	// utilization = min(1, leased / verified GPU-seconds), set at the end.
+	Utilization cosmossdk_io_math.LegacyDec `protobuf:"bytes,10,opt,name=utilization,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"utilization"`
+	// issuance is what the epoch minted for capacity rewards.
+	Issuance types.Coin `protobuf:"bytes,11,opt,name=issuance,proto3" json:"issuance"`
+	// total_weight is the verified reward weight the issuance was split over.
+	TotalWeight      uint64 `protobuf:"varint,12,opt,name=total_weight,json=totalWeight,proto3" json:"total_weight,omitempty"`
+	ChallengesIssued uint64 `protobuf:"varint,13,opt,name=challenges_issued,json=challengesIssued,proto3" json:"challenges_issued,omitempty"`
+	ChallengesPassed uint64 `protobuf:"varint,14,opt,name=challenges_passed,json=challengesPassed,proto3" json:"challenges_passed,omitempty"`
+	ChallengesFailed uint64 `protobuf:"varint,15,opt,name=challenges_failed,json=challengesFailed,proto3" json:"challenges_failed,omitempty"`
+	ChallengesMissed uint64 `protobuf:"varint,16,opt,name=challenges_missed,json=challengesMissed,proto3" json:"challenges_missed,omitempty"`
+}
+
+func (m *Epoch) Reset()         { *m = Epoch{} }
+func (m *Epoch) String() string { return proto.CompactTextString(m) }
+func (*Epoch) ProtoMessage()    {}
+func (*Epoch) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{9}
+}
+func (m *Epoch) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Epoch) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Epoch.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Epoch) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Epoch.Merge(m, src)
+}
+func (m *Epoch) XXX_Size() int {
+	return m.Size()
+}
+func (m *Epoch) XXX_DiscardUnknown() {
+	xxx_messageInfo_Epoch.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Epoch proto.InternalMessageInfo
+
+func (m *Epoch) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *Epoch) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+func (m *Epoch) GetStartTime() time.Time {
+	if m != nil {
+		return m.StartTime
+	}
+	return time.Time{}
+}
+
+func (m *Epoch) GetEndHeight() int64 {
+	if m != nil {
+		return m.EndHeight
+	}
+	return 0
+}
+
+func (m *Epoch) GetEndTime() time.Time {
+	if m != nil {
+		return m.EndTime
+	}
+	return time.Time{}
+}
+
+func (m *Epoch) GetSeed() []byte {
+	if m != nil {
+		return m.Seed
+	}
+	return nil
+}
+
+func (m *Epoch) GetVerifiedGpuSeconds() uint64 {
+	if m != nil {
+		return m.VerifiedGpuSeconds
+	}
+	return 0
+}
+
+func (m *Epoch) GetLeasedGpuSeconds() uint64 {
+	if m != nil {
+		return m.LeasedGpuSeconds
+	}
+	return 0
+}
+
+func (m *Epoch) GetLastAccrualTime() time.Time {
+	if m != nil {
+		return m.LastAccrualTime
+	}
+	return time.Time{}
+}
+
+func (m *Epoch) GetIssuance() types.Coin {
+	if m != nil {
+		return m.Issuance
+	}
+	return types.Coin{}
+}
+
+func (m *Epoch) GetTotalWeight() uint64 {
+	if m != nil {
+		return m.TotalWeight
+	}
+	return 0
+}
+
+func (m *Epoch) GetChallengesIssued() uint64 {
+	if m != nil {
+		return m.ChallengesIssued
+	}
+	return 0
+}
+
+func (m *Epoch) GetChallengesPassed() uint64 {
+	if m != nil {
+		return m.ChallengesPassed
+	}
+	return 0
+}
+
+func (m *Epoch) GetChallengesFailed() uint64 {
+	if m != nil {
+		return m.ChallengesFailed
+	}
+	return 0
+}
+
+func (m *Epoch) GetChallengesMissed() uint64 {
+	if m != nil {
+		return m.ChallengesMissed
+	}
+	return 0
+}
+
+// RewardPool is the global side of the capacity reward index: the
+// cumulative reward per unit of weight, the total verified weight, and the
+// running totals that the invariant checks.
+type RewardPool struct {
+	// index is the cumulative reward (in base_reward's denom) per unit of
+	// weight since genesis.
+	Index cosmossdk_io_math.LegacyDec `protobuf:"bytes,1,opt,name=index,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"index"`
+	// total_weight is the sum of the providers' weights.
+	TotalWeight uint64 `protobuf:"varint,2,opt,name=total_weight,json=totalWeight,proto3" json:"total_weight,omitempty"`
+	// carry is issuance not yet distributed (the rounding of index), added
+	// to the next epoch's distribution.
+	Carry cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=carry,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"carry"`
+	// minted and claimed are totals since genesis, in denom.
+	Minted  cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=minted,proto3,customtype=cosmossdk.io/math.Int" json:"minted"`
+	Claimed cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=claimed,proto3,customtype=cosmossdk.io/math.Int" json:"claimed"`
+	// denom is the reward denom (base_reward's at the first mint).
+	Denom string `protobuf:"bytes,6,opt,name=denom,proto3" json:"denom,omitempty"`
+}
+
+func (m *RewardPool) Reset()         { *m = RewardPool{} }
+func (m *RewardPool) String() string { return proto.CompactTextString(m) }
+func (*RewardPool) ProtoMessage()    {}
+func (*RewardPool) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{10}
+}
+func (m *RewardPool) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *RewardPool) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_RewardPool.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *RewardPool) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RewardPool.Merge(m, src)
+}
+func (m *RewardPool) XXX_Size() int {
+	return m.Size()
+}
+func (m *RewardPool) XXX_DiscardUnknown() {
+	xxx_messageInfo_RewardPool.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_RewardPool proto.InternalMessageInfo
+
+func (m *RewardPool) GetTotalWeight() uint64 {
+	if m != nil {
+		return m.TotalWeight
+	}
+	return 0
+}
+
+func (m *RewardPool) GetDenom() string {
+	if m != nil {
+		return m.Denom
+	}
+	return ""
+}
+
+// ProviderReward is one provider's side of the reward index.
+type ProviderReward struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// weight is the sum of the reward weights of its verified GPUs.
+	Weight uint64 `protobuf:"varint,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	// index_snapshot is the pool index when accrued was last brought up to
+	// date.
+	IndexSnapshot cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=index_snapshot,json=indexSnapshot,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"index_snapshot"`
+	// accrued is the reward earned up to index_snapshot and not claimed
+	// (fractions stay here until they add up to a whole unit).
+	Accrued cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=accrued,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"accrued"`
+	// claimed is the total paid out to the provider.
+	Claimed cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=claimed,proto3,customtype=cosmossdk.io/math.Int" json:"claimed"`
+}
+
+func (m *ProviderReward) Reset()         { *m = ProviderReward{} }
+func (m *ProviderReward) String() string { return proto.CompactTextString(m) }
+func (*ProviderReward) ProtoMessage()    {}
+func (*ProviderReward) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{11}
+}
+func (m *ProviderReward) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProviderReward) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProviderReward.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProviderReward) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProviderReward.Merge(m, src)
+}
+func (m *ProviderReward) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProviderReward) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProviderReward.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProviderReward proto.InternalMessageInfo
+
+func (m *ProviderReward) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *ProviderReward) GetWeight() uint64 {
+	if m != nil {
+		return m.Weight
+	}
+	return 0
+}
+
+// Dispute is a tenant's challenge of a lease's GPUs.
+type Dispute struct {
+	LeaseId        types1.OrderID `protobuf:"bytes,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	Tenant         string         `protobuf:"bytes,2,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Provider       string         `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	ChallengeId    uint64         `protobuf:"varint,4,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Fee            types.Coin     `protobuf:"bytes,5,opt,name=fee,proto3" json:"fee"`
+	State          DisputeState   `protobuf:"varint,6,opt,name=state,proto3,enum=gpumesh.proofofcompute.v1.DisputeState" json:"state,omitempty"`
+	OpenedHeight   int64          `protobuf:"varint,7,opt,name=opened_height,json=openedHeight,proto3" json:"opened_height,omitempty"`
+	ResolvedHeight int64          `protobuf:"varint,8,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	// slashed is what the provider lost when the dispute was upheld, and
+	// tenant_compensation the tenant's share of it.
+	Slashed            cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=slashed,proto3,customtype=cosmossdk.io/math.Int" json:"slashed"`
+	TenantCompensation cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=tenant_compensation,json=tenantCompensation,proto3,customtype=cosmossdk.io/math.Int" json:"tenant_compensation"`
+}
+
+func (m *Dispute) Reset()         { *m = Dispute{} }
+func (m *Dispute) String() string { return proto.CompactTextString(m) }
+func (*Dispute) ProtoMessage()    {}
+func (*Dispute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{12}
+}
+func (m *Dispute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Dispute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Dispute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Dispute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Dispute.Merge(m, src)
+}
+func (m *Dispute) XXX_Size() int {
+	return m.Size()
+}
+func (m *Dispute) XXX_DiscardUnknown() {
+	xxx_messageInfo_Dispute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Dispute proto.InternalMessageInfo
+
+func (m *Dispute) GetLeaseId() types1.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types1.OrderID{}
+}
+
+func (m *Dispute) GetTenant() string {
+	if m != nil {
+		return m.Tenant
+	}
+	return ""
+}
+
+func (m *Dispute) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *Dispute) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *Dispute) GetFee() types.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types.Coin{}
+}
+
+func (m *Dispute) GetState() DisputeState {
+	if m != nil {
+		return m.State
+	}
+	return DISPUTE_STATE_UNSPECIFIED
+}
+
+func (m *Dispute) GetOpenedHeight() int64 {
+	if m != nil {
+		return m.OpenedHeight
+	}
+	return 0
+}
+
+func (m *Dispute) GetResolvedHeight() int64 {
+	if m != nil {
+		return m.ResolvedHeight
+	}
+	return 0
+}
+
+// UsageReport is what a provider reports about one period of a lease.
+type UsageReport struct {
+	PeriodEnd  time.Time `protobuf:"bytes,1,opt,name=period_end,json=periodEnd,proto3,stdtime" json:"period_end"`
+	GpuSeconds uint64    `protobuf:"varint,2,opt,name=gpu_seconds,json=gpuSeconds,proto3" json:"gpu_seconds,omitempty"`
+	// mean_util_pct is the mean GPU utilization over the period, 0–100.
+	MeanUtilPct uint32 `protobuf:"varint,3,opt,name=mean_util_pct,json=meanUtilPct,proto3" json:"mean_util_pct,omitempty"`
+	// energy_mj is the energy used in the period, in millijoules (NVML's
+	// total energy counter).
+	EnergyMj uint64 `protobuf:"varint,4,opt,name=energy_mj,json=energyMj,proto3" json:"energy_mj,omitempty"`
+	// samples_hash is the SHA-256 of the provider's raw samples, so they can
+	// be checked against the report later.
+	SamplesHash []byte `protobuf:"bytes,5,opt,name=samples_hash,json=samplesHash,proto3" json:"samples_hash,omitempty"`
+	// height is the block the report was included in.
+	Height int64 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+}
+
+func (m *UsageReport) Reset()         { *m = UsageReport{} }
+func (m *UsageReport) String() string { return proto.CompactTextString(m) }
+func (*UsageReport) ProtoMessage()    {}
+func (*UsageReport) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{13}
+}
+func (m *UsageReport) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UsageReport) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UsageReport.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UsageReport) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UsageReport.Merge(m, src)
+}
+func (m *UsageReport) XXX_Size() int {
+	return m.Size()
+}
+func (m *UsageReport) XXX_DiscardUnknown() {
+	xxx_messageInfo_UsageReport.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UsageReport proto.InternalMessageInfo
+
+func (m *UsageReport) GetPeriodEnd() time.Time {
+	if m != nil {
+		return m.PeriodEnd
+	}
+	return time.Time{}
+}
+
+func (m *UsageReport) GetGpuSeconds() uint64 {
+	if m != nil {
+		return m.GpuSeconds
+	}
+	return 0
+}
+
+func (m *UsageReport) GetMeanUtilPct() uint32 {
+	if m != nil {
+		return m.MeanUtilPct
+	}
+	return 0
+}
+
+func (m *UsageReport) GetEnergyMj() uint64 {
+	if m != nil {
+		return m.EnergyMj
+	}
+	return 0
+}
+
+func (m *UsageReport) GetSamplesHash() []byte {
+	if m != nil {
+		return m.SamplesHash
+	}
+	return nil
+}
+
+func (m *UsageReport) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+// LeaseUsage is the latest report of a lease and the totals of all its
+// reports.
+type LeaseUsage struct {
+	LeaseId         types1.OrderID `protobuf:"bytes,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id"`
+	Provider        string         `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	Latest          UsageReport    `protobuf:"bytes,3,opt,name=latest,proto3" json:"latest"`
+	Reports         uint64         `protobuf:"varint,4,opt,name=reports,proto3" json:"reports,omitempty"`
+	TotalGpuSeconds uint64         `protobuf:"varint,5,opt,name=total_gpu_seconds,json=totalGpuSeconds,proto3" json:"total_gpu_seconds,omitempty"`
+	TotalEnergyMj   uint64         `protobuf:"varint,6,opt,name=total_energy_mj,json=totalEnergyMj,proto3" json:"total_energy_mj,omitempty"`
+	// util_gpu_seconds is Σ mean_util_pct × gpu_seconds, so the mean
+	// utilization over all reports is util_gpu_seconds / total_gpu_seconds.
+	UtilGpuSeconds uint64 `protobuf:"varint,7,opt,name=util_gpu_seconds,json=utilGpuSeconds,proto3" json:"util_gpu_seconds,omitempty"`
+}
+
+func (m *LeaseUsage) Reset()         { *m = LeaseUsage{} }
+func (m *LeaseUsage) String() string { return proto.CompactTextString(m) }
+func (*LeaseUsage) ProtoMessage()    {}
+func (*LeaseUsage) Descriptor() ([]byte, []int) {
+	return fileDescriptor_24d33b3383248b83, []int{14}
+}
+func (m *LeaseUsage) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LeaseUsage) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LeaseUsage.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LeaseUsage) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LeaseUsage.Merge(m, src)
+}
+func (m *LeaseUsage) XXX_Size() int {
+	return m.Size()
+}
+func (m *LeaseUsage) XXX_DiscardUnknown() {
+	xxx_messageInfo_LeaseUsage.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LeaseUsage proto.InternalMessageInfo
+
+func (m *LeaseUsage) GetLeaseId() types1.OrderID {
+	if m != nil {
+		return m.LeaseId
+	}
+	return types1.OrderID{}
+}
+
+func (m *LeaseUsage) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *LeaseUsage) GetLatest() UsageReport {
+	if m != nil {
+		return m.Latest
+	}
+	return UsageReport{}
+}
+
+func (m *LeaseUsage) GetReports() uint64 {
+	if m != nil {
+		return m.Reports
+	}
+	return 0
+}
+
+func (m *LeaseUsage) GetTotalGpuSeconds() uint64 {
+	if m != nil {
+		return m.TotalGpuSeconds
+	}
+	return 0
+}
+
+func (m *LeaseUsage) GetTotalEnergyMj() uint64 {
+	if m != nil {
+		return m.TotalEnergyMj
+	}
+	return 0
+}
+
+func (m *LeaseUsage) GetUtilGpuSeconds() uint64 {
+	if m != nil {
+		return m.UtilGpuSeconds
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("gpumesh.proofofcompute.v1.ChallengeKind", ChallengeKind_name, ChallengeKind_value)
+	proto.RegisterEnum("gpumesh.proofofcompute.v1.ChallengeState", ChallengeState_name, ChallengeState_value)
+	proto.RegisterEnum("gpumesh.proofofcompute.v1.DisputeState", DisputeState_name, DisputeState_value)
 	proto.RegisterType((*Params)(nil), "gpumesh.proofofcompute.v1.Params")
+	proto.RegisterType((*VerificationGas)(nil), "gpumesh.proofofcompute.v1.VerificationGas")
+	proto.RegisterType((*ChallengedGPU)(nil), "gpumesh.proofofcompute.v1.ChallengedGPU")
+	proto.RegisterType((*Challenge)(nil), "gpumesh.proofofcompute.v1.Challenge")
+	proto.RegisterType((*OpeningIndex)(nil), "gpumesh.proofofcompute.v1.OpeningIndex")
+	proto.RegisterType((*GPUOpenings)(nil), "gpumesh.proofofcompute.v1.GPUOpenings")
+	proto.RegisterType((*Opening)(nil), "gpumesh.proofofcompute.v1.Opening")
+	proto.RegisterType((*ScheduleEntry)(nil), "gpumesh.proofofcompute.v1.ScheduleEntry")
+	proto.RegisterType((*ScheduleCursor)(nil), "gpumesh.proofofcompute.v1.ScheduleCursor")
+	proto.RegisterType((*Epoch)(nil), "gpumesh.proofofcompute.v1.Epoch")
+	proto.RegisterType((*RewardPool)(nil), "gpumesh.proofofcompute.v1.RewardPool")
+	proto.RegisterType((*ProviderReward)(nil), "gpumesh.proofofcompute.v1.ProviderReward")
+	proto.RegisterType((*Dispute)(nil), "gpumesh.proofofcompute.v1.Dispute")
+	proto.RegisterType((*UsageReport)(nil), "gpumesh.proofofcompute.v1.UsageReport")
+	proto.RegisterType((*LeaseUsage)(nil), "gpumesh.proofofcompute.v1.LeaseUsage")
 }
 
 func init() {
@@ -71,19 +1586,149 @@ func init() {
 }
 
 var fileDescriptor_24d33b3383248b83 = []byte{
-	// 178 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x4d, 0x2f, 0x28, 0xcd,
-	0x4d, 0x2d, 0xce, 0xd0, 0x2f, 0x28, 0xca, 0xcf, 0x4f, 0xcb, 0x4f, 0x4b, 0xce, 0xcf, 0x2d, 0x28,
-	0x2d, 0x49, 0xd5, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0x2c, 0x48, 0x2d, 0xd6, 0x2b, 0x28, 0xca, 0x2f,
-	0xc9, 0x17, 0x92, 0x84, 0x2a, 0xd3, 0x43, 0x55, 0xa6, 0x57, 0x66, 0x28, 0x25, 0x98, 0x98, 0x9b,
-	0x99, 0x97, 0xaf, 0x0f, 0x26, 0x21, 0xaa, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x4c, 0x7d,
-	0x10, 0x0b, 0x22, 0xaa, 0x64, 0xc0, 0xc5, 0x16, 0x90, 0x58, 0x94, 0x98, 0x5b, 0x6c, 0xa5, 0xf6,
-	0x62, 0x81, 0x3c, 0x63, 0xd7, 0xf3, 0x0d, 0x5a, 0xb2, 0x38, 0x6c, 0x87, 0xa8, 0x73, 0xf2, 0x3e,
-	0xf1, 0x48, 0x8e, 0xf1, 0xc2, 0x23, 0x39, 0xc6, 0x07, 0x8f, 0xe4, 0x18, 0x27, 0x3c, 0x96, 0x63,
-	0xb8, 0xf0, 0x58, 0x8e, 0xe1, 0xc6, 0x63, 0x39, 0x86, 0x28, 0xc3, 0xf4, 0xcc, 0x92, 0x8c, 0xd2,
-	0x24, 0xbd, 0xe4, 0xfc, 0x5c, 0x7d, 0x98, 0x19, 0x30, 0xba, 0x02, 0xdd, 0x34, 0xb0, 0x47, 0x92,
-	0xd8, 0xc0, 0xae, 0x30, 0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0x5b, 0xed, 0x25, 0xb8, 0xf2, 0x00,
-	0x00, 0x00,
+	// 2260 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x58, 0xcf, 0x6f, 0x1b, 0xc7,
+	0xf5, 0xd7, 0x52, 0xfc, 0xf9, 0x28, 0x4a, 0xd4, 0x44, 0x5f, 0x99, 0x96, 0x61, 0xc9, 0xf1, 0x17,
+	0x71, 0x64, 0xb5, 0x21, 0x6d, 0xd7, 0xc9, 0x21, 0x68, 0x9b, 0x4a, 0x24, 0x2d, 0xd1, 0x96, 0x6c,
+	0x62, 0x29, 0xd5, 0x4d, 0x81, 0x62, 0x31, 0xda, 0x19, 0x91, 0x6b, 0xef, 0x2f, 0xec, 0x2c, 0x65,
+	0xbb, 0xe8, 0xa5, 0x87, 0x02, 0x45, 0x4f, 0x41, 0xff, 0x82, 0x02, 0xbd, 0xf4, 0xe8, 0x43, 0xfa,
+	0x27, 0x14, 0xc8, 0xd1, 0xc8, 0xa9, 0xe8, 0x21, 0x69, 0xed, 0x43, 0x7a, 0xe9, 0xad, 0xa7, 0x02,
+	0x05, 0x8a, 0x79, 0x33, 0x4b, 0x2e, 0x69, 0xc5, 0xb1, 0x64, 0x5f, 0x24, 0xce, 0x7b, 0x6f, 0x3e,
+	0xf3, 0xe6, 0xcd, 0xbc, 0xcf, 0x7b, 0xb3, 0xf0, 0x5e, 0x3f, 0x1c, 0x7a, 0x5c, 0x0c, 0x1a, 0x61,
+	0x14, 0x04, 0x47, 0xc1, 0x91, 0x1d, 0x78, 0xe1, 0x30, 0xe6, 0x8d, 0xe3, 0xeb, 0x8d, 0xf8, 0x49,
+	0xc8, 0x45, 0x3d, 0x8c, 0x82, 0x38, 0x20, 0xe7, 0xb5, 0x59, 0x7d, 0xd2, 0xac, 0x7e, 0x7c, 0x7d,
+	0x65, 0x91, 0x7a, 0x8e, 0x1f, 0x34, 0xf0, 0xaf, 0xb2, 0x5e, 0x59, 0xb5, 0x03, 0xe1, 0x05, 0xa2,
+	0x71, 0x48, 0x85, 0x44, 0x3a, 0xe4, 0x31, 0xbd, 0xde, 0xb0, 0x03, 0xc7, 0xd7, 0xfa, 0xf3, 0x4a,
+	0x6f, 0xe1, 0xa8, 0xa1, 0x06, 0x5a, 0xb5, 0xd4, 0x0f, 0xfa, 0x81, 0x92, 0xcb, 0x5f, 0x5a, 0xba,
+	0xd6, 0x0f, 0x82, 0xbe, 0xcb, 0x1b, 0x38, 0x3a, 0x1c, 0x1e, 0x35, 0x62, 0xc7, 0xe3, 0x22, 0xa6,
+	0x5e, 0xa8, 0x0d, 0x2e, 0x26, 0xdb, 0xf0, 0x68, 0xf4, 0x90, 0xc7, 0x53, 0xee, 0x5f, 0xfe, 0x77,
+	0x0e, 0xf2, 0x5d, 0x1a, 0x51, 0x4f, 0x90, 0x77, 0x61, 0x8e, 0x87, 0x81, 0x3d, 0xb0, 0x0e, 0xdd,
+	0xc0, 0x7e, 0x28, 0x6a, 0xc6, 0x25, 0x63, 0x3d, 0x6b, 0x96, 0x51, 0xb6, 0x85, 0x22, 0x72, 0x1f,
+	0xca, 0x82, 0x7a, 0xa1, 0xcb, 0xad, 0x88, 0xc6, 0xbc, 0x96, 0xb9, 0x64, 0xac, 0x97, 0xb6, 0x3e,
+	0xfa, 0xe2, 0xab, 0xb5, 0x99, 0xbf, 0x7d, 0xb5, 0x76, 0x41, 0xb9, 0x2b, 0xd8, 0xc3, 0xba, 0x13,
+	0x34, 0x3c, 0x1a, 0x0f, 0xea, 0xbb, 0xbc, 0x4f, 0xed, 0x27, 0x2d, 0x6e, 0x7f, 0xf9, 0xf9, 0x07,
+	0xa0, 0x77, 0xd3, 0xe2, 0xf6, 0x9f, 0xbe, 0x79, 0xba, 0x61, 0x98, 0xa0, 0xa0, 0x4c, 0x1a, 0x73,
+	0x72, 0x13, 0x96, 0xed, 0xc0, 0xf3, 0x9c, 0xd8, 0x62, 0x9c, 0x32, 0xd7, 0xf1, 0x79, 0xe2, 0xc5,
+	0x2c, 0x7a, 0xb1, 0xa4, 0xb4, 0x2d, 0xad, 0xd4, 0xee, 0x5c, 0x83, 0xa5, 0x88, 0x1f, 0x73, 0xea,
+	0x5a, 0x8f, 0x1c, 0x9f, 0x05, 0x8f, 0x92, 0x39, 0x59, 0x9c, 0x43, 0x94, 0xee, 0x3e, 0xaa, 0xf4,
+	0x8c, 0x15, 0x28, 0x06, 0x21, 0xf7, 0x1d, 0xbf, 0x2f, 0x6a, 0xb9, 0x4b, 0xc6, 0x7a, 0xc5, 0x1c,
+	0x8d, 0xc9, 0x87, 0x70, 0x4e, 0xd8, 0x03, 0xce, 0x86, 0x2e, 0xb7, 0x84, 0x4d, 0x7d, 0x2b, 0xe4,
+	0x91, 0x42, 0xac, 0xe5, 0xd1, 0x74, 0x29, 0x51, 0xf7, 0x6c, 0xea, 0x77, 0x79, 0x84, 0x98, 0x64,
+	0x1b, 0x66, 0xfb, 0x54, 0xd4, 0x0a, 0x97, 0x8c, 0xf5, 0xf2, 0x8d, 0x8d, 0xfa, 0xb7, 0x5e, 0x87,
+	0xfa, 0x4f, 0x79, 0xe4, 0x1c, 0x39, 0x36, 0x8d, 0x9d, 0xc0, 0xdf, 0xa6, 0x62, 0xab, 0x24, 0xe3,
+	0xa6, 0x42, 0x21, 0x11, 0x48, 0x1b, 0xca, 0xcc, 0x11, 0xd2, 0xda, 0x3a, 0xe2, 0xbc, 0x56, 0x44,
+	0xc0, 0xf3, 0x75, 0x1d, 0x36, 0x79, 0x63, 0xea, 0xfa, 0xc6, 0xd4, 0x9b, 0x81, 0xe3, 0xa7, 0xe7,
+	0x83, 0x9e, 0x78, 0x8b, 0x73, 0x09, 0x23, 0x6d, 0xad, 0x88, 0x3f, 0xa2, 0x11, 0xab, 0x95, 0x4e,
+	0x03, 0x23, 0xb5, 0x26, 0xce, 0x23, 0x9f, 0xc2, 0x9c, 0x42, 0xb0, 0x8e, 0xdc, 0x20, 0x88, 0x6a,
+	0xf0, 0x46, 0x67, 0x5d, 0x56, 0x58, 0xb7, 0x24, 0x54, 0x0a, 0x9a, 0xba, 0xe1, 0x80, 0xd6, 0xca,
+	0x6f, 0x03, 0x7a, 0x53, 0x42, 0x7d, 0x7c, 0xe5, 0x9f, 0x7f, 0x58, 0x33, 0x7e, 0xf7, 0xcd, 0xd3,
+	0x8d, 0x8b, 0xdf, 0x92, 0xbd, 0xea, 0xae, 0x5f, 0xfe, 0x8d, 0x01, 0x0b, 0x53, 0xe7, 0x41, 0xae,
+	0xc0, 0x82, 0x3c, 0xf1, 0x70, 0xe0, 0xb8, 0xc1, 0x63, 0xcb, 0xa6, 0xae, 0xab, 0x53, 0xa0, 0x12,
+	0xf2, 0xa8, 0x8b, 0xd2, 0x26, 0x75, 0x5d, 0x72, 0x15, 0x16, 0xa5, 0xdd, 0x43, 0xc7, 0x0d, 0x2c,
+	0x6f, 0xe8, 0x5a, 0x94, 0x31, 0x81, 0xa9, 0x90, 0x35, 0xe7, 0x43, 0x1e, 0xdd, 0x71, 0xdc, 0x60,
+	0x6f, 0xe8, 0x6e, 0x32, 0x26, 0xc8, 0x79, 0x28, 0x4a, 0xd3, 0x01, 0x15, 0x03, 0x7d, 0x91, 0x0b,
+	0x21, 0x8f, 0x76, 0xa8, 0x18, 0x7c, 0x9c, 0x95, 0x9e, 0x5e, 0x7e, 0x6a, 0x40, 0xa5, 0x39, 0xa0,
+	0xae, 0xcb, 0xfd, 0x3e, 0x67, 0xdb, 0xdd, 0x03, 0x42, 0x20, 0x3b, 0x1c, 0x3a, 0x0c, 0x97, 0x2e,
+	0x99, 0xf8, 0x9b, 0x9c, 0x83, 0x82, 0x1f, 0x30, 0x6e, 0x39, 0x4c, 0xa5, 0x9c, 0x99, 0x97, 0xc3,
+	0x0e, 0x23, 0x4b, 0x90, 0xb3, 0x5d, 0x2a, 0x54, 0x96, 0x94, 0x4c, 0x35, 0x20, 0x73, 0x60, 0xf8,
+	0x98, 0x03, 0x15, 0xd3, 0xf0, 0xe5, 0xc8, 0xd3, 0x77, 0xdd, 0xf0, 0xc8, 0x2a, 0x80, 0x4a, 0x25,
+	0x8f, 0xfb, 0x31, 0xde, 0xeb, 0x39, 0x33, 0x25, 0x91, 0x09, 0xa2, 0xd2, 0x86, 0x33, 0xbc, 0xd2,
+	0x45, 0x73, 0x34, 0xd6, 0x2e, 0xff, 0x25, 0x0f, 0xa5, 0x91, 0xcb, 0x64, 0x1e, 0x32, 0xda, 0xd9,
+	0xac, 0x99, 0x71, 0x18, 0xf9, 0x21, 0x64, 0x1f, 0x3a, 0xbe, 0xf2, 0x73, 0xfe, 0xc6, 0xfa, 0x2b,
+	0xd2, 0x61, 0x84, 0x71, 0xc7, 0xf1, 0x99, 0x89, 0xb3, 0xc8, 0x4d, 0x28, 0x86, 0x51, 0x70, 0xec,
+	0x30, 0x1e, 0xa9, 0x2d, 0x6d, 0xd5, 0xbe, 0xfc, 0xfc, 0x83, 0x25, 0x7d, 0xe4, 0x9b, 0x8c, 0x45,
+	0x5c, 0x88, 0x5e, 0x1c, 0x39, 0x7e, 0xdf, 0x1c, 0x59, 0xa6, 0xc3, 0x93, 0x9d, 0x08, 0xcf, 0x36,
+	0x64, 0xfb, 0xe1, 0x50, 0x66, 0xfa, 0xec, 0x7a, 0xf9, 0xf5, 0x9c, 0x91, 0x67, 0x90, 0x4e, 0x09,
+	0x04, 0x98, 0xa0, 0x8d, 0xfc, 0x14, 0x6d, 0x2c, 0x41, 0x0e, 0x29, 0x12, 0xc3, 0x95, 0x35, 0xd5,
+	0x40, 0x92, 0xa9, 0x23, 0xc4, 0x90, 0x5b, 0x03, 0xee, 0xf4, 0x07, 0x31, 0x66, 0xf3, 0xac, 0x59,
+	0x46, 0xd9, 0x0e, 0x8a, 0xc8, 0x45, 0x00, 0x64, 0x17, 0x75, 0x3d, 0x4a, 0x78, 0x14, 0x25, 0x94,
+	0xc8, 0x0b, 0x42, 0x76, 0x00, 0x14, 0x82, 0x64, 0x74, 0x4c, 0xbf, 0xf2, 0x8d, 0x95, 0xba, 0xa2,
+	0xfb, 0x7a, 0x42, 0xf7, 0xf5, 0xfd, 0x84, 0xee, 0xb7, 0x2a, 0xd2, 0xe9, 0xcf, 0xbe, 0x5e, 0x33,
+	0x94, 0xe3, 0x25, 0x9c, 0x2c, 0xd5, 0x27, 0x91, 0xab, 0xf6, 0xaa, 0x8c, 0x5e, 0x4d, 0x91, 0xab,
+	0x76, 0x6f, 0x0d, 0xca, 0x72, 0x8f, 0x89, 0xe9, 0x1c, 0x9a, 0x82, 0x14, 0x69, 0x83, 0x9b, 0xb0,
+	0xac, 0xd9, 0x77, 0x1a, 0xb6, 0xa2, 0x60, 0x95, 0x76, 0x0a, 0xf6, 0x13, 0xc8, 0x89, 0x58, 0x16,
+	0x8f, 0x79, 0xbc, 0x21, 0x57, 0x5f, 0xe7, 0x50, 0x7a, 0x72, 0x82, 0xa9, 0xe6, 0x91, 0xab, 0x50,
+	0x55, 0xfe, 0xc6, 0x9c, 0x25, 0x0b, 0x2e, 0xe0, 0x82, 0x0b, 0x23, 0xb9, 0x5e, 0xeb, 0x02, 0x94,
+	0x70, 0x0b, 0x82, 0x73, 0x56, 0xab, 0x62, 0x80, 0xf1, 0xdc, 0x7a, 0x9c, 0x33, 0xf2, 0x21, 0x14,
+	0x5d, 0x2e, 0x89, 0xd2, 0x61, 0xb5, 0xc5, 0x24, 0xba, 0xda, 0x17, 0x55, 0x2b, 0xa5, 0x0f, 0xf7,
+	0x22, 0xc6, 0xa3, 0x4e, 0xcb, 0x2c, 0xa0, 0x6d, 0x87, 0x91, 0xf7, 0x61, 0x21, 0xe2, 0x22, 0x70,
+	0x8f, 0xc7, 0xab, 0x13, 0x5c, 0x7d, 0x3e, 0x11, 0xeb, 0xc5, 0x6b, 0x50, 0x38, 0xa2, 0x8e, 0x3b,
+	0x8c, 0x78, 0xed, 0x1d, 0xbc, 0x95, 0xc9, 0x50, 0xe7, 0xd1, 0x8f, 0x61, 0xee, 0x9e, 0xba, 0x43,
+	0x1d, 0x9f, 0xf1, 0xc7, 0x32, 0x4f, 0x0f, 0x31, 0x91, 0x2a, 0xa6, 0x71, 0x28, 0x47, 0x0e, 0x26,
+	0x51, 0xc5, 0x34, 0x1c, 0x39, 0x7a, 0x80, 0x09, 0x51, 0x31, 0x8d, 0x07, 0x7a, 0xfe, 0xef, 0x0d,
+	0x28, 0x6f, 0x77, 0x0f, 0xee, 0x25, 0xf7, 0xf0, 0x02, 0x94, 0xfa, 0xe1, 0xd0, 0x72, 0x24, 0x98,
+	0xc6, 0x29, 0xf6, 0xc3, 0xa1, 0x02, 0x4f, 0x58, 0x25, 0x93, 0x62, 0x95, 0x5d, 0x28, 0x38, 0x3e,
+	0x73, 0x6c, 0x2e, 0xe9, 0x43, 0x26, 0xc8, 0xfb, 0xaf, 0x38, 0x8b, 0xb4, 0xab, 0xe9, 0xfc, 0x48,
+	0x20, 0xb4, 0x53, 0x9f, 0x40, 0x41, 0x5b, 0xca, 0x25, 0x5d, 0x4e, 0x8f, 0xd0, 0x95, 0x39, 0x13,
+	0x7f, 0xcb, 0x3c, 0x12, 0xce, 0xa1, 0x8b, 0x79, 0x94, 0xb9, 0x34, 0x2b, 0xcf, 0x23, 0x19, 0x6b,
+	0x80, 0x5f, 0x41, 0xa5, 0xa7, 0xab, 0x6c, 0xdb, 0x8f, 0xa3, 0x27, 0x64, 0x19, 0xf2, 0x3a, 0xcc,
+	0x06, 0x86, 0x59, 0x8f, 0x26, 0xa8, 0x22, 0x73, 0x16, 0xaa, 0x98, 0x4d, 0x53, 0x85, 0x5e, 0xfd,
+	0x6b, 0x03, 0xe6, 0x93, 0xe5, 0x9b, 0xc3, 0x48, 0x04, 0xd1, 0x38, 0xbd, 0x8d, 0x74, 0x7a, 0x13,
+	0xc8, 0xb2, 0xc0, 0x57, 0x1d, 0x50, 0xd1, 0xc4, 0xdf, 0x6f, 0x9b, 0xbc, 0xde, 0x83, 0x79, 0xf9,
+	0x4b, 0x58, 0xfc, 0xb1, 0xec, 0x20, 0x39, 0x43, 0x12, 0xcf, 0x9a, 0x15, 0x94, 0xb6, 0xb5, 0x50,
+	0xde, 0x47, 0x65, 0x96, 0x34, 0x27, 0x0c, 0x19, 0x2a, 0x6b, 0xaa, 0xd9, 0xc9, 0x6e, 0x92, 0x1d,
+	0xfe, 0x39, 0x0f, 0xb9, 0x36, 0x6e, 0x61, 0x19, 0xf2, 0xfe, 0xd0, 0x3b, 0xe4, 0x91, 0xde, 0x99,
+	0x1e, 0x49, 0xe6, 0x12, 0x31, 0x8d, 0xe2, 0xe4, 0x76, 0x67, 0x14, 0x73, 0xa1, 0x4c, 0x5f, 0xed,
+	0x1d, 0x00, 0x65, 0x82, 0xd4, 0x34, 0x7b, 0x6a, 0x6a, 0xc2, 0xc9, 0x48, 0x4d, 0x17, 0x01, 0xb8,
+	0x3f, 0x4a, 0xa4, 0x2c, 0x2e, 0x55, 0xe2, 0x7e, 0x92, 0x43, 0x2d, 0x28, 0x4a, 0x35, 0x2e, 0x93,
+	0x3b, 0xed, 0x32, 0x05, 0xee, 0x33, 0x5c, 0x84, 0x40, 0x16, 0x19, 0x40, 0x55, 0x3b, 0xfc, 0x2d,
+	0x5b, 0xc7, 0x63, 0xac, 0xff, 0x9c, 0x59, 0x32, 0x6d, 0x04, 0xb7, 0x03, 0x9f, 0x09, 0x4d, 0xe2,
+	0x24, 0xd1, 0x6d, 0x87, 0xc3, 0x9e, 0xd2, 0x90, 0xef, 0x03, 0x41, 0x0e, 0x98, 0xb4, 0x2f, 0xa2,
+	0x7d, 0x55, 0x69, 0x52, 0xd6, 0x07, 0xb0, 0xe8, 0x52, 0x11, 0x5b, 0xd4, 0xb6, 0xa3, 0x21, 0x75,
+	0xd5, 0x16, 0x4a, 0xa7, 0xdd, 0xc2, 0x82, 0xc4, 0xd8, 0x54, 0x10, 0xb8, 0x95, 0x9f, 0x41, 0x79,
+	0x18, 0x3b, 0xae, 0xf3, 0x4b, 0xec, 0x5a, 0xde, 0xb4, 0x29, 0x4b, 0x41, 0x91, 0x9f, 0x40, 0x51,
+	0x56, 0x0c, 0xea, 0xdb, 0x1c, 0xcb, 0xc2, 0xeb, 0xf6, 0x8c, 0xa3, 0x59, 0xf2, 0xe2, 0xc4, 0x41,
+	0x2c, 0x9b, 0xf1, 0x71, 0xc5, 0xc8, 0x9a, 0x65, 0x94, 0xdd, 0x57, 0xe7, 0xf9, 0x3d, 0x58, 0xb4,
+	0x13, 0x52, 0x17, 0x16, 0x56, 0x28, 0x86, 0xd5, 0x22, 0x6b, 0x56, 0xc7, 0x8a, 0x0e, 0xca, 0xa7,
+	0x8c, 0x43, 0x2a, 0x04, 0x67, 0x58, 0x35, 0x26, 0x8c, 0xbb, 0x28, 0x9f, 0x32, 0x96, 0x4c, 0xcb,
+	0x19, 0x96, 0x85, 0x09, 0xe3, 0x5b, 0x28, 0x9f, 0x32, 0xf6, 0x1c, 0x44, 0xae, 0x4e, 0x1b, 0xef,
+	0xa1, 0x5c, 0xe7, 0xcd, 0x7f, 0x33, 0x00, 0xaa, 0x33, 0xee, 0x06, 0x81, 0x4b, 0x76, 0x21, 0x37,
+	0x26, 0xda, 0xb3, 0x9f, 0x80, 0x02, 0x79, 0x29, 0x72, 0x99, 0x97, 0x23, 0xb7, 0x0b, 0x39, 0x9b,
+	0x46, 0xd1, 0x13, 0xcd, 0x2c, 0x67, 0x5e, 0x10, 0x41, 0xc8, 0x0e, 0xe4, 0x3d, 0xc7, 0x8f, 0xb9,
+	0xe6, 0x9c, 0xad, 0x6b, 0x1a, 0xee, 0xff, 0x5e, 0x86, 0xeb, 0xf8, 0x71, 0x0a, 0xa8, 0xe3, 0xc7,
+	0x0a, 0x48, 0xcf, 0x27, 0xb7, 0xa1, 0x60, 0xbb, 0xd4, 0xf1, 0x34, 0x3d, 0x9d, 0x05, 0x2a, 0x01,
+	0x90, 0x54, 0xcb, 0xb8, 0x1f, 0x78, 0x98, 0xa8, 0x25, 0x53, 0x0d, 0x74, 0xfc, 0xff, 0x91, 0x81,
+	0xf9, 0xae, 0xe6, 0x4c, 0xfd, 0x42, 0x49, 0xf3, 0xad, 0xf1, 0xda, 0x7c, 0xbb, 0x0c, 0xf9, 0x89,
+	0x28, 0xeb, 0x11, 0xf9, 0x05, 0xcc, 0xe3, 0x61, 0x58, 0xc2, 0xa7, 0xa1, 0x18, 0x04, 0xf1, 0x1b,
+	0x46, 0xba, 0x82, 0x68, 0x3d, 0x0d, 0x46, 0xba, 0x50, 0x40, 0x2a, 0x18, 0x85, 0xfc, 0xac, 0xb8,
+	0x09, 0xcc, 0xdb, 0x8c, 0xbc, 0x8e, 0xf1, 0xb3, 0x2c, 0x14, 0x5a, 0xea, 0x21, 0x29, 0xe9, 0x60,
+	0xd4, 0x1d, 0x19, 0xdf, 0xd5, 0x1d, 0x4d, 0x34, 0x04, 0x49, 0xa3, 0x74, 0x0d, 0xf2, 0x31, 0xf7,
+	0xa9, 0x1f, 0x7f, 0x67, 0x79, 0xd6, 0x76, 0x67, 0x2c, 0xa0, 0xef, 0xc2, 0xdc, 0x28, 0x67, 0x93,
+	0x2a, 0x9a, 0x35, 0xcb, 0x23, 0x59, 0x87, 0x91, 0x8f, 0x60, 0x56, 0xbe, 0xa8, 0x73, 0xa7, 0xa0,
+	0x35, 0x39, 0x81, 0xfc, 0x28, 0xe9, 0x55, 0xf3, 0xd8, 0xab, 0xbe, 0xaa, 0x3f, 0xd2, 0x71, 0x9b,
+	0xe8, 0x54, 0xff, 0x1f, 0x2a, 0xb2, 0xdb, 0x1c, 0x37, 0x8a, 0x05, 0xac, 0x6f, 0x73, 0x4a, 0xa8,
+	0x4b, 0xdc, 0x09, 0xfd, 0x64, 0xf1, 0xc4, 0x7e, 0xf2, 0x36, 0x14, 0x84, 0x4b, 0xc5, 0x80, 0xab,
+	0x37, 0xfd, 0x99, 0xce, 0x5b, 0x03, 0x10, 0x0a, 0xef, 0xa8, 0x98, 0x5b, 0x72, 0x0b, 0xdc, 0x17,
+	0xe9, 0x72, 0x72, 0x7a, 0x5c, 0xa2, 0xc0, 0x9a, 0x29, 0x2c, 0x7d, 0xa5, 0xfe, 0x63, 0x40, 0xf9,
+	0x40, 0xd0, 0x3e, 0x37, 0x79, 0x18, 0x44, 0xd8, 0x39, 0x84, 0x3c, 0x72, 0x02, 0x66, 0x71, 0x3f,
+	0x75, 0xb1, 0x5e, 0xbb, 0x73, 0x50, 0x93, 0xdb, 0x3e, 0x93, 0xcf, 0x93, 0x74, 0x1d, 0x56, 0xc9,
+	0x0c, 0xfd, 0x71, 0x05, 0xbe, 0x0c, 0x15, 0x8f, 0x53, 0xdf, 0x92, 0x45, 0xce, 0x0a, 0xed, 0x58,
+	0xf7, 0xcf, 0x65, 0x29, 0x3c, 0x88, 0x1d, 0xb7, 0x6b, 0xe3, 0x03, 0x81, 0xfb, 0x3c, 0xea, 0x3f,
+	0xb1, 0xbc, 0x07, 0xfa, 0xe2, 0x14, 0x95, 0x60, 0xef, 0x01, 0x36, 0x42, 0xf8, 0x85, 0x4a, 0xa8,
+	0x17, 0x5a, 0x0e, 0xdb, 0x07, 0xfd, 0x01, 0x4c, 0xe0, 0x1b, 0x6d, 0xdc, 0x9c, 0xe6, 0xd3, 0xcd,
+	0xa9, 0xde, 0xfc, 0xbf, 0x32, 0x00, 0xbb, 0x32, 0x1b, 0x30, 0x02, 0x6f, 0x21, 0xa5, 0xce, 0xd6,
+	0xf3, 0x76, 0x20, 0xef, 0xd2, 0x98, 0x8b, 0x58, 0x77, 0x6a, 0x57, 0x5e, 0x71, 0x8d, 0x53, 0x67,
+	0x95, 0xf6, 0x40, 0x03, 0xc8, 0x37, 0x4d, 0x84, 0xca, 0xe4, 0x1b, 0x5b, 0x32, 0x24, 0x1b, 0xb0,
+	0xa8, 0x4a, 0x58, 0xfa, 0x50, 0x54, 0xc3, 0xba, 0x80, 0x8a, 0x54, 0x6f, 0x74, 0x05, 0x94, 0xc8,
+	0x1a, 0xc7, 0x5e, 0xb5, 0xac, 0x15, 0x14, 0xb7, 0x93, 0x03, 0x58, 0x87, 0x2a, 0x1e, 0xde, 0xcb,
+	0xfd, 0xd9, 0xbc, 0x94, 0x8f, 0x11, 0x55, 0xbc, 0x37, 0xfc, 0xd4, 0xb7, 0x94, 0x3b, 0x8e, 0xcf,
+	0xc8, 0x2a, 0xac, 0x34, 0x77, 0x36, 0x77, 0x77, 0xdb, 0x77, 0xb7, 0xdb, 0xd6, 0x9d, 0xce, 0xdd,
+	0x96, 0x75, 0x70, 0xb7, 0xd7, 0x6d, 0x37, 0x3b, 0xb7, 0x3a, 0xed, 0x56, 0x75, 0x86, 0x5c, 0x80,
+	0x73, 0x53, 0xfa, 0xe6, 0x66, 0x77, 0xb3, 0xd9, 0xd9, 0xff, 0xb4, 0x6a, 0x90, 0x15, 0x58, 0x9e,
+	0x52, 0xb6, 0x3a, 0xbd, 0xee, 0xc1, 0x7e, 0xbb, 0x9a, 0x59, 0xc9, 0xfe, 0xf6, 0x8f, 0xab, 0x33,
+	0x1b, 0xcf, 0x0d, 0x98, 0x9f, 0x7c, 0xa3, 0x92, 0x35, 0xb8, 0x30, 0x9e, 0xd4, 0xdb, 0xdf, 0xdc,
+	0x6f, 0x4f, 0x2d, 0x39, 0x81, 0xaa, 0x0c, 0x3a, 0xbd, 0xde, 0x41, 0xbb, 0x55, 0x35, 0xc8, 0x45,
+	0x38, 0x3f, 0xad, 0x6b, 0xde, 0xdb, 0xdb, 0xeb, 0xec, 0xef, 0xb7, 0x5b, 0xd5, 0xcc, 0x49, 0x53,
+	0xef, 0x75, 0xdb, 0x77, 0xdb, 0xad, 0xea, 0xec, 0x49, 0xba, 0xee, 0x66, 0xaf, 0xd7, 0x6e, 0x55,
+	0xb3, 0x27, 0xe9, 0x6e, 0x6d, 0x76, 0x76, 0xdb, 0xad, 0x6a, 0xee, 0x24, 0xdd, 0x5e, 0x07, 0xe7,
+	0xe5, 0xf5, 0x26, 0x7f, 0x6d, 0xc0, 0x5c, 0x9a, 0xdc, 0xa4, 0x97, 0x3a, 0x10, 0x27, 0x6e, 0x70,
+	0x19, 0xc8, 0xa4, 0x5a, 0xfa, 0x58, 0x35, 0x48, 0x0d, 0x96, 0xa6, 0xa6, 0x75, 0x77, 0xda, 0xbb,
+	0x7a, 0x5f, 0x93, 0x1a, 0xb3, 0x7d, 0xbb, 0xdd, 0x94, 0x7b, 0x9e, 0x55, 0x3e, 0x6c, 0xdd, 0xf9,
+	0xe2, 0xf9, 0xaa, 0xf1, 0xec, 0xf9, 0xaa, 0xf1, 0xf7, 0xe7, 0xab, 0xc6, 0x67, 0x2f, 0x56, 0x67,
+	0x9e, 0xbd, 0x58, 0x9d, 0xf9, 0xeb, 0x8b, 0xd5, 0x99, 0x9f, 0x5f, 0xef, 0x3b, 0xf1, 0x60, 0x78,
+	0x58, 0xb7, 0x03, 0xaf, 0x91, 0x7c, 0xf1, 0x4b, 0xfe, 0x3f, 0x9e, 0xfe, 0xf6, 0x87, 0xdf, 0xbd,
+	0x0f, 0xf3, 0x48, 0x33, 0x3f, 0xf8, 0x5f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xa6, 0x06, 0x37, 0x52,
+	0xe0, 0x17, 0x00, 0x00,
 }
 
 func (this *Params) Equal(that interface{}) bool {
@@ -103,6 +1748,636 @@ func (this *Params) Equal(that interface{}) bool {
 	if that1 == nil {
 		return this == nil
 	} else if this == nil {
+		return false
+	}
+	if this.EpochBlocks != that1.EpochBlocks {
+		return false
+	}
+	if !this.SampleRate.Equal(that1.SampleRate) {
+		return false
+	}
+	if this.CommitDeadlineBlocks != that1.CommitDeadlineBlocks {
+		return false
+	}
+	if this.RevealWindowBlocks != that1.RevealWindowBlocks {
+		return false
+	}
+	if this.Openings != that1.Openings {
+		return false
+	}
+	if this.ScheduleScanPerBlock != that1.ScheduleScanPerBlock {
+		return false
+	}
+	if !this.Gas.Equal(&that1.Gas) {
+		return false
+	}
+	if !this.DisputeFee.Equal(&that1.DisputeFee) {
+		return false
+	}
+	if !this.BaseReward.Equal(&that1.BaseReward) {
+		return false
+	}
+	if !this.RewardFloor.Equal(that1.RewardFloor) {
+		return false
+	}
+	if !this.RewardAlpha.Equal(that1.RewardAlpha) {
+		return false
+	}
+	return true
+}
+func (this *VerificationGas) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*VerificationGas)
+	if !ok {
+		that2, ok := that.(VerificationGas)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.PerPhiloxCall != that1.PerPhiloxCall {
+		return false
+	}
+	if this.PerKiloMulAdds != that1.PerKiloMulAdds {
+		return false
+	}
+	if this.PerHash != that1.PerHash {
+		return false
+	}
+	return true
+}
+func (this *ChallengedGPU) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ChallengedGPU)
+	if !ok {
+		that2, ok := that.(ChallengedGPU)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Uuid != that1.Uuid {
+		return false
+	}
+	if this.NodeId != that1.NodeId {
+		return false
+	}
+	if this.Class != that1.Class {
+		return false
+	}
+	if this.N != that1.N {
+		return false
+	}
+	if this.M != that1.M {
+		return false
+	}
+	if !bytes.Equal(this.Commitment, that1.Commitment) {
+		return false
+	}
+	if this.Revealed != that1.Revealed {
+		return false
+	}
+	return true
+}
+func (this *Challenge) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*Challenge)
+	if !ok {
+		that2, ok := that.(Challenge)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Id != that1.Id {
+		return false
+	}
+	if this.Kind != that1.Kind {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if this.NodeId != that1.NodeId {
+		return false
+	}
+	if len(this.Gpus) != len(that1.Gpus) {
+		return false
+	}
+	for i := range this.Gpus {
+		if !this.Gpus[i].Equal(&that1.Gpus[i]) {
+			return false
+		}
+	}
+	if this.Openings != that1.Openings {
+		return false
+	}
+	if this.Epoch != that1.Epoch {
+		return false
+	}
+	if this.IssueHeight != that1.IssueHeight {
+		return false
+	}
+	if !bytes.Equal(this.BlockHash, that1.BlockHash) {
+		return false
+	}
+	if !this.IssueTime.Equal(that1.IssueTime) {
+		return false
+	}
+	if this.CommitDeadlineHeight != that1.CommitDeadlineHeight {
+		return false
+	}
+	if this.OpenHeight != that1.OpenHeight {
+		return false
+	}
+	if this.RevealDeadlineHeight != that1.RevealDeadlineHeight {
+		return false
+	}
+	if this.State != that1.State {
+		return false
+	}
+	if this.CommittedHeight != that1.CommittedHeight {
+		return false
+	}
+	if !bytes.Equal(this.OpenSeed, that1.OpenSeed) {
+		return false
+	}
+	if !this.LeaseId.Equal(that1.LeaseId) {
+		return false
+	}
+	if this.ResolvedHeight != that1.ResolvedHeight {
+		return false
+	}
+	if this.Failure != that1.Failure {
+		return false
+	}
+	return true
+}
+func (this *OpeningIndex) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*OpeningIndex)
+	if !ok {
+		that2, ok := that.(OpeningIndex)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.B != that1.B {
+		return false
+	}
+	if this.I != that1.I {
+		return false
+	}
+	if this.J != that1.J {
+		return false
+	}
+	return true
+}
+func (this *GPUOpenings) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*GPUOpenings)
+	if !ok {
+		that2, ok := that.(GPUOpenings)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.GpuIndex != that1.GpuIndex {
+		return false
+	}
+	if this.Uuid != that1.Uuid {
+		return false
+	}
+	if len(this.Indices) != len(that1.Indices) {
+		return false
+	}
+	for i := range this.Indices {
+		if !this.Indices[i].Equal(&that1.Indices[i]) {
+			return false
+		}
+	}
+	return true
+}
+func (this *Opening) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*Opening)
+	if !ok {
+		that2, ok := that.(Opening)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !bytes.Equal(this.Leaf, that1.Leaf) {
+		return false
+	}
+	if len(this.Siblings) != len(that1.Siblings) {
+		return false
+	}
+	for i := range this.Siblings {
+		if !bytes.Equal(this.Siblings[i], that1.Siblings[i]) {
+			return false
+		}
+	}
+	return true
+}
+func (this *ScheduleEntry) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ScheduleEntry)
+	if !ok {
+		that2, ok := that.(ScheduleEntry)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Height != that1.Height {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if this.NodeId != that1.NodeId {
+		return false
+	}
+	return true
+}
+func (this *ScheduleCursor) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ScheduleCursor)
+	if !ok {
+		that2, ok := that.(ScheduleCursor)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Epoch != that1.Epoch {
+		return false
+	}
+	if this.Done != that1.Done {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if this.NodeId != that1.NodeId {
+		return false
+	}
+	if this.NodesExamined != that1.NodesExamined {
+		return false
+	}
+	if this.NodesScheduled != that1.NodesScheduled {
+		return false
+	}
+	return true
+}
+func (this *Epoch) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*Epoch)
+	if !ok {
+		that2, ok := that.(Epoch)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Number != that1.Number {
+		return false
+	}
+	if this.StartHeight != that1.StartHeight {
+		return false
+	}
+	if !this.StartTime.Equal(that1.StartTime) {
+		return false
+	}
+	if this.EndHeight != that1.EndHeight {
+		return false
+	}
+	if !this.EndTime.Equal(that1.EndTime) {
+		return false
+	}
+	if !bytes.Equal(this.Seed, that1.Seed) {
+		return false
+	}
+	if this.VerifiedGpuSeconds != that1.VerifiedGpuSeconds {
+		return false
+	}
+	if this.LeasedGpuSeconds != that1.LeasedGpuSeconds {
+		return false
+	}
+	if !this.LastAccrualTime.Equal(that1.LastAccrualTime) {
+		return false
+	}
+	if !this.Utilization.Equal(that1.Utilization) {
+		return false
+	}
+	if !this.Issuance.Equal(&that1.Issuance) {
+		return false
+	}
+	if this.TotalWeight != that1.TotalWeight {
+		return false
+	}
+	if this.ChallengesIssued != that1.ChallengesIssued {
+		return false
+	}
+	if this.ChallengesPassed != that1.ChallengesPassed {
+		return false
+	}
+	if this.ChallengesFailed != that1.ChallengesFailed {
+		return false
+	}
+	if this.ChallengesMissed != that1.ChallengesMissed {
+		return false
+	}
+	return true
+}
+func (this *RewardPool) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*RewardPool)
+	if !ok {
+		that2, ok := that.(RewardPool)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !this.Index.Equal(that1.Index) {
+		return false
+	}
+	if this.TotalWeight != that1.TotalWeight {
+		return false
+	}
+	if !this.Carry.Equal(that1.Carry) {
+		return false
+	}
+	if !this.Minted.Equal(that1.Minted) {
+		return false
+	}
+	if !this.Claimed.Equal(that1.Claimed) {
+		return false
+	}
+	if this.Denom != that1.Denom {
+		return false
+	}
+	return true
+}
+func (this *ProviderReward) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*ProviderReward)
+	if !ok {
+		that2, ok := that.(ProviderReward)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if this.Weight != that1.Weight {
+		return false
+	}
+	if !this.IndexSnapshot.Equal(that1.IndexSnapshot) {
+		return false
+	}
+	if !this.Accrued.Equal(that1.Accrued) {
+		return false
+	}
+	if !this.Claimed.Equal(that1.Claimed) {
+		return false
+	}
+	return true
+}
+func (this *Dispute) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*Dispute)
+	if !ok {
+		that2, ok := that.(Dispute)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !this.LeaseId.Equal(&that1.LeaseId) {
+		return false
+	}
+	if this.Tenant != that1.Tenant {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if this.ChallengeId != that1.ChallengeId {
+		return false
+	}
+	if !this.Fee.Equal(&that1.Fee) {
+		return false
+	}
+	if this.State != that1.State {
+		return false
+	}
+	if this.OpenedHeight != that1.OpenedHeight {
+		return false
+	}
+	if this.ResolvedHeight != that1.ResolvedHeight {
+		return false
+	}
+	if !this.Slashed.Equal(that1.Slashed) {
+		return false
+	}
+	if !this.TenantCompensation.Equal(that1.TenantCompensation) {
+		return false
+	}
+	return true
+}
+func (this *UsageReport) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*UsageReport)
+	if !ok {
+		that2, ok := that.(UsageReport)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !this.PeriodEnd.Equal(that1.PeriodEnd) {
+		return false
+	}
+	if this.GpuSeconds != that1.GpuSeconds {
+		return false
+	}
+	if this.MeanUtilPct != that1.MeanUtilPct {
+		return false
+	}
+	if this.EnergyMj != that1.EnergyMj {
+		return false
+	}
+	if !bytes.Equal(this.SamplesHash, that1.SamplesHash) {
+		return false
+	}
+	if this.Height != that1.Height {
+		return false
+	}
+	return true
+}
+func (this *LeaseUsage) Equal(that interface{}) bool {
+	if that == nil {
+		return this == nil
+	}
+
+	that1, ok := that.(*LeaseUsage)
+	if !ok {
+		that2, ok := that.(LeaseUsage)
+		if ok {
+			that1 = &that2
+		} else {
+			return false
+		}
+	}
+	if that1 == nil {
+		return this == nil
+	} else if this == nil {
+		return false
+	}
+	if !this.LeaseId.Equal(&that1.LeaseId) {
+		return false
+	}
+	if this.Provider != that1.Provider {
+		return false
+	}
+	if !this.Latest.Equal(&that1.Latest) {
+		return false
+	}
+	if this.Reports != that1.Reports {
+		return false
+	}
+	if this.TotalGpuSeconds != that1.TotalGpuSeconds {
+		return false
+	}
+	if this.TotalEnergyMj != that1.TotalEnergyMj {
+		return false
+	}
+	if this.UtilGpuSeconds != that1.UtilGpuSeconds {
 		return false
 	}
 	return true
@@ -127,6 +2402,1076 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size := m.RewardAlpha.Size()
+		i -= size
+		if _, err := m.RewardAlpha.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	{
+		size := m.RewardFloor.Size()
+		i -= size
+		if _, err := m.RewardFloor.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	{
+		size, err := m.BaseReward.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size, err := m.DisputeFee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size, err := m.Gas.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.ScheduleScanPerBlock != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ScheduleScanPerBlock))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Openings != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Openings))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.RevealWindowBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RevealWindowBlocks))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CommitDeadlineBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommitDeadlineBlocks))
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size := m.SampleRate.Size()
+		i -= size
+		if _, err := m.SampleRate.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.EpochBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EpochBlocks))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *VerificationGas) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *VerificationGas) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *VerificationGas) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PerHash != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PerHash))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.PerKiloMulAdds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PerKiloMulAdds))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.PerPhiloxCall != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PerPhiloxCall))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ChallengedGPU) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ChallengedGPU) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ChallengedGPU) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Revealed {
+		i--
+		if m.Revealed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Commitment) > 0 {
+		i -= len(m.Commitment)
+		copy(dAtA[i:], m.Commitment)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Commitment)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.M != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.M))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.N != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.N))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Class) > 0 {
+		i -= len(m.Class)
+		copy(dAtA[i:], m.Class)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Class)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Uuid) > 0 {
+		i -= len(m.Uuid)
+		copy(dAtA[i:], m.Uuid)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Uuid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Challenge) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Challenge) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Challenge) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Failure) > 0 {
+		i -= len(m.Failure)
+		copy(dAtA[i:], m.Failure)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Failure)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x9a
+	}
+	if m.ResolvedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ResolvedHeight))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x90
+	}
+	if m.LeaseId != nil {
+		{
+			size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTypes(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x8a
+	}
+	if len(m.OpenSeed) > 0 {
+		i -= len(m.OpenSeed)
+		copy(dAtA[i:], m.OpenSeed)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.OpenSeed)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x82
+	}
+	if m.CommittedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommittedHeight))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.RevealDeadlineHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RevealDeadlineHeight))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.OpenHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OpenHeight))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.CommitDeadlineHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommitDeadlineHeight))
+		i--
+		dAtA[i] = 0x58
+	}
+	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.IssueTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.IssueTime):])
+	if err5 != nil {
+		return 0, err5
+	}
+	i -= n5
+	i = encodeVarintTypes(dAtA, i, uint64(n5))
+	i--
+	dAtA[i] = 0x52
+	if len(m.BlockHash) > 0 {
+		i -= len(m.BlockHash)
+		copy(dAtA[i:], m.BlockHash)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.BlockHash)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if m.IssueHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.IssueHeight))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.Openings != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Openings))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Gpus) > 0 {
+		for iNdEx := len(m.Gpus) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Gpus[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *OpeningIndex) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *OpeningIndex) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *OpeningIndex) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.J != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.J))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.I != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.I))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.B != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.B))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GPUOpenings) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GPUOpenings) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GPUOpenings) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Indices) > 0 {
+		for iNdEx := len(m.Indices) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Indices[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Uuid) > 0 {
+		i -= len(m.Uuid)
+		copy(dAtA[i:], m.Uuid)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Uuid)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.GpuIndex != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpuIndex))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Opening) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Opening) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Opening) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Siblings) > 0 {
+		for iNdEx := len(m.Siblings) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Siblings[iNdEx])
+			copy(dAtA[i:], m.Siblings[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Siblings[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Leaf) > 0 {
+		i -= len(m.Leaf)
+		copy(dAtA[i:], m.Leaf)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Leaf)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ScheduleEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ScheduleEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ScheduleEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ScheduleCursor) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ScheduleCursor) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ScheduleCursor) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.NodesScheduled != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NodesScheduled))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.NodesExamined != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.NodesExamined))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.NodeId) > 0 {
+		i -= len(m.NodeId)
+		copy(dAtA[i:], m.NodeId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.NodeId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Done {
+		i--
+		if m.Done {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Epoch) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Epoch) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Epoch) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ChallengesMissed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengesMissed))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x80
+	}
+	if m.ChallengesFailed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengesFailed))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.ChallengesPassed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengesPassed))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.ChallengesIssued != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengesIssued))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.TotalWeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.TotalWeight))
+		i--
+		dAtA[i] = 0x60
+	}
+	{
+		size, err := m.Issuance.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	{
+		size := m.Utilization.Size()
+		i -= size
+		if _, err := m.Utilization.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	n7, err7 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.LastAccrualTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.LastAccrualTime):])
+	if err7 != nil {
+		return 0, err7
+	}
+	i -= n7
+	i = encodeVarintTypes(dAtA, i, uint64(n7))
+	i--
+	dAtA[i] = 0x4a
+	if m.LeasedGpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeasedGpuSeconds))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.VerifiedGpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.VerifiedGpuSeconds))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Seed) > 0 {
+		i -= len(m.Seed)
+		copy(dAtA[i:], m.Seed)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Seed)))
+		i--
+		dAtA[i] = 0x32
+	}
+	n8, err8 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.EndTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime):])
+	if err8 != nil {
+		return 0, err8
+	}
+	i -= n8
+	i = encodeVarintTypes(dAtA, i, uint64(n8))
+	i--
+	dAtA[i] = 0x2a
+	if m.EndHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EndHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.StartTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StartTime):])
+	if err9 != nil {
+		return 0, err9
+	}
+	i -= n9
+	i = encodeVarintTypes(dAtA, i, uint64(n9))
+	i--
+	dAtA[i] = 0x1a
+	if m.StartHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Number != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *RewardPool) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *RewardPool) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *RewardPool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Denom) > 0 {
+		i -= len(m.Denom)
+		copy(dAtA[i:], m.Denom)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Denom)))
+		i--
+		dAtA[i] = 0x32
+	}
+	{
+		size := m.Claimed.Size()
+		i -= size
+		if _, err := m.Claimed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Minted.Size()
+		i -= size
+		if _, err := m.Minted.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Carry.Size()
+		i -= size
+		if _, err := m.Carry.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.TotalWeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.TotalWeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size := m.Index.Size()
+		i -= size
+		if _, err := m.Index.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *ProviderReward) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProviderReward) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProviderReward) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Claimed.Size()
+		i -= size
+		if _, err := m.Claimed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Accrued.Size()
+		i -= size
+		if _, err := m.Accrued.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.IndexSnapshot.Size()
+		i -= size
+		if _, err := m.IndexSnapshot.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.Weight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Weight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Dispute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Dispute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Dispute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.TenantCompensation.Size()
+		i -= size
+		if _, err := m.TenantCompensation.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	{
+		size := m.Slashed.Size()
+		i -= size
+		if _, err := m.Slashed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if m.ResolvedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ResolvedHeight))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.OpenedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OpenedHeight))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.State != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.State))
+		i--
+		dAtA[i] = 0x30
+	}
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.ChallengeId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Tenant) > 0 {
+		i -= len(m.Tenant)
+		copy(dAtA[i:], m.Tenant)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Tenant)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *UsageReport) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UsageReport) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UsageReport) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.SamplesHash) > 0 {
+		i -= len(m.SamplesHash)
+		copy(dAtA[i:], m.SamplesHash)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.SamplesHash)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.EnergyMj != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EnergyMj))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MeanUtilPct != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MeanUtilPct))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.GpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GpuSeconds))
+		i--
+		dAtA[i] = 0x10
+	}
+	n12, err12 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.PeriodEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd):])
+	if err12 != nil {
+		return 0, err12
+	}
+	i -= n12
+	i = encodeVarintTypes(dAtA, i, uint64(n12))
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *LeaseUsage) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LeaseUsage) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LeaseUsage) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.UtilGpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.UtilGpuSeconds))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.TotalEnergyMj != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.TotalEnergyMj))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.TotalGpuSeconds != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.TotalGpuSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Reports != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Reports))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size, err := m.Latest.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.LeaseId.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
 	return len(dAtA) - i, nil
 }
 
@@ -147,6 +3492,459 @@ func (m *Params) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if m.EpochBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.EpochBlocks))
+	}
+	l = m.SampleRate.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.CommitDeadlineBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.CommitDeadlineBlocks))
+	}
+	if m.RevealWindowBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.RevealWindowBlocks))
+	}
+	if m.Openings != 0 {
+		n += 1 + sovTypes(uint64(m.Openings))
+	}
+	if m.ScheduleScanPerBlock != 0 {
+		n += 1 + sovTypes(uint64(m.ScheduleScanPerBlock))
+	}
+	l = m.Gas.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.DisputeFee.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.BaseReward.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.RewardFloor.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.RewardAlpha.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *VerificationGas) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PerPhiloxCall != 0 {
+		n += 1 + sovTypes(uint64(m.PerPhiloxCall))
+	}
+	if m.PerKiloMulAdds != 0 {
+		n += 1 + sovTypes(uint64(m.PerKiloMulAdds))
+	}
+	if m.PerHash != 0 {
+		n += 1 + sovTypes(uint64(m.PerHash))
+	}
+	return n
+}
+
+func (m *ChallengedGPU) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Uuid)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Class)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.N != 0 {
+		n += 1 + sovTypes(uint64(m.N))
+	}
+	if m.M != 0 {
+		n += 1 + sovTypes(uint64(m.M))
+	}
+	l = len(m.Commitment)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Revealed {
+		n += 2
+	}
+	return n
+}
+
+func (m *Challenge) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTypes(uint64(m.Kind))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Gpus) > 0 {
+		for _, e := range m.Gpus {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.Openings != 0 {
+		n += 1 + sovTypes(uint64(m.Openings))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.IssueHeight != 0 {
+		n += 1 + sovTypes(uint64(m.IssueHeight))
+	}
+	l = len(m.BlockHash)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.IssueTime)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.CommitDeadlineHeight != 0 {
+		n += 1 + sovTypes(uint64(m.CommitDeadlineHeight))
+	}
+	if m.OpenHeight != 0 {
+		n += 1 + sovTypes(uint64(m.OpenHeight))
+	}
+	if m.RevealDeadlineHeight != 0 {
+		n += 1 + sovTypes(uint64(m.RevealDeadlineHeight))
+	}
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	if m.CommittedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.CommittedHeight))
+	}
+	l = len(m.OpenSeed)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	if m.LeaseId != nil {
+		l = m.LeaseId.Size()
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	if m.ResolvedHeight != 0 {
+		n += 2 + sovTypes(uint64(m.ResolvedHeight))
+	}
+	l = len(m.Failure)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *OpeningIndex) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.B != 0 {
+		n += 1 + sovTypes(uint64(m.B))
+	}
+	if m.I != 0 {
+		n += 1 + sovTypes(uint64(m.I))
+	}
+	if m.J != 0 {
+		n += 1 + sovTypes(uint64(m.J))
+	}
+	return n
+}
+
+func (m *GPUOpenings) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.GpuIndex != 0 {
+		n += 1 + sovTypes(uint64(m.GpuIndex))
+	}
+	l = len(m.Uuid)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Indices) > 0 {
+		for _, e := range m.Indices {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *Opening) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Leaf)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Siblings) > 0 {
+		for _, b := range m.Siblings {
+			l = len(b)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *ScheduleEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *ScheduleCursor) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.Done {
+		n += 2
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.NodeId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.NodesExamined != 0 {
+		n += 1 + sovTypes(uint64(m.NodesExamined))
+	}
+	if m.NodesScheduled != 0 {
+		n += 1 + sovTypes(uint64(m.NodesScheduled))
+	}
+	return n
+}
+
+func (m *Epoch) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovTypes(uint64(m.Number))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovTypes(uint64(m.StartHeight))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.StartTime)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.EndHeight != 0 {
+		n += 1 + sovTypes(uint64(m.EndHeight))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.EndTime)
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Seed)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.VerifiedGpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.VerifiedGpuSeconds))
+	}
+	if m.LeasedGpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.LeasedGpuSeconds))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.LastAccrualTime)
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Utilization.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Issuance.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.TotalWeight != 0 {
+		n += 1 + sovTypes(uint64(m.TotalWeight))
+	}
+	if m.ChallengesIssued != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengesIssued))
+	}
+	if m.ChallengesPassed != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengesPassed))
+	}
+	if m.ChallengesFailed != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengesFailed))
+	}
+	if m.ChallengesMissed != 0 {
+		n += 2 + sovTypes(uint64(m.ChallengesMissed))
+	}
+	return n
+}
+
+func (m *RewardPool) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Index.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.TotalWeight != 0 {
+		n += 1 + sovTypes(uint64(m.TotalWeight))
+	}
+	l = m.Carry.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Minted.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Claimed.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Denom)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *ProviderReward) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Weight != 0 {
+		n += 1 + sovTypes(uint64(m.Weight))
+	}
+	l = m.IndexSnapshot.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Accrued.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Claimed.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Dispute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Tenant)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovTypes(uint64(m.ChallengeId))
+	}
+	l = m.Fee.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.State != 0 {
+		n += 1 + sovTypes(uint64(m.State))
+	}
+	if m.OpenedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.OpenedHeight))
+	}
+	if m.ResolvedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.ResolvedHeight))
+	}
+	l = m.Slashed.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.TenantCompensation.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *UsageReport) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.PeriodEnd)
+	n += 1 + l + sovTypes(uint64(l))
+	if m.GpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.GpuSeconds))
+	}
+	if m.MeanUtilPct != 0 {
+		n += 1 + sovTypes(uint64(m.MeanUtilPct))
+	}
+	if m.EnergyMj != 0 {
+		n += 1 + sovTypes(uint64(m.EnergyMj))
+	}
+	l = len(m.SamplesHash)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	return n
+}
+
+func (m *LeaseUsage) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.LeaseId.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.Latest.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.Reports != 0 {
+		n += 1 + sovTypes(uint64(m.Reports))
+	}
+	if m.TotalGpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.TotalGpuSeconds))
+	}
+	if m.TotalEnergyMj != 0 {
+		n += 1 + sovTypes(uint64(m.TotalEnergyMj))
+	}
+	if m.UtilGpuSeconds != 0 {
+		n += 1 + sovTypes(uint64(m.UtilGpuSeconds))
+	}
 	return n
 }
 
@@ -185,6 +3983,3476 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: Params: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochBlocks", wireType)
+			}
+			m.EpochBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EpochBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SampleRate", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SampleRate.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadlineBlocks", wireType)
+			}
+			m.CommitDeadlineBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadlineBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealWindowBlocks", wireType)
+			}
+			m.RevealWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Openings", wireType)
+			}
+			m.Openings = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Openings |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ScheduleScanPerBlock", wireType)
+			}
+			m.ScheduleScanPerBlock = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ScheduleScanPerBlock |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gas", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Gas.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeFee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DisputeFee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BaseReward", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BaseReward.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardFloor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RewardFloor.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardAlpha", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RewardAlpha.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *VerificationGas) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: VerificationGas: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: VerificationGas: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerPhiloxCall", wireType)
+			}
+			m.PerPhiloxCall = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PerPhiloxCall |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerKiloMulAdds", wireType)
+			}
+			m.PerKiloMulAdds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PerKiloMulAdds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerHash", wireType)
+			}
+			m.PerHash = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PerHash |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ChallengedGPU) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ChallengedGPU: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ChallengedGPU: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Uuid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Uuid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Class = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field N", wireType)
+			}
+			m.N = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.N |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field M", wireType)
+			}
+			m.M = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.M |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitment", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitment = append(m.Commitment[:0], dAtA[iNdEx:postIndex]...)
+			if m.Commitment == nil {
+				m.Commitment = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Revealed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Revealed = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Challenge) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Challenge: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Challenge: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= ChallengeKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gpus", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Gpus = append(m.Gpus, ChallengedGPU{})
+			if err := m.Gpus[len(m.Gpus)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Openings", wireType)
+			}
+			m.Openings = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Openings |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssueHeight", wireType)
+			}
+			m.IssueHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IssueHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlockHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.BlockHash = append(m.BlockHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.BlockHash == nil {
+				m.BlockHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssueTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.IssueTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadlineHeight", wireType)
+			}
+			m.CommitDeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenHeight", wireType)
+			}
+			m.OpenHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OpenHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealDeadlineHeight", wireType)
+			}
+			m.RevealDeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealDeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= ChallengeState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommittedHeight", wireType)
+			}
+			m.CommittedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommittedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenSeed", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OpenSeed = append(m.OpenSeed[:0], dAtA[iNdEx:postIndex]...)
+			if m.OpenSeed == nil {
+				m.OpenSeed = []byte{}
+			}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.LeaseId == nil {
+				m.LeaseId = &types1.OrderID{}
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 18:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResolvedHeight", wireType)
+			}
+			m.ResolvedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResolvedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 19:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Failure", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Failure = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *OpeningIndex) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: OpeningIndex: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: OpeningIndex: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field B", wireType)
+			}
+			m.B = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.B |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field I", wireType)
+			}
+			m.I = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.I |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field J", wireType)
+			}
+			m.J = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.J |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GPUOpenings) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GPUOpenings: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GPUOpenings: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuIndex", wireType)
+			}
+			m.GpuIndex = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuIndex |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Uuid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Uuid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Indices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Indices = append(m.Indices, OpeningIndex{})
+			if err := m.Indices[len(m.Indices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Opening) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Opening: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Opening: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leaf", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leaf = append(m.Leaf[:0], dAtA[iNdEx:postIndex]...)
+			if m.Leaf == nil {
+				m.Leaf = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Siblings", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Siblings = append(m.Siblings, make([]byte, postIndex-iNdEx))
+			copy(m.Siblings[len(m.Siblings)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ScheduleEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ScheduleEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ScheduleEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ScheduleCursor) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ScheduleCursor: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ScheduleCursor: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Done", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Done = bool(v != 0)
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NodeId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodesExamined", wireType)
+			}
+			m.NodesExamined = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NodesExamined |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodesScheduled", wireType)
+			}
+			m.NodesScheduled = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NodesScheduled |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Epoch) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Epoch: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Epoch: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.StartTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndHeight", wireType)
+			}
+			m.EndHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EndHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.EndTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seed", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seed = append(m.Seed[:0], dAtA[iNdEx:postIndex]...)
+			if m.Seed == nil {
+				m.Seed = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VerifiedGpuSeconds", wireType)
+			}
+			m.VerifiedGpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VerifiedGpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeasedGpuSeconds", wireType)
+			}
+			m.LeasedGpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeasedGpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastAccrualTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.LastAccrualTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Utilization", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Utilization.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Issuance", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Issuance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalWeight", wireType)
+			}
+			m.TotalWeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TotalWeight |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengesIssued", wireType)
+			}
+			m.ChallengesIssued = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengesIssued |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengesPassed", wireType)
+			}
+			m.ChallengesPassed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengesPassed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengesFailed", wireType)
+			}
+			m.ChallengesFailed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengesFailed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 16:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengesMissed", wireType)
+			}
+			m.ChallengesMissed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengesMissed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *RewardPool) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: RewardPool: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: RewardPool: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Index.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalWeight", wireType)
+			}
+			m.TotalWeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TotalWeight |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Carry", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Carry.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Minted", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Minted.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Claimed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Claimed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Denom", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Denom = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProviderReward) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProviderReward: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProviderReward: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Weight", wireType)
+			}
+			m.Weight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Weight |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IndexSnapshot", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.IndexSnapshot.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accrued", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Accrued.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Claimed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Claimed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Dispute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Dispute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Dispute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tenant", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tenant = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			m.State = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.State |= DisputeState(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenedHeight", wireType)
+			}
+			m.OpenedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OpenedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResolvedHeight", wireType)
+			}
+			m.ResolvedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResolvedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TenantCompensation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TenantCompensation.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UsageReport) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UsageReport: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UsageReport: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.PeriodEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuSeconds", wireType)
+			}
+			m.GpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MeanUtilPct", wireType)
+			}
+			m.MeanUtilPct = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MeanUtilPct |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EnergyMj", wireType)
+			}
+			m.EnergyMj = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EnergyMj |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SamplesHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SamplesHash = append(m.SamplesHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.SamplesHash == nil {
+				m.SamplesHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LeaseUsage) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LeaseUsage: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LeaseUsage: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LeaseId.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Latest", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Latest.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			m.Reports = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reports |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalGpuSeconds", wireType)
+			}
+			m.TotalGpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TotalGpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalEnergyMj", wireType)
+			}
+			m.TotalEnergyMj = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TotalEnergyMj |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UtilGpuSeconds", wireType)
+			}
+			m.UtilGpuSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UtilGpuSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

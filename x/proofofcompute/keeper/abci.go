@@ -1,0 +1,118 @@
+package keeper
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
+)
+
+// EndBlocker runs the module's clock. Every step reads only what is due at
+// this height, so a block's work is bounded by the params (nodes scanned
+// per block) and by the challenges due now, never by the number of
+// providers, GPUs or leases:
+//
+//  1. the running epoch's GPU-second totals advance to the block time (a
+//     handful of supply counters);
+//  2. at the epoch's last block, its issuance is minted into the reward
+//     index and the next epoch starts;
+//  3. the schedule builder examines the next nodes;
+//  4. the capacity challenges planned for this height are issued;
+//  5. challenges at their opening height are opened (or missed);
+//  6. challenges at their reveal deadline with GPUs unrevealed fail.
+func (k *Keeper) EndBlocker(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	h := sdkCtx.BlockHeight()
+	e, found, err := k.currentEpoch(ctx)
+	if err != nil {
+		return err
+	}
+	if !found {
+		if err := k.startEpoch(ctx, 1, h, sdkCtx.HeaderHash()); err != nil {
+			return err
+		}
+	} else {
+		if err := k.accrue(ctx, &e); err != nil {
+			return err
+		}
+		if err := k.Epochs.Set(ctx, e.Number, e); err != nil {
+			return err
+		}
+		if h >= e.StartHeight+int64(params.EpochBlocks)-1 {
+			if err := k.endEpoch(ctx, params, e); err != nil {
+				return err
+			}
+		}
+	}
+	if e, _, err = k.currentEpoch(ctx); err != nil {
+		return err
+	}
+	if err := k.scheduleStep(ctx, params, e); err != nil {
+		return err
+	}
+	if err := k.issueScheduled(ctx, params); err != nil {
+		return err
+	}
+	if err := k.processQueue(ctx, k.OpenQueue, h, func(ctx context.Context, c types.Challenge) error {
+		return k.open(ctx, params, c)
+	}); err != nil {
+		return err
+	}
+	return k.processQueue(ctx, k.RevealQueue, h, k.revealDeadline)
+}
+
+// processQueue handles every challenge queued at a height ≤ h. Each one
+// runs in its own cached context: if its side effects fail (a slash or a
+// lease close returning an error), they are dropped, the error is
+// recorded on the challenge and logged, and the chain goes on — a bug in
+// one outcome must not halt block production.
+func (k *Keeper) processQueue(ctx context.Context, queue collections.KeySet[collections.Pair[int64, uint64]], h int64,
+	fn func(context.Context, types.Challenge) error,
+) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	var due []collections.Pair[int64, uint64]
+	err := queue.Walk(ctx, new(collections.Range[collections.Pair[int64, uint64]]).EndInclusive(collections.Join(h, uint64(1<<64-1))),
+		func(key collections.Pair[int64, uint64]) (bool, error) {
+			due = append(due, key)
+			return false, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, key := range due {
+		if err := queue.Remove(ctx, key); err != nil {
+			return err
+		}
+		c, err := k.Challenges.Get(ctx, key.K2())
+		if err != nil {
+			return err
+		}
+		cacheCtx, write := sdkCtx.CacheContext()
+		if err := fn(cacheCtx, c); err != nil {
+			sdkCtx.Logger().Error("proof-of-compute: challenge outcome failed; recorded without side effects",
+				"challenge", c.Id, "err", err)
+			state := types.CHALLENGE_STATE_FAILED
+			if c.State == types.CHALLENGE_STATE_ISSUED {
+				state = types.CHALLENGE_STATE_MISSED
+			}
+			if _, err := k.finish(ctx, c, state, fmt.Sprintf("outcome not applied: %s", err)); err != nil {
+				return err
+			}
+			continue
+		}
+		write()
+	}
+	return nil
+}
+
+// secondsDuration converts whole seconds to a duration.
+func secondsDuration(s uint64) time.Duration { return time.Duration(s) * time.Second }
