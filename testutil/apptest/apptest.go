@@ -23,6 +23,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
@@ -73,15 +74,39 @@ func NewAccount(name string) Account {
 	return Account{Name: name, PrivKey: priv, Address: sdk.AccAddress(priv.PubKey().Address())}
 }
 
+// Option changes how New builds the test app.
+type Option func(*options)
+
+type options struct {
+	genesis      []func(codec.JSONCodec, app.GenesisState) error
+	minGasPrices string
+}
+
+// WithGenesis changes the genesis state before the chain starts.
+func WithGenesis(fn func(cdc codec.JSONCodec, state app.GenesisState) error) Option {
+	return func(o *options) { o.genesis = append(o.genesis, fn) }
+}
+
+// WithMinGasPrices sets the validator's minimum gas prices, which CheckTx
+// enforces (e.g. "0.025umesh").
+func WithMinGasPrices(prices string) Option {
+	return func(o *options) { o.minGasPrices = prices }
+}
+
 // New starts an app at genesis with one validator and the test accounts,
 // and finalizes block 1.
-func New(t testing.TB) *App {
+func New(t testing.TB, opts ...Option) *App {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	db := dbm.NewMemDB()
 	// A temporary home keeps the upgrade keeper's files out of the package
 	// directory.
 	appOpts := simtestutil.AppOptionsMap{flags.FlagHome: t.TempDir()}
-	gapp := app.New(log.NewNopLogger(), db, true, appOpts, baseapp.SetChainID(ChainID))
+	gapp := app.New(log.NewNopLogger(), db, true, appOpts, baseapp.SetChainID(ChainID),
+		baseapp.SetMinGasPrices(o.minGasPrices))
 
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	require.NoError(t, err)
@@ -101,6 +126,9 @@ func New(t testing.TB) *App {
 	require.NoError(t, app.AllowStablePayments(gapp.AppCodec(), genesis))
 	// As on a local network, challenges use the spec's test profile.
 	require.NoError(t, app.SetChallengeProfile(gapp.AppCodec(), genesis, TestChallengeN, TestChallengeM))
+	for _, fn := range o.genesis {
+		require.NoError(t, fn(gapp.AppCodec(), genesis))
+	}
 	stateBytes, err := json.Marshal(genesis)
 	require.NoError(t, err)
 
