@@ -20,8 +20,8 @@ const (
 	DefaultScheduleScanPerBlock  = 500
 	DefaultRewardDenom           = "umesh"
 	DefaultGasPerPhiloxCall      = 2
-	DefaultGasPerKiloMulAdds     = 40
-	DefaultGasPerHash            = 20
+	DefaultGasPerKiloMulAdds     = 210
+	DefaultGasPerHash            = 21
 	MaxEpochBlocks               = 1_000_000
 	MaxCommitDeadlineBlocks      = 100
 	MaxRevealWindowBlocks        = 1_000
