@@ -2,9 +2,12 @@ package keeper
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
@@ -58,15 +61,23 @@ func (q queryServer) Bond(ctx context.Context, req *types.QueryBondRequest) (*ty
 	if entries == nil {
 		entries = []types.UnbondingEntry{}
 	}
+	cutoff := sdk.UnwrapSDKContext(ctx).BlockTime().Add(-params.MissedCommitWindow)
+	missed := []time.Time{}
+	for _, m := range c.MissedCommits {
+		if !m.Before(cutoff) {
+			missed = append(missed, m)
+		}
+	}
 	return &types.QueryBondResponse{
-		Provider:     c.Provider,
-		Bonded:       c.Bonded,
-		Unbonding:    entries,
-		Jailed:       c.Jailed,
-		JailedUntil:  c.JailedUntil,
-		BillableGpus: c.BillableGpus,
-		Required:     params.RequiredBond(c.BillableGpus),
-		Eligible:     eligible(c, params),
-		Denom:        params.BondDenom,
+		Provider:      c.Provider,
+		Bonded:        c.Bonded,
+		Unbonding:     entries,
+		Jailed:        c.Jailed,
+		JailedUntil:   c.JailedUntil,
+		BillableGpus:  c.BillableGpus,
+		Required:      params.RequiredBond(c.BillableGpus),
+		Eligible:      eligible(c, params),
+		Denom:         params.BondDenom,
+		MissedCommits: missed,
 	}, nil
 }

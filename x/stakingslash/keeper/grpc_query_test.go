@@ -27,7 +27,7 @@ func TestQueryBond(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.QueryBondResponse{
 		Provider: f.provider2.String(), Bonded: ints(0), Unbonding: []types.UnbondingEntry{},
-		Required: ints(0), Denom: denom,
+		Required: ints(0), Denom: denom, MissedCommits: []time.Time{},
 	}, *res)
 
 	f.register(f.provider, 3)
@@ -60,4 +60,17 @@ func TestQueryBond(t *testing.T) {
 	params, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultParams(), params.Params)
+
+	// Missed commits are listed while they count toward the limit: within
+	// missed_commit_window of the block time.
+	missedAt := f.ctx.BlockTime()
+	_, err = f.k.Slash(f.ctx, f.provider2, types.INFRACTION_MISSED_COMMIT, f.ctx.BlockHeight())
+	require.NoError(t, err)
+	res, err = f.query.Bond(f.ctx, &types.QueryBondRequest{Provider: f.provider2.String()})
+	require.NoError(t, err)
+	require.Equal(t, []time.Time{missedAt}, res.MissedCommits)
+	f.advance(params.Params.MissedCommitWindow + time.Second)
+	res, err = f.query.Bond(f.ctx, &types.QueryBondRequest{Provider: f.provider2.String()})
+	require.NoError(t, err)
+	require.Empty(t, res.MissedCommits, "a miss older than the window no longer counts")
 }
