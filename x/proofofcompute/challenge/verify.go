@@ -13,7 +13,7 @@ import (
 var (
 	ErrMalformed  = errors.New("malformed reveal")
 	ErrWrongRoots = errors.New("roots do not hash to the commitment")
-	ErrWrongPath  = errors.New("Merkle path does not lead to the root")
+	ErrWrongPath  = errors.New("opened leaf's Merkle path does not lead to the root")
 	ErrWrongEntry = errors.New("opened entry differs from the recomputed product")
 )
 
@@ -37,7 +37,7 @@ type Reveal struct {
 // openings, each a 64-byte leaf and Depth() siblings of 32 bytes.
 func CheckShape(p Params, rev Reveal) error {
 	if err := p.Validate(); err != nil {
-		return fmt.Errorf("%w: params: %s", ErrMalformed, err)
+		return fmt.Errorf("%w: params: %w", ErrMalformed, err)
 	}
 	if len(rev.Roots) != int(p.M) {
 		return fmt.Errorf("%w: roots: want %d, got %d", ErrMalformed, p.M, len(rev.Roots))

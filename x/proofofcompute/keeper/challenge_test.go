@@ -6,7 +6,6 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/app"

@@ -41,7 +41,7 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 }
 
 func broken(name, format string, args ...any) (string, bool) {
-	return sdk.FormatInvariant(types.ModuleName, name, fmt.Sprintf(format, args...)), true
+	return sdk.FormatInvariant(types.ModuleName, name, fmt.Sprintf(format, args...)), true //nolint:staticcheck // see above
 }
 
 // ModuleAccountInvariant checks that the module account holds exactly the

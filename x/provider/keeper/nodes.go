@@ -33,7 +33,7 @@ func (k *Keeper) NodesAfter(ctx context.Context, owner sdk.AccAddress, nodeID st
 	if err != nil {
 		return nil, false, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []types.NodeRef
 	for ; it.Valid(); it.Next() {
 		if len(out) == limit {
