@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
 
 	"cosmossdk.io/core/appmodule"
@@ -16,6 +18,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 )
@@ -80,6 +83,11 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 func (am AppModule) EndBlock(ctx context.Context) error {
 	return am.keeper.EndBlocker(ctx)
 }
+
+// GetTxCmd returns the tx command with the hand-written commands (commit
+// and reveal compute proofs; the others take a lease id written
+// tenant/seq); autocli adds claim-rewards.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
