@@ -178,3 +178,48 @@ func mustProvider(t *testing.T, f *pocFixture, addr sdk.AccAddress) providertype
 	require.NoError(t, err)
 	return p
 }
+
+// bonded is a provider's bonded collateral.
+func (f *pocFixture) bonded(addr sdk.AccAddress) math.Int {
+	f.t.Helper()
+	c, _, err := f.a.StakingSlashKeeper.GetCollateral(f.a.Ctx(), addr)
+	require.NoError(f.t, err)
+	return c.Bonded
+}
+
+// jailed reports whether a provider is jailed.
+func (f *pocFixture) jailed(addr sdk.AccAddress) bool {
+	f.t.Helper()
+	j, err := f.a.StakingSlashKeeper.IsJailed(f.a.Ctx(), addr)
+	require.NoError(f.t, err)
+	return j
+}
+
+// slashParams are x/stakingslash's params.
+func (f *pocFixture) slashParams() stakingslashtypes.Params {
+	f.t.Helper()
+	p, err := f.a.StakingSlashKeeper.GetParams(f.a.Ctx())
+	require.NoError(f.t, err)
+	return p
+}
+
+// requireSlashed checks that exactly fraction × before was slashed and the
+// provider is jailed.
+func (f *pocFixture) requireSlashed(addr sdk.AccAddress, before math.Int, fraction math.LegacyDec) {
+	f.t.Helper()
+	require.Equal(f.t, before.Sub(fraction.MulInt(before).TruncateInt()), f.bonded(addr))
+	require.True(f.t, f.jailed(addr))
+}
+
+// offByOne is a lying GPU: every entry of every product is one too high.
+type offByOne struct{ challenge.Multiplier }
+
+func (m offByOne) MultiplyRows(ctx context.Context, key [2]uint32, n, b, i0, rows uint32, dst []int32) error {
+	if err := m.Multiplier.MultiplyRows(ctx, key, n, b, i0, rows, dst); err != nil {
+		return err
+	}
+	for i := range dst[:int(rows)*int(n)] {
+		dst[i]++
+	}
+	return nil
+}
