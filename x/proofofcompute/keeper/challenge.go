@@ -107,23 +107,22 @@ func (k *Keeper) issue(ctx context.Context, params types.Params, kind types.Chal
 }
 
 // challengeOf loads a challenge and checks that sender is its provider.
-func (k *Keeper) challengeOf(ctx context.Context, id uint64, sender string) (types.Challenge, sdk.AccAddress, error) {
+func (k *Keeper) challengeOf(ctx context.Context, id uint64, sender string) (types.Challenge, error) {
 	c, err := k.GetChallenge(ctx, id)
 	if err != nil {
-		return c, nil, err
+		return c, err
 	}
 	if c.Provider != sender {
-		return c, nil, errorsmod.Wrapf(types.ErrNotChallenged, "challenge %d is for %s, not %s", id, c.Provider, sender)
+		return c, errorsmod.Wrapf(types.ErrNotChallenged, "challenge %d is for %s, not %s", id, c.Provider, sender)
 	}
-	provider, err := k.addressCodec.StringToBytes(c.Provider)
-	return c, provider, err
+	return c, nil
 }
 
 // Commit records the commitments of every GPU of a challenge. It must come
 // from the challenged provider, once, by the commit deadline.
 func (k *Keeper) Commit(ctx context.Context, msg *types.MsgCommitProof) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	c, _, err := k.challengeOf(ctx, msg.ChallengeId, msg.Provider)
+	c, err := k.challengeOf(ctx, msg.ChallengeId, msg.Provider)
 	if err != nil {
 		return err
 	}
@@ -204,7 +203,7 @@ func (k *Keeper) open(ctx context.Context, params types.Params, c types.Challeng
 // transaction, so the failure is recorded; the last correct one passes it.
 func (k *Keeper) Reveal(ctx context.Context, msg *types.MsgRevealProof) (*types.MsgRevealProofResponse, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	c, provider, err := k.challengeOf(ctx, msg.ChallengeId, msg.Provider)
+	c, err := k.challengeOf(ctx, msg.ChallengeId, msg.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -233,9 +232,10 @@ func (k *Keeper) Reveal(ctx context.Context, msg *types.MsgRevealProof) (*types.
 	}
 	sdkCtx.GasMeter().ConsumeGas(params.Gas.RevealCost(p), "proof-of-compute verification")
 
-	key := challenge.KeyFromSeed(challenge.Seed(challenge.SeedInput{
-		ChainID: sdkCtx.ChainID(), ChallengeID: c.Id, BlockHash: c.BlockHash, Provider: provider, GPUUUID: gpu.Uuid,
-	}))
+	key, err := c.GPUKey(sdkCtx.ChainID(), int(msg.GpuIndex))
+	if err != nil {
+		return nil, err
+	}
 	var openSeed [32]byte
 	copy(openSeed[:], c.OpenSeed)
 	idx := challenge.Openings(openSeed, msg.GpuIndex, p)

@@ -15,6 +15,7 @@ import (
 	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -108,29 +109,13 @@ func (f *pocFixture) nextChallenge(provider apptest.Account) types.Challenge {
 // prove computes every GPU's proof of a challenge as an honest provider.
 func (f *pocFixture) prove(c types.Challenge) []*challenge.GPUProof {
 	f.t.Helper()
-	provider := sdk.MustAccAddressFromBech32(c.Provider)
-	out := make([]*challenge.GPUProof, len(c.Gpus))
-	for i, g := range c.Gpus {
-		key := challenge.KeyFromSeed(challenge.Seed(challenge.SeedInput{
-			ChainID: apptest.ChainID, ChallengeID: c.Id, BlockHash: c.BlockHash, Provider: provider, GPUUUID: g.Uuid,
-		}))
-		p, err := challenge.Prove(context.Background(), key, g.ChallengeParams(c.Openings), challenge.CPUMultiplier(0),
-			challenge.ProverOptions{})
-		require.NoError(f.t, err)
-		out[i] = p
-	}
+	out, err := cli.ProveChallenge(context.Background(), apptest.ChainID, c, 0)
+	require.NoError(f.t, err)
 	return out
 }
 
 // commitMsg carries the proofs' commitments.
-func commitMsg(c types.Challenge, proofs []*challenge.GPUProof) *types.MsgCommitProof {
-	msg := &types.MsgCommitProof{Provider: c.Provider, ChallengeId: c.Id}
-	for _, p := range proofs {
-		cm := p.Commitment()
-		msg.Commitments = append(msg.Commitments, cm[:])
-	}
-	return msg
-}
+var commitMsg = cli.CommitMsg
 
 // revealMsg opens GPU g of an OPENED challenge at the chain's indices.
 func (f *pocFixture) revealMsg(c types.Challenge, proofs []*challenge.GPUProof, g int) *types.MsgRevealProof {

@@ -226,10 +226,8 @@ func TestWhoIsNotChallenged(t *testing.T) {
 // proveWith computes GPU g's proof with another multiplier.
 func (f *pocFixture) proveWith(c types.Challenge, g int, mul challenge.Multiplier) *challenge.GPUProof {
 	f.t.Helper()
-	key := challenge.KeyFromSeed(challenge.Seed(challenge.SeedInput{
-		ChainID: apptest.ChainID, ChallengeID: c.Id, BlockHash: c.BlockHash,
-		Provider: sdk.MustAccAddressFromBech32(c.Provider), GPUUUID: c.Gpus[g].Uuid,
-	}))
+	key, err := c.GPUKey(apptest.ChainID, g)
+	require.NoError(f.t, err)
 	p, err := challenge.Prove(context.Background(), key, c.Gpus[g].ChallengeParams(c.Openings), mul, challenge.ProverOptions{})
 	require.NoError(f.t, err)
 	return p

@@ -145,3 +145,19 @@ func (gas VerificationGas) RevealCost(p challenge.Params) uint64 {
 	c := challenge.VerifyCost(p)
 	return c.PhiloxCalls*gas.PerPhiloxCall + (c.MulAdds+1023)/1024*gas.PerKiloMulAdds + c.Hashes*gas.PerHash
 }
+
+// GPUKey is the Philox key of GPU g of the challenge on chain chainID: the
+// seed binds the chain, the challenge id, its block hash, the provider's
+// address bytes and the GPU's UUID (spec §2).
+func (c Challenge) GPUKey(chainID string, g int) ([2]uint32, error) {
+	provider, err := sdk.AccAddressFromBech32(c.Provider)
+	if err != nil {
+		return [2]uint32{}, fmt.Errorf("challenge %d: provider %q: %w", c.Id, c.Provider, err)
+	}
+	if g < 0 || g >= len(c.Gpus) {
+		return [2]uint32{}, fmt.Errorf("challenge %d has %d GPUs, no GPU %d", c.Id, len(c.Gpus), g)
+	}
+	return challenge.KeyFromSeed(challenge.Seed(challenge.SeedInput{
+		ChainID: chainID, ChallengeID: c.Id, BlockHash: c.BlockHash, Provider: provider, GPUUUID: c.Gpus[g].Uuid,
+	})), nil
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 )
@@ -15,15 +13,12 @@ import (
 // challenge, its block hash, the provider's address and each GPU's UUID.
 // The result is deterministic, so commit and reveal can each recompute it.
 func ProveChallenge(ctx context.Context, chainID string, c types.Challenge, workers int) ([]*challenge.GPUProof, error) {
-	provider, err := sdk.AccAddressFromBech32(c.Provider)
-	if err != nil {
-		return nil, fmt.Errorf("challenge %d: provider %q: %w", c.Id, c.Provider, err)
-	}
 	proofs := make([]*challenge.GPUProof, len(c.Gpus))
 	for i, g := range c.Gpus {
-		key := challenge.KeyFromSeed(challenge.Seed(challenge.SeedInput{
-			ChainID: chainID, ChallengeID: c.Id, BlockHash: c.BlockHash, Provider: provider, GPUUUID: g.Uuid,
-		}))
+		key, err := c.GPUKey(chainID, i)
+		if err != nil {
+			return nil, err
+		}
 		p, err := challenge.Prove(ctx, key, g.ChallengeParams(c.Openings), challenge.CPUMultiplier(workers),
 			challenge.ProverOptions{Workers: workers})
 		if err != nil {
