@@ -228,5 +228,5 @@ Try it yourself:
   curl $REST/cosmos/bank/v1beta1/balances/<addr>
   make localnet-stop
 Docs: docs/architecture.md, docs/localnet.md, x/provider/README.md, x/stakingslash/README.md,
-      x/market/README.md, x/escrow/README.md
+      x/market/README.md, x/escrow/README.md, x/proofofcompute/README.md
 EOF
