@@ -14,6 +14,11 @@ BUF_VERSION          := v1.64.0
 GOLANGCI_VERSION     := v2.15.0
 GOGOPROTO_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/cosmos/gogoproto)
 GRPC_GATEWAY_VERSION := $(shell $(GO) list -m -f '{{.Version}}' github.com/grpc-ecosystem/grpc-gateway)
+# The sidecar's API (proto/gpumesh/sidecar) uses standard Go protobuf, gRPC
+# and grpc-gateway v2; these generators are pinned the same way.
+PROTOBUF_VERSION        := $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+GRPC_GATEWAY_V2_VERSION := $(shell $(GO) list -m -f '{{.Version}}' github.com/grpc-ecosystem/grpc-gateway/v2)
+GO_GRPC_VERSION         := v1.6.2
 
 # Version and commit stamped into the binaries: the latest v* tag (or
 # v0.1.0-dev) with the commit as build metadata, e.g. v0.1.0-dev+3f2a1b9c0d1e.
@@ -38,13 +43,14 @@ E2E_TIMEOUT  ?= 15m
 help:
 	@sed -n 's/^## \([a-z0-9-]*\): /\1\t/p' $(MAKEFILE_LIST) | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
 
-## build: build build/gpumeshd
+## build: build build/gpumeshd and build/gpumesh-provider
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/gpumeshd ./cmd/gpumeshd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/gpumesh-provider ./cmd/gpumesh-provider
 
-## install: install gpumeshd into GOBIN
+## install: install gpumeshd and gpumesh-provider into GOBIN
 install:
-	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/gpumeshd
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/gpumeshd ./cmd/gpumesh-provider
 
 ## demo: the main job: start a local chain, move funds through CLI and REST, stop it
 demo:
@@ -70,7 +76,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## proto-gen: regenerate *.pb.go and *.pb.gw.go from proto/ (reproducible)
-proto-gen: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.gocosmos-$(GOGOPROTO_VERSION) $(TOOLS_DIR)/.grpc-gateway-$(GRPC_GATEWAY_VERSION)
+proto-gen: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.gocosmos-$(GOGOPROTO_VERSION) $(TOOLS_DIR)/.grpc-gateway-$(GRPC_GATEWAY_VERSION) \
+           $(TOOLS_DIR)/.go-$(PROTOBUF_VERSION) $(TOOLS_DIR)/.go-grpc-$(GO_GRPC_VERSION) $(TOOLS_DIR)/.grpc-gateway-v2-$(GRPC_GATEWAY_V2_VERSION)
 	PATH="$(TOOLS_DIR):$$PATH" ./scripts/protocgen.sh gen
 
 ## proto-lint: lint proto/ with buf
@@ -85,7 +92,8 @@ lint: $(TOOLS_DIR)/.golangci-lint-$(GOLANGCI_VERSION)
 
 ## tools: install the pinned code generators and linters into build/tools
 tools: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.gocosmos-$(GOGOPROTO_VERSION) \
-       $(TOOLS_DIR)/.grpc-gateway-$(GRPC_GATEWAY_VERSION) $(TOOLS_DIR)/.golangci-lint-$(GOLANGCI_VERSION)
+       $(TOOLS_DIR)/.grpc-gateway-$(GRPC_GATEWAY_VERSION) $(TOOLS_DIR)/.golangci-lint-$(GOLANGCI_VERSION) \
+       $(TOOLS_DIR)/.go-$(PROTOBUF_VERSION) $(TOOLS_DIR)/.go-grpc-$(GO_GRPC_VERSION) $(TOOLS_DIR)/.grpc-gateway-v2-$(GRPC_GATEWAY_V2_VERSION)
 
 $(TOOLS_DIR)/.buf-%:
 	GOBIN=$(TOOLS_DIR) $(GO) install github.com/bufbuild/buf/cmd/buf@$*
@@ -95,6 +103,18 @@ $(TOOLS_DIR)/.gocosmos-%:
 	touch $@
 $(TOOLS_DIR)/.grpc-gateway-%:
 	GOBIN=$(TOOLS_DIR) $(GO) install github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway@$*
+	touch $@
+$(TOOLS_DIR)/.go-grpc-%:
+	GOBIN=$(TOOLS_DIR) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$*
+	touch $@
+$(TOOLS_DIR)/.go-%:
+	GOBIN=$(TOOLS_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$*
+	touch $@
+# The v2 gateway plugin has the v1 plugin's name: install it aside and rename.
+$(TOOLS_DIR)/.grpc-gateway-v2-%:
+	rm -rf $(TOOLS_DIR)/gw2 && mkdir -p $(TOOLS_DIR)/gw2
+	GOBIN=$(TOOLS_DIR)/gw2 $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$*
+	mv $(TOOLS_DIR)/gw2/protoc-gen-grpc-gateway $(TOOLS_DIR)/protoc-gen-grpc-gateway-v2 && rm -rf $(TOOLS_DIR)/gw2
 	touch $@
 $(TOOLS_DIR)/.golangci-lint-%:
 	GOBIN=$(TOOLS_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$*
@@ -111,4 +131,4 @@ localnet-stop:
 ## clean: remove binaries, local networks and generator scratch space (keeps build/tools)
 clean:
 	-./scripts/localnet.sh stop 2>/dev/null
-	rm -rf $(BUILD_DIR)/gpumeshd .localnet .protodeps .protogen
+	rm -rf $(BUILD_DIR)/gpumeshd $(BUILD_DIR)/gpumesh-provider .localnet .protodeps .protogen

@@ -32,16 +32,20 @@ link_deps() {
 }
 
 gen() {
-  need buf protoc-gen-gocosmos protoc-gen-grpc-gateway
+  need buf protoc-gen-gocosmos protoc-gen-grpc-gateway protoc-gen-go protoc-gen-go-grpc protoc-gen-grpc-gateway-v2
   link_deps
   rm -rf .protogen
-  # Generate only our files; their imports resolve through the workspace.
-  buf generate --template buf.gen.yaml --path proto/gpumesh
+  # The chain modules: gogoproto. Generate only our files; their imports
+  # resolve through the workspace.
+  buf generate --template buf.gen.yaml --path proto/gpumesh --exclude-path proto/gpumesh/sidecar
+  # The sidecar's API: standard Go protobuf, gRPC and grpc-gateway v2.
+  buf generate --template buf.gen.sidecar.yaml --path proto/gpumesh/sidecar
   # Replace the previous output, so a removed proto file also removes its code.
   find x -path '*/types/*' \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
+  find cmd/gpumesh-provider/api \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
   cp -r .protogen/github.com/gpumesh/gpumesh/. .
   rm -rf .protogen
-  echo "protocgen: generated $(find x \( -name '*.pb.go' -o -name '*.pb.gw.go' \) | wc -l) files"
+  echo "protocgen: generated $(find x cmd \( -name '*.pb.go' -o -name '*.pb.gw.go' \) | wc -l) files"
 }
 
 lint() {

@@ -13,14 +13,21 @@ import (
 // challenge, its block hash, the provider's address and each GPU's UUID.
 // The result is deterministic, so commit and reveal can each recompute it.
 func ProveChallenge(ctx context.Context, chainID string, c types.Challenge, workers int) ([]*challenge.GPUProof, error) {
+	return ProveChallengeWith(ctx, chainID, c, challenge.CPUMultiplier(workers), challenge.ProverOptions{Workers: workers})
+}
+
+// ProveChallengeWith is ProveChallenge with any multiplier (a GPU backend)
+// and prover options.
+func ProveChallengeWith(ctx context.Context, chainID string, c types.Challenge, mul challenge.Multiplier,
+	opts challenge.ProverOptions,
+) ([]*challenge.GPUProof, error) {
 	proofs := make([]*challenge.GPUProof, len(c.Gpus))
 	for i, g := range c.Gpus {
 		key, err := c.GPUKey(chainID, i)
 		if err != nil {
 			return nil, err
 		}
-		p, err := challenge.Prove(ctx, key, g.ChallengeParams(c.Openings), challenge.CPUMultiplier(workers),
-			challenge.ProverOptions{Workers: workers})
+		p, err := challenge.Prove(ctx, key, g.ChallengeParams(c.Openings), mul, opts)
 		if err != nil {
 			return nil, fmt.Errorf("challenge %d, gpu %d (%s): %w", c.Id, i, g.Uuid, err)
 		}

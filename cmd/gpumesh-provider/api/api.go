@@ -1,0 +1,201 @@
+// Package api serves the sidecar's read-only API (proto/gpumesh/sidecar/v1)
+// over gRPC and, through grpc-gateway v2, over REST: /v1/status, /v1/gpus,
+// /v1/bids, /v1/leases, /v1/leases/{tenant}/{seq}, /v1/challenges. It
+// reads the subsystems' snapshots from the board and holds no secrets.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/api/sidecarv1"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
+)
+
+// Info is what the sidecar knows about itself.
+type Info struct {
+	Version   string
+	ChainID   string
+	Provider  string
+	NodeID    string
+	NVML      string
+	Backend   string
+	StartedAt time.Time
+}
+
+// Server implements sidecarv1.SidecarServer from the board.
+type Server struct {
+	sidecarv1.UnimplementedSidecarServer
+	board *state.Board
+	info  Info
+}
+
+// New returns a server reading board.
+func New(board *state.Board, info Info) *Server { return &Server{board: board, info: info} }
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// Status implements sidecarv1.SidecarServer.
+func (s *Server) Status(context.Context, *sidecarv1.StatusRequest) (*sidecarv1.StatusResponse, error) {
+	c := s.board.Chain()
+	p := s.board.Provider()
+	_, nvmlOK, desc := s.board.GPUs()
+	if desc == "" {
+		desc = s.info.NVML
+	}
+	return &sidecarv1.StatusResponse{
+		Version: s.info.Version, ChainId: s.info.ChainID, Provider: s.info.Provider, NodeId: s.info.NodeID,
+		Connected: c.Connected, LatestHeight: c.Height, LatestBlockTime: ts(c.BlockTime), ChainError: c.LastError,
+		Nvml: desc, NvmlHealthy: nvmlOK, ProverBackend: s.info.Backend, StartedAt: ts(s.info.StartedAt),
+		Registered: p.Registered, ProviderActive: p.Active, Jailed: p.Jailed, Reputation: p.Reputation,
+		Healthy: metrics.CheckHealth(s.board).OK,
+	}, nil
+}
+
+// GPUs implements sidecarv1.SidecarServer.
+func (s *Server) GPUs(context.Context, *sidecarv1.GPUsRequest) (*sidecarv1.GPUsResponse, error) {
+	list, _, _ := s.board.GPUs()
+	out := &sidecarv1.GPUsResponse{Gpus: make([]*sidecarv1.GPU, 0, len(list))}
+	for _, g := range list {
+		t := g.Telemetry
+		out.Gpus = append(out.Gpus, &sidecarv1.GPU{
+			Index: uint32(g.Index), Uuid: g.UUID, Name: g.Name, PciDeviceId: g.PCIDeviceID, Class: g.Class, //nolint:gosec // small index
+			VramMib: g.VramMiB, ComputeCapability: g.ComputeCapability, DriverVersion: g.DriverVersion, Mig: g.MIG,
+			Healthy: g.Healthy, Health: g.Health, Listed: g.Listed, AllocatedTo: g.AllocatedTo, Verified: g.Verified,
+			Telemetry: &sidecarv1.GPUTelemetry{UtilGpuPct: t.UtilGPUPct, UtilMemPct: t.UtilMemPct, FbUsedMib: t.FBUsedMiB,
+				FbTotalMib: t.FBTotalMiB, PowerMilliwatts: t.PowerMilliwatts, EnergyMillijoules: t.EnergyMillijoules,
+				TempC: t.TempC, SmClockMhz: t.SMClockMHz, MemClockMhz: t.MemClockMHz, EccUncorrected: t.ECCUncorrected},
+		})
+	}
+	return out, nil
+}
+
+// Bids implements sidecarv1.SidecarServer.
+func (s *Server) Bids(context.Context, *sidecarv1.BidsRequest) (*sidecarv1.BidsResponse, error) {
+	list := s.board.Bids()
+	out := &sidecarv1.BidsResponse{Bids: make([]*sidecarv1.Bid, 0, len(list))}
+	for _, b := range list {
+		out.Bids = append(out.Bids, &sidecarv1.Bid{OrderId: b.OrderID, Price: b.Price, Gpus: b.GPUs, State: b.State})
+	}
+	return out, nil
+}
+
+func lease(l state.Lease) *sidecarv1.Lease {
+	return &sidecarv1.Lease{Id: l.ID, Tenant: l.Tenant, Gpus: l.GPUs, PricePerGpuHour: l.Price, StartedAt: ts(l.StartedAt),
+		State: l.State, AccessEndpoint: l.AccessEndpoint, Provisioned: l.Provisioned,
+		Usage: &sidecarv1.LeaseUsage{GpuSeconds: l.GPUSeconds, MeanUtilPct: l.MeanUtilPct, EnergyMj: l.EnergyMJ,
+			LastReport: ts(l.LastReport)},
+		Earned: l.Earned, LastWithdrawal: ts(l.LastWithdrawal)}
+}
+
+// Leases implements sidecarv1.SidecarServer.
+func (s *Server) Leases(context.Context, *sidecarv1.LeasesRequest) (*sidecarv1.LeasesResponse, error) {
+	list := s.board.Leases()
+	out := &sidecarv1.LeasesResponse{Leases: make([]*sidecarv1.Lease, 0, len(list))}
+	for _, l := range list {
+		out.Leases = append(out.Leases, lease(l))
+	}
+	return out, nil
+}
+
+// Lease implements sidecarv1.SidecarServer.
+func (s *Server) Lease(_ context.Context, req *sidecarv1.LeaseRequest) (*sidecarv1.LeaseResponse, error) {
+	for _, l := range s.board.Leases() {
+		if l.Tenant == req.Tenant && l.Seq == req.Seq {
+			return &sidecarv1.LeaseResponse{Lease: lease(l)}, nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "lease %s/%d is not an active lease of this provider", req.Tenant, req.Seq)
+}
+
+// Challenges implements sidecarv1.SidecarServer.
+func (s *Server) Challenges(context.Context, *sidecarv1.ChallengesRequest) (*sidecarv1.ChallengesResponse, error) {
+	list := s.board.Challenges()
+	out := &sidecarv1.ChallengesResponse{Challenges: make([]*sidecarv1.Challenge, 0, len(list))}
+	for _, c := range list {
+		out.Challenges = append(out.Challenges, &sidecarv1.Challenge{Id: c.ID, State: c.State, Gpus: c.GPUs,
+			IssuedHeight: c.IssuedHeight, CommitDeadline: c.CommitDeadline, OpenHeight: c.OpenHeight, Outcome: c.Outcome,
+			Dispute: c.Dispute, ProveMs: uint64(c.ProveTime.Milliseconds()), CommittedHeight: c.CommittedAt, //nolint:gosec // positive
+			RevealedHeight: c.RevealedAt})
+	}
+	return out, nil
+}
+
+// RESTHandler serves the API over REST, calling the server in process.
+func (s *Server) RESTHandler(ctx context.Context) (http.Handler, error) {
+	mux := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		MarshalOptions: protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+	}))
+	if err := sidecarv1.RegisterSidecarHandlerServer(ctx, mux, s); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+// Serve serves gRPC on grpcAddr and REST on restAddr (either may be empty)
+// until ctx is done, then stops both gracefully.
+func (s *Server) Serve(ctx context.Context, grpcAddr, restAddr string) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if grpcAddr != "" {
+		ln, err := net.Listen("tcp", grpcAddr)
+		if err != nil {
+			return fmt.Errorf("api.grpc_address %q: %w", grpcAddr, err)
+		}
+		srv := grpc.NewServer()
+		sidecarv1.RegisterSidecarServer(srv, s)
+		g.Go(func() error { return srv.Serve(ln) })
+		g.Go(func() error {
+			<-ctx.Done()
+			stopped := make(chan struct{})
+			go func() { srv.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(3 * time.Second):
+				srv.Stop()
+			}
+			return nil
+		})
+	}
+	if restAddr != "" {
+		h, err := s.RESTHandler(ctx)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", restAddr)
+		if err != nil {
+			return fmt.Errorf("api.rest_address %q: %w", restAddr, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	return g.Wait()
+}

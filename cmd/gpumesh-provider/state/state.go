@@ -1,0 +1,152 @@
+// Package state is the sidecar's shared, read-only view: each subsystem
+// owns its state in its own goroutine and publishes immutable snapshots
+// here; the API and metrics read them.
+package state
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
+)
+
+// Chain is what the block follower knows.
+type Chain struct {
+	ChainID   string
+	Connected bool
+	Height    int64
+	BlockTime time.Time
+	LastError string
+}
+
+// GPU is a GPU with its latest telemetry and on-chain status.
+type GPU struct {
+	gpus.GPU
+	Telemetry   gpus.Telemetry
+	Listed      bool
+	AllocatedTo string
+	Verified    bool
+}
+
+// Bid is one of the provider's live bids.
+type Bid struct {
+	OrderID       string
+	Price         string
+	GPUs          []string
+	State         string
+	CreatedHeight int64
+}
+
+// Lease is an active lease as the sidecar sees it.
+type Lease struct {
+	ID             string
+	Tenant         string
+	Seq            uint64
+	GPUs           []string
+	Price          string
+	StartedAt      time.Time
+	State          string
+	AccessEndpoint string
+	Provisioned    bool
+	GPUSeconds     uint64
+	MeanUtilPct    uint32
+	EnergyMJ       uint64
+	LastReport     time.Time
+	Earned         string
+	LastWithdrawal time.Time
+}
+
+// Challenge is a challenge the prover has seen.
+type Challenge struct {
+	ID             uint64
+	State          string
+	GPUs           []string
+	IssuedHeight   int64
+	CommitDeadline int64
+	OpenHeight     int64
+	Outcome        string
+	Dispute        bool
+	ProveTime      time.Duration
+	CommittedAt    int64
+	RevealedAt     int64
+}
+
+// Board holds the latest snapshots. Each setter replaces a whole slice, so
+// readers never see a half-updated list.
+type Board struct {
+	mu         sync.RWMutex
+	chain      Chain
+	gpuList    []GPU
+	nvmlOK     bool
+	nvmlDesc   string
+	bids       []Bid
+	leases     []Lease
+	challenges []Challenge
+	provider   Provider
+}
+
+// NewBoard returns an empty board.
+func NewBoard() *Board { return &Board{} }
+
+// SetChain records the follower's view.
+func (b *Board) SetChain(c Chain) { b.mu.Lock(); b.chain = c; b.mu.Unlock() }
+
+// Chain returns the follower's view.
+func (b *Board) Chain() Chain { b.mu.RLock(); defer b.mu.RUnlock(); return b.chain }
+
+// SetGPUs records the GPUs and NVML's health.
+func (b *Board) SetGPUs(list []GPU, nvmlOK bool, desc string) {
+	b.mu.Lock()
+	b.gpuList, b.nvmlOK, b.nvmlDesc = list, nvmlOK, desc
+	b.mu.Unlock()
+}
+
+// GPUs returns the GPUs, whether NVML answers, and its description.
+func (b *Board) GPUs() ([]GPU, bool, string) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.gpuList, b.nvmlOK, b.nvmlDesc
+}
+
+// SetBids records the live bids.
+func (b *Board) SetBids(list []Bid) { b.mu.Lock(); b.bids = list; b.mu.Unlock() }
+
+// Bids returns the live bids.
+func (b *Board) Bids() []Bid { b.mu.RLock(); defer b.mu.RUnlock(); return b.bids }
+
+// SetLeases records the active leases.
+func (b *Board) SetLeases(list []Lease) { b.mu.Lock(); b.leases = list; b.mu.Unlock() }
+
+// Leases returns the active leases.
+func (b *Board) Leases() []Lease { b.mu.RLock(); defer b.mu.RUnlock(); return b.leases }
+
+// SetChallenges records recent challenges, newest first.
+func (b *Board) SetChallenges(list []Challenge) { b.mu.Lock(); b.challenges = list; b.mu.Unlock() }
+
+// Challenges returns recent challenges, newest first.
+func (b *Board) Challenges() []Challenge { b.mu.RLock(); defer b.mu.RUnlock(); return b.challenges }
+
+// Provider is the provider's on-chain standing, as the last sync read it.
+type Provider struct {
+	Address    string
+	Registered bool
+	Active     bool
+	Jailed     bool
+	Eligible   bool
+	Reputation uint32
+	// Listed are the provider's GPUs on chain, by UUID.
+	Listed map[string]ListedGPU
+}
+
+// ListedGPU is a GPU's on-chain status.
+type ListedGPU struct {
+	NodeID      string
+	AllocatedTo string
+	Verified    bool
+}
+
+// SetProvider records the provider's standing.
+func (b *Board) SetProvider(p Provider) { b.mu.Lock(); b.provider = p; b.mu.Unlock() }
+
+// Provider returns the provider's standing.
+func (b *Board) Provider() Provider { b.mu.RLock(); defer b.mu.RUnlock(); return b.provider }
