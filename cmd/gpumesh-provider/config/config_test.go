@@ -1,0 +1,70 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
+)
+
+// The file init writes parses back to the same config.
+func TestRenderedFileRoundTrips(t *testing.T) {
+	h := t.TempDir()
+	cfg := config.Default()
+	cfg.Leases.OnLeaseStart = "/usr/local/bin/start-lease --docker"
+	path, err := config.Write(h, cfg, false)
+	require.NoError(t, err)
+	bz, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(bz), "# gpumesh-provider configuration")
+	back, err := config.Load(h)
+	require.NoError(t, err)
+	cfg.Key.KeyringDir = h // Load defaults it to the home
+	require.Equal(t, cfg, back)
+	_, err = config.Write(h, cfg, false)
+	require.ErrorIs(t, err, os.ErrExist)
+	_, err = config.Write(h, cfg, true)
+	require.NoError(t, err)
+}
+
+func TestValidationNamesTheField(t *testing.T) {
+	cases := []struct {
+		mutate func(*config.Config)
+		want   string
+	}{
+		{func(c *config.Config) { c.Chain.GRPC = "localhost" }, `chain.grpc: "localhost" is not host:port`},
+		{func(c *config.Config) { c.Chain.PollInterval = 0 }, "chain.poll_interval: 0s must be positive"},
+		{func(c *config.Config) { c.Chain.GasPrices = "cheap" }, `chain.gas_prices: "cheap"`},
+		{func(c *config.Config) { c.Key.KeyringBackend = "vault" }, `key.keyring_backend: "vault"`},
+		{func(c *config.Config) { c.Provider.Region = "usa" }, `provider.region: "usa"`},
+		{func(c *config.Config) { c.NVML.Mode = "mock:dgx-b300" }, `nvml.mode`},
+		{func(c *config.Config) {
+			c.Pricing.Classes["h100-sxm-80g"] = config.ClassPrice{Floor: []string{"-1uusdc"}}
+		}, `pricing.classes.h100-sxm-80g.floor[0]: "-1uusdc"`},
+		{func(c *config.Config) { c.Bidding.Overcommit = 0 }, "bidding.overcommit: 0 must be at least 1"},
+		{func(c *config.Config) { c.Prover.Backend = "tpu" }, `prover.backend: "tpu"`},
+		{func(c *config.Config) { c.Leases.OnLeaseStart = "start.sh" }, `leases.on_lease_start: "start.sh" must start with an absolute path`},
+		{func(c *config.Config) { c.Leases.UsageInterval = config.Duration(-time.Second) }, "leases.usage_interval"},
+		{func(c *config.Config) { c.API.RESTAddress = ":::" }, "api.rest_address"},
+	}
+	for _, tc := range cases {
+		cfg := config.Default()
+		tc.mutate(&cfg)
+		err := cfg.Validate()
+		require.Error(t, err, tc.want)
+		require.Contains(t, err.Error(), tc.want)
+	}
+	require.NoError(t, config.Default().Validate())
+}
+
+func TestUnknownFieldsAreRefused(t *testing.T) {
+	h := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(h, config.FileName), []byte("chain:\n  grpcc: localhost:9090\n"), 0o600))
+	_, err := config.Load(h)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "grpcc")
+}
