@@ -28,6 +28,7 @@ import (
 // Info is what the sidecar knows about itself.
 type Info struct {
 	Version   string
+	Commit    string
 	ChainID   string
 	Provider  string
 	NodeID    string
@@ -62,7 +63,7 @@ func (s *Server) Status(context.Context, *sidecarv1.StatusRequest) (*sidecarv1.S
 		desc = s.info.NVML
 	}
 	return &sidecarv1.StatusResponse{
-		Version: s.info.Version, ChainId: s.info.ChainID, Provider: s.info.Provider, NodeId: s.info.NodeID,
+		Version: s.info.Version, Commit: s.info.Commit, ChainId: s.info.ChainID, Provider: s.info.Provider, NodeId: s.info.NodeID,
 		Connected: c.Connected, LatestHeight: c.Height, LatestBlockTime: ts(c.BlockTime), ChainError: c.LastError,
 		Nvml: desc, NvmlHealthy: nvmlOK, ProverBackend: s.info.Backend, StartedAt: ts(s.info.StartedAt),
 		Registered: p.Registered, ProviderActive: p.Active, Jailed: p.Jailed, Reputation: p.Reputation,
@@ -93,7 +94,7 @@ func (s *Server) Bids(context.Context, *sidecarv1.BidsRequest) (*sidecarv1.BidsR
 	list := s.board.Bids()
 	out := &sidecarv1.BidsResponse{Bids: make([]*sidecarv1.Bid, 0, len(list))}
 	for _, b := range list {
-		out.Bids = append(out.Bids, &sidecarv1.Bid{OrderId: b.OrderID, Price: b.Price, Gpus: b.GPUs, State: b.State})
+		out.Bids = append(out.Bids, &sidecarv1.Bid{OrderId: b.OrderID, Price: b.Price, Gpus: b.GPUs, State: b.State, CreatedAt: ts(b.CreatedAt)})
 	}
 	return out, nil
 }

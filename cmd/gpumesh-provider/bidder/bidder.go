@@ -331,7 +331,7 @@ func (b *Bidder) publish(open []markettypes.Bid) {
 	list := make([]state.Bid, 0, len(open))
 	for _, bid := range open {
 		list = append(list, state.Bid{OrderID: bid.OrderId.String(), Price: bid.PricePerGpuHour.String(),
-			GPUs: bid.Gpus, State: bid.State.String(), CreatedHeight: 0})
+			GPUs: bid.Gpus, State: bid.State.String(), CreatedAt: bid.CreatedAt})
 	}
 	b.board.SetBids(list)
 }

@@ -50,7 +50,7 @@ func runCmd() *cobra.Command {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			m := metrics.New(reg)
-			svc := &service.Service{Config: cfg, Home: home(cmd), Log: log, Version: version.Version, Registry: reg,
+			svc := &service.Service{Config: cfg, Home: home(cmd), Log: log, Version: version.Version, Commit: version.Commit, Registry: reg,
 				Metrics: m, CorruptOpening: fault == "corrupt-opening"}
 			svc.Chain, err = dial(cfg, func(stage, codespace string) { m.TxFailures.WithLabelValues(stage, codespace).Inc() })
 			if err != nil {

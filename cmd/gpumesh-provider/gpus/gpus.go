@@ -11,21 +11,20 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
-
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
 // Mode says where GPUs come from.
 type Mode struct {
-	// Kind is auto, real or mock. auto is real: we never fall back to fake
-	// GPUs silently; without the library the error suggests a mock.
+	// Kind is "auto", "real" or "mock". auto is real: we never fall back to
+	// fake GPUs silently; without the library the error suggests a mock.
 	Kind string
-	// Profile names the mock profile.
+	// Profile names the mock profile (Kind "mock" only).
 	Profile string
 }
 
-// ParseMode reads "auto", "real" or "mock:<profile>".
+// ParseMode reads "auto", "real" or "mock:<profile>". Errors name the value
+// and list the valid profiles.
 func ParseMode(s string) (Mode, error) {
 	switch {
 	case s == "auto" || s == "real":
@@ -33,11 +32,11 @@ func ParseMode(s string) (Mode, error) {
 	case strings.HasPrefix(s, "mock:"):
 		p := strings.TrimPrefix(s, "mock:")
 		if _, ok := profiles[p]; !ok {
-			return Mode{}, fmt.Errorf("nvml mode %q: unknown mock profile %q (profiles: %s)", s, p, strings.Join(Profiles(), ", "))
+			return Mode{}, fmt.Errorf("nvml mode %q: unknown mock profile %q (profiles: %s)", s, p, joinProfiles())
 		}
 		return Mode{Kind: "mock", Profile: p}, nil
 	default:
-		return Mode{}, fmt.Errorf("nvml mode %q: want auto, real or mock:<profile> (profiles: %s)", s, strings.Join(Profiles(), ", "))
+		return Mode{}, fmt.Errorf("nvml mode %q: want auto, real or mock:<profile> (profiles: %s)", s, joinProfiles())
 	}
 }
 
@@ -59,7 +58,10 @@ func Profiles() []string {
 	return out
 }
 
+func joinProfiles() string { return strings.Join(Profiles(), ", ") }
+
 // Errors NVML's Init reports that mean "no usable NVIDIA driver here".
+// OpenLibrary wraps them with advice.
 var (
 	ErrLibraryNotFound = errors.New("NVML library libnvidia-ml.so.1 not found")
 	ErrDriverNotLoaded = errors.New("NVIDIA driver not loaded")
@@ -67,33 +69,43 @@ var (
 
 // Options tune a Source.
 type Options struct {
-	// Seed makes mock UUIDs deterministic and distinct per sidecar.
+	// Seed makes mock UUIDs deterministic and distinct per sidecar (e.g.
+	// the node id): mock UUIDs are "GPU-" and a canonical UUID derived from
+	// sha256(profile, seed, index). Real GPUs ignore it.
 	Seed string
 	// ClassOf maps a PCI device id ("0x2330") to a class name or
-	// "unknown"; nil = the default classes of a new chain.
+	// "unknown"; nil = providertypes.DefaultParams().ClassForPCIDeviceID.
 	ClassOf func(pciDeviceID string) string
 }
+
+// Health strings of a GPU (besides the ones carrying a number or an error).
+const (
+	healthOK   = "ok"
+	healthLost = "lost (GPU_IS_LOST)"
+)
 
 // GPU is one GPU as NVML reports it.
 type GPU struct {
 	Index             int
 	UUID              string
 	Name              string
-	PCIDeviceID       string
-	Class             string
+	PCIDeviceID       string // "0x2330"
+	Class             string // a class name or providertypes.UnknownClass
 	VramMiB           uint32
-	ComputeCapability string
+	ComputeCapability string // "9.0"
 	DriverVersion     string
 	// MIG is true while MIG mode is enabled.
 	MIG bool
-	// Healthy is false for a lost GPU, after a critical Xid, or with
-	// uncorrected volatile ECC errors; Health says which ("ok" otherwise).
+	// Healthy is false for a lost GPU, after a critical Xid, with
+	// uncorrected volatile ECC errors or when a reading failed; Health says
+	// why ("lost (GPU_IS_LOST)", "xid 79", "ecc: 3 uncorrected volatile
+	// errors", "unreadable: <err>"), or is "ok".
 	Healthy bool
 	Health  string
 }
 
-// Telemetry is one GPU's live readings. Unsupported readings are zero
-// (utilization: nil).
+// Telemetry is one GPU's live readings. Unsupported readings are zero, and
+// utilization nil (MIG mode, NOT_SUPPORTED).
 type Telemetry struct {
 	UUID              string
 	UtilGPUPct        *uint32
@@ -110,7 +122,7 @@ type Telemetry struct {
 	Health            string
 }
 
-// NodeInfo is what the operator declares about the machine.
+// NodeInfo is what the operator configures about the machine.
 type NodeInfo struct {
 	ID            string
 	CPUCores      uint32
@@ -121,17 +133,25 @@ type NodeInfo struct {
 }
 
 // Inventory builds the on-chain inventory of one node from GPUs: healthy
-// GPUs are listed (unknown-class ones as "unknown"), unhealthy ones left
-// out.
+// GPUs are listed, those of an unknown class with class "unknown";
+// unhealthy ones are left out.
 func Inventory(node NodeInfo, list []GPU) providertypes.Inventory {
-	n := providertypes.Node{Id: node.ID, CpuCores: node.CPUCores, MemoryMib: node.MemoryMiB, StorageGib: node.StorageGiB,
-		BandwidthMbps: node.BandwidthMbps, Interconnect: node.Interconnect, Gpus: []providertypes.GPU{}}
+	n := providertypes.Node{
+		Id: node.ID, CpuCores: node.CPUCores, MemoryMib: node.MemoryMiB, StorageGib: node.StorageGiB,
+		BandwidthMbps: node.BandwidthMbps, Interconnect: node.Interconnect, Gpus: []providertypes.GPU{},
+	}
 	for _, g := range list {
 		if !g.Healthy {
 			continue
 		}
-		n.Gpus = append(n.Gpus, providertypes.GPU{Uuid: g.UUID, Class: g.Class, VramMib: g.VramMiB,
-			PciDeviceId: g.PCIDeviceID, ComputeCapability: g.ComputeCapability, DriverVersion: g.DriverVersion})
+		class := g.Class
+		if class == "" {
+			class = providertypes.UnknownClass
+		}
+		n.Gpus = append(n.Gpus, providertypes.GPU{
+			Uuid: g.UUID, Class: class, VramMib: g.VramMiB, PciDeviceId: g.PCIDeviceID,
+			ComputeCapability: g.ComputeCapability, DriverVersion: g.DriverVersion,
+		})
 	}
 	return providertypes.Inventory{Nodes: []providertypes.Node{n}}
 }
@@ -144,7 +164,5 @@ func pciDeviceID(combined uint32) string { return fmt.Sprintf("0x%04x", combined
 // an operator clears it: 48 double-bit ECC, 63/64 row remapping, 74
 // NVLink, 79 fallen off the bus, 92 high single-bit ECC rate, 94/95
 // contained/uncontained ECC errors. Others (application faults such as
-// 13, 31, 43) say nothing about the hardware.
+// 13, 31, 43, 45) say nothing about the hardware and are ignored.
 var criticalXids = map[uint64]bool{48: true, 63: true, 64: true, 74: true, 79: true, 92: true, 94: true, 95: true}
-
-func retErr(r nvml.Return) string { return r.Error() }

@@ -6,256 +6,313 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxa100"
 )
 
-// model is one GPU model of a mock profile.
-type model struct {
-	name        string
-	pci         uint32 // device<<16 | vendor
-	memMiB      uint64
-	ccMajor     int
-	ccMinor     int
-	idleWatts   uint32
-	smClockMHz  uint32
-	memClockMHz uint32
-}
-
-var (
-	h100SXM  = model{"NVIDIA H100 80GB HBM3", 0x233010DE, 81559, 9, 0, 70, 1980, 2619}
-	h100PCIe = model{"NVIDIA H100 PCIe", 0x233110DE, 81559, 9, 0, 50, 1755, 1593}
-	l40s     = model{"NVIDIA L40S", 0x26B910DE, 46068, 8, 9, 35, 2520, 9001}
-	rtx4090  = model{"NVIDIA GeForce RTX 4090", 0x268410DE, 24564, 8, 9, 25, 2520, 10501}
-	t4       = model{"Tesla T4", 0x1EB810DE, 15360, 7, 5, 10, 1590, 5001}
-)
-
-// profiles are the mock machines. dgx-a100 is go-nvml's own dgxa100 mock
-// (nil models here).
-var profiles = map[string][]model{
-	"dgx-h100":  {h100SXM, h100SXM, h100SXM, h100SXM, h100SXM, h100SXM, h100SXM, h100SXM},
-	"dgx-a100":  nil,
-	"rtx4090x4": {rtx4090, rtx4090, rtx4090, rtx4090},
-	"mixed":     {h100PCIe, h100PCIe, l40s, l40s, t4},
-}
-
-const mockDriver = "550.54.15"
-
-// Mock is a go-nvml mock machine with fault injection for tests: a lost
-// GPU, MIG mode, utilization, Xid events. It implements nvml.Interface.
+// Mock is a go-nvml mock machine with fault injection for tests: lost
+// GPUs, MIG mode, utilization, ECC errors and Xid events. It embeds
+// *mock.Interface (for dgx-a100 that of go-nvml's dgxa100 server) and
+// implements nvml.Interface. Every function Source calls is stubbed on
+// every profile: go-nvml's mocks panic on a function left unset.
 type Mock struct {
 	*mock.Interface
+	profile string
 	created time.Time
 
-	mu      sync.Mutex
-	devices []*mockDevice
-	events  []nvml.EventData
+	mu        sync.Mutex
+	gpus      []*mockGPU
+	events    []nvml.EventData // queued Xid events, delivered once
+	shutdowns int
+	openSets  int // event sets created and not yet freed
 }
 
-type mockDevice struct {
-	nvml.Device
-	uuid    string
-	lost    bool
-	mig     bool
-	utilGPU uint32
-	utilMem uint32
-	watts   uint32
+// mockGPU is one mock GPU's state, guarded by Mock.mu.
+type mockGPU struct {
+	index    int
+	uuid     string
+	model    model
+	handle   nvml.Device // what DeviceGetHandleByIndex returns
+	lost     bool
+	mig      bool
+	utilGPU  uint32
+	utilMem  uint32
+	ecc      uint64 // uncorrected volatile ECC errors
+	energyMJ uint64 // energy counter at lastE
+	lastE    time.Time
 }
 
-// mockUUID derives a GPU UUID from the profile, seed and index.
+// mockUUID derives a GPU UUID from the profile, seed and index: "GPU-" and
+// a canonical (version 5 layout) UUID from sha256.
 func mockUUID(profile, seed string, i int) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "gpumesh-mock/%s/%s/%d", profile, seed, i))
-	h[6] = h[6]&0x0f | 0x50 // version 5 layout
+	h := sha256.Sum256(fmt.Appendf(nil, "gpumesh-mock\x00%s\x00%s\x00%d", profile, seed, i))
+	h[6] = h[6]&0x0f | 0x50
 	h[8] = h[8]&0x3f | 0x80
-	u, _ := uuid.FromBytes(h[:16])
-	return "GPU-" + u.String()
+	return fmt.Sprintf("GPU-%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
-// NewMock builds a mock machine of the named profile; seed makes its UUIDs
-// distinct per sidecar.
+// NewMock builds a mock machine of the named profile (see Profiles); seed
+// makes its UUIDs deterministic and distinct per sidecar.
 func NewMock(profile, seed string) (*Mock, error) {
 	models, ok := profiles[profile]
 	if !ok {
 		return nil, fmt.Errorf("mock profile %q: want one of %s", profile, joinProfiles())
 	}
-	m := &Mock{Interface: &mock.Interface{}, created: time.Now()}
+	m := &Mock{profile: profile, created: time.Now()}
 	if profile == "dgx-a100" {
 		srv := dgxa100.New()
+		m.Interface = &srv.Interface
 		for i, d := range srv.Devices {
-			dev := d.(*dgxa100.Device)
+			dev := d.(*dgxa100.Device) //nolint:forcetypeassert // dgxa100.New builds only these
 			dev.UUID = mockUUID(profile, seed, i)
-			md := &mockDevice{uuid: dev.UUID, watts: 60}
-			m.fill(&dev.Device, md, model{smClockMHz: 1410, memClockMHz: 1215})
-			md.Device = dev
-			m.devices = append(m.devices, md)
+			m.install(&dev.Device, &mockGPU{index: i, uuid: dev.UUID, model: models[i], handle: dev})
 		}
 	} else {
+		m.Interface = &mock.Interface{}
 		for i, mo := range models {
 			dev := &mock.Device{}
-			md := &mockDevice{uuid: mockUUID(profile, seed, i), watts: mo.idleWatts, Device: dev}
-			dev.GetNameFunc = func() (string, nvml.Return) { return mo.name, nvml.SUCCESS }
-			dev.GetPciInfoFunc = func() (nvml.PciInfo, nvml.Return) {
-				return nvml.PciInfo{PciDeviceId: mo.pci, Bus: uint32(i + 1)}, nvml.SUCCESS //nolint:gosec // small index
-			}
-			dev.GetMemoryInfoFunc = func() (nvml.Memory, nvml.Return) {
-				total := mo.memMiB << 20
-				used := uint64(0)
-				m.mu.Lock()
-				used = total / 100 * uint64(md.utilMem)
-				m.mu.Unlock()
-				return nvml.Memory{Total: total, Used: used, Free: total - used}, nvml.SUCCESS
-			}
-			dev.GetCudaComputeCapabilityFunc = func() (int, int, nvml.Return) { return mo.ccMajor, mo.ccMinor, nvml.SUCCESS }
-			dev.GetMigModeFunc = func() (int, int, nvml.Return) {
-				m.mu.Lock()
-				defer m.mu.Unlock()
-				if md.mig {
-					return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS
-				}
-				return nvml.DEVICE_MIG_DISABLE, nvml.DEVICE_MIG_DISABLE, nvml.SUCCESS
-			}
-			m.fill(dev, md, mo)
-			m.devices = append(m.devices, md)
+			m.install(dev, &mockGPU{index: i, uuid: mockUUID(profile, seed, i), model: mo, handle: dev})
 		}
 	}
 	m.InitFunc = func() nvml.Return { return nvml.SUCCESS }
-	m.ShutdownFunc = func() nvml.Return { return nvml.SUCCESS }
+	m.ShutdownFunc = func() nvml.Return { m.mu.Lock(); m.shutdowns++; m.mu.Unlock(); return nvml.SUCCESS }
 	m.SystemGetDriverVersionFunc = func() (string, nvml.Return) { return mockDriver, nvml.SUCCESS }
-	m.SystemGetNVMLVersionFunc = func() (string, nvml.Return) { return "12." + mockDriver, nvml.SUCCESS }
-	m.DeviceGetCountFunc = func() (int, nvml.Return) { return len(m.devices), nvml.SUCCESS }
+	m.SystemGetNVMLVersionFunc = func() (string, nvml.Return) { return mockNVML, nvml.SUCCESS }
+	m.SystemGetCudaDriverVersionFunc = func() (int, nvml.Return) { return mockCUDADriver, nvml.SUCCESS }
+	m.DeviceGetCountFunc = func() (int, nvml.Return) { return len(m.gpus), nvml.SUCCESS }
+	// Handles of lost GPUs are still handed out: their calls fail.
 	m.DeviceGetHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
-		if i < 0 || i >= len(m.devices) {
+		if i < 0 || i >= len(m.gpus) {
 			return nil, nvml.ERROR_INVALID_ARGUMENT
 		}
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.devices[i].lost {
-			return nil, nvml.ERROR_GPU_IS_LOST
-		}
-		return m.devices[i], nvml.SUCCESS
+		return m.gpus[i].handle, nvml.SUCCESS
 	}
-	m.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) {
-		set := &mock.EventSet{}
-		set.FreeFunc = func() nvml.Return { return nvml.SUCCESS }
-		set.WaitFunc = func(timeoutMs uint32) (nvml.EventData, nvml.Return) {
-			deadline := time.Now().Add(time.Duration(timeoutMs) * time.Millisecond)
-			for {
-				m.mu.Lock()
-				if len(m.events) > 0 {
-					ev := m.events[0]
-					m.events = m.events[1:]
-					m.mu.Unlock()
-					return ev, nvml.SUCCESS
-				}
-				m.mu.Unlock()
-				if time.Now().After(deadline) {
-					return nvml.EventData{}, nvml.ERROR_TIMEOUT
-				}
-				time.Sleep(20 * time.Millisecond)
+	m.DeviceGetHandleByUUIDFunc = func(uuid string) (nvml.Device, nvml.Return) {
+		for _, g := range m.gpus {
+			if g.uuid == uuid {
+				return g.handle, nvml.SUCCESS
 			}
 		}
-		return set, nvml.SUCCESS
+		return nil, nvml.ERROR_NOT_FOUND
 	}
+	m.EventSetCreateFunc = m.newEventSet
 	return m, nil
 }
 
-// fill installs the telemetry, health and event functions shared by every
-// profile (go-nvml's mocks panic on any function left unset). Each checks
-// the lost flag first, as a real lost GPU fails every call.
-func (m *Mock) fill(dev *mock.Device, md *mockDevice, mo model) {
-	isLost := func() bool { m.mu.Lock(); defer m.mu.Unlock(); return md.lost }
-	dev.GetUUIDFunc = func() (string, nvml.Return) {
-		if isLost() {
-			return "", nvml.ERROR_GPU_IS_LOST
-		}
-		return md.uuid, nvml.SUCCESS
-	}
-	dev.GetTotalEccErrorsFunc = func(nvml.MemoryErrorType, nvml.EccCounterType) (uint64, nvml.Return) {
-		return 0, nvml.SUCCESS
-	}
-	dev.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+// guard makes f fail with ERROR_GPU_IS_LOST while g is lost; f runs with
+// m.mu held.
+func guard[T any](m *Mock, g *mockGPU, f func() T) func() (T, nvml.Return) {
+	return func() (T, nvml.Return) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if md.mig {
+		if g.lost {
+			var zero T
+			return zero, nvml.ERROR_GPU_IS_LOST
+		}
+		return f(), nvml.SUCCESS
+	}
+}
+
+// powerMW is g's power draw: idle plus a share of the headroom to the
+// limit by utilization. m.mu must be held.
+func (g *mockGPU) powerMW() uint32 {
+	mo := g.model
+	return (mo.idleWatts + (mo.limitWatts-mo.idleWatts)*g.utilGPU/100) * 1000
+}
+
+// advanceEnergy adds the energy drawn since the last call at the current
+// power; m.mu must be held.
+func (g *mockGPU) advanceEnergy(now time.Time) {
+	if ms := now.Sub(g.lastE).Milliseconds(); ms > 0 {
+		g.energyMJ += uint64(ms) * uint64(g.powerMW()) / 1000 //nolint:gosec // positive
+		g.lastE = now
+	}
+}
+
+// install stubs the device functions on d and adds g to the machine.
+func (m *Mock) install(d *mock.Device, g *mockGPU) {
+	g.lastE = m.created
+	m.gpus = append(m.gpus, g)
+	mo := g.model
+	lostRet := func() nvml.Return {
+		if g.lost {
+			return nvml.ERROR_GPU_IS_LOST
+		}
+		return nvml.SUCCESS
+	}
+	d.GetUUIDFunc = guard(m, g, func() string { return g.uuid })
+	d.GetNameFunc = guard(m, g, func() string { return mo.name })
+	d.GetIndexFunc = guard(m, g, func() int { return g.index })
+	d.GetMinorNumberFunc = guard(m, g, func() int { return g.index })
+	d.GetPciInfoFunc = guard(m, g, func() nvml.PciInfo {
+		p := nvml.PciInfo{PciDeviceId: mo.pci, Bus: uint32(g.index + 1)} //nolint:gosec // small index
+		copy(p.BusId[:], fmt.Sprintf("00000000:%02X:00.0", g.index+1))
+		return p
+	})
+	d.GetMemoryInfoFunc = guard(m, g, func() nvml.Memory {
+		total := mo.memMiB << 20
+		used := total / 100 * uint64(min(g.utilMem, 100))
+		return nvml.Memory{Total: total, Used: used, Free: total - used}
+	})
+	d.GetCudaComputeCapabilityFunc = func() (int, int, nvml.Return) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return mo.ccMajor, mo.ccMinor, lostRet()
+	}
+	d.GetMigModeFunc = func() (int, int, nvml.Return) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		mode := nvml.DEVICE_MIG_DISABLE
+		if g.mig {
+			mode = nvml.DEVICE_MIG_ENABLE
+		}
+		return mode, mode, lostRet()
+	}
+	d.SetMigModeFunc = func(mode int) (nvml.Return, nvml.Return) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if g.lost {
+			return nvml.ERROR_GPU_IS_LOST, nvml.ERROR_GPU_IS_LOST
+		}
+		g.mig = mode == nvml.DEVICE_MIG_ENABLE
+		return nvml.SUCCESS, nvml.SUCCESS
+	}
+	d.GetTotalEccErrorsFunc = func(t nvml.MemoryErrorType, c nvml.EccCounterType) (uint64, nvml.Return) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if t == nvml.MEMORY_ERROR_TYPE_UNCORRECTED && c == nvml.VOLATILE_ECC {
+			return g.ecc, lostRet()
+		}
+		return 0, lostRet()
+	}
+	d.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !g.lost && g.mig {
 			return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
 		}
-		return nvml.Utilization{Gpu: md.utilGPU, Memory: md.utilMem}, nvml.SUCCESS
+		return nvml.Utilization{Gpu: g.utilGPU, Memory: g.utilMem}, lostRet()
 	}
-	dev.GetPowerUsageFunc = func() (uint32, nvml.Return) {
+	d.GetPowerUsageFunc = guard(m, g, g.powerMW)
+	d.GetPowerManagementLimitFunc = guard(m, g, func() uint32 { return mo.limitWatts * 1000 })
+	d.GetEnforcedPowerLimitFunc = guard(m, g, func() uint32 { return mo.limitWatts * 1000 })
+	d.GetTotalEnergyConsumptionFunc = guard(m, g, func() uint64 { g.advanceEnergy(time.Now()); return g.energyMJ })
+	d.GetTemperatureFunc = func(nvml.TemperatureSensors) (uint32, nvml.Return) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return md.watts*1000 + md.utilGPU*5000, nvml.SUCCESS
+		return 40 + g.utilGPU/4, lostRet()
 	}
-	dev.GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) {
-		m.mu.Lock()
-		w := uint64(md.watts)
-		m.mu.Unlock()
-		return uint64(time.Since(m.created).Milliseconds()) * w, nvml.SUCCESS //nolint:gosec // positive
-	}
-	dev.GetTemperatureFunc = func(nvml.TemperatureSensors) (uint32, nvml.Return) {
+	d.GetClockInfoFunc = func(t nvml.ClockType) (uint32, nvml.Return) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return 35 + md.utilGPU/3, nvml.SUCCESS
-	}
-	dev.GetClockInfoFunc = func(t nvml.ClockType) (uint32, nvml.Return) {
 		if t == nvml.CLOCK_MEM {
-			return mo.memClockMHz, nvml.SUCCESS
+			return mo.memClockMHz, lostRet()
 		}
-		return mo.smClockMHz, nvml.SUCCESS
+		return mo.smClockMHz, lostRet()
 	}
-	dev.RegisterEventsFunc = func(uint64, nvml.EventSet) nvml.Return { return nvml.SUCCESS }
+	d.RegisterEventsFunc = func(uint64, nvml.EventSet) nvml.Return {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return lostRet()
+	}
 }
 
-func (m *Mock) device(i int) *mockDevice {
-	if i < 0 || i >= len(m.devices) {
-		panic(fmt.Sprintf("mock GPU index %d out of range [0, %d)", i, len(m.devices)))
+// newEventSet is EventSetCreate: Wait delivers queued Xid events, each
+// once, polling until the timeout.
+func (m *Mock) newEventSet() (nvml.EventSet, nvml.Return) {
+	m.mu.Lock()
+	m.openSets++
+	m.mu.Unlock()
+	set := &mock.EventSet{}
+	var freed bool
+	set.FreeFunc = func() nvml.Return {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if freed {
+			return nvml.ERROR_INVALID_ARGUMENT
+		}
+		freed = true
+		m.openSets--
+		return nvml.SUCCESS
 	}
-	return m.devices[i]
+	set.WaitFunc = func(timeoutMs uint32) (nvml.EventData, nvml.Return) {
+		deadline := time.Now().Add(time.Duration(timeoutMs) * time.Millisecond)
+		for {
+			m.mu.Lock()
+			if len(m.events) > 0 {
+				ev := m.events[0]
+				m.events = m.events[1:]
+				m.mu.Unlock()
+				return ev, nvml.SUCCESS
+			}
+			m.mu.Unlock()
+			if !time.Now().Before(deadline) {
+				return nvml.EventData{}, nvml.ERROR_TIMEOUT
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return set, nvml.SUCCESS
 }
 
-// UUIDs lists the mock's GPU UUIDs.
-func (m *Mock) UUIDs() []string {
-	out := make([]string, len(m.devices))
-	for i, d := range m.devices {
-		out[i] = d.uuid
+// gpu returns GPU i; a bad index is a test's mistake and panics.
+func (m *Mock) gpu(i int) *mockGPU {
+	if i < 0 || i >= len(m.gpus) {
+		panic(fmt.Sprintf("mock GPU index %d out of range [0, %d)", i, len(m.gpus)))
 	}
-	return out
+	return m.gpus[i]
 }
 
-// SetLost makes every call about GPU i fail with ERROR_GPU_IS_LOST.
-func (m *Mock) SetLost(i int) { d := m.device(i); m.mu.Lock(); d.lost = true; m.mu.Unlock() }
+// SetLost makes every device call on GPU i return ERROR_GPU_IS_LOST (its
+// handle is still handed out, as NVML does).
+func (m *Mock) SetLost(i int) {
+	g := m.gpu(i)
+	m.mu.Lock()
+	g.lost = true
+	m.mu.Unlock()
+}
 
-// SetMIG turns MIG mode on or off; while on, utilization is unsupported.
-func (m *Mock) SetMIG(i int, on bool) { d := m.device(i); m.mu.Lock(); d.mig = on; m.mu.Unlock() }
+// SetMIG turns MIG mode on or off for GPU i; while on, utilization returns
+// ERROR_NOT_SUPPORTED.
+func (m *Mock) SetMIG(i int, on bool) {
+	g := m.gpu(i)
+	m.mu.Lock()
+	g.mig = on
+	m.mu.Unlock()
+}
 
-// SetUtilization sets GPU i's utilization.
+// SetUtilization sets GPU i's utilization; power, temperature and memory
+// used follow it.
 func (m *Mock) SetUtilization(i int, gpuPct, memPct uint32) {
-	d := m.device(i)
+	g := m.gpu(i)
 	m.mu.Lock()
-	d.utilGPU, d.utilMem = gpuPct, memPct
+	g.advanceEnergy(time.Now()) // energy so far at the old power
+	g.utilGPU, g.utilMem = min(gpuPct, 100), min(memPct, 100)
 	m.mu.Unlock()
 }
 
-// InjectXid queues an Xid event for GPU i, delivered once by the event
-// set's Wait.
+// SetECCErrors sets GPU i's uncorrected volatile ECC error count.
+func (m *Mock) SetECCErrors(i int, n uint64) {
+	g := m.gpu(i)
+	m.mu.Lock()
+	g.ecc = n
+	m.mu.Unlock()
+}
+
+// InjectXid queues an Xid event for GPU i; an event set's Wait returns it
+// once.
 func (m *Mock) InjectXid(i int, xid uint64) {
-	d := m.device(i)
+	g := m.gpu(i)
 	m.mu.Lock()
-	m.events = append(m.events, nvml.EventData{Device: d, EventType: nvml.EventTypeXidCriticalError, EventData: xid})
+	m.events = append(m.events, nvml.EventData{Device: g.handle, EventType: nvml.EventTypeXidCriticalError, EventData: xid})
 	m.mu.Unlock()
 }
 
-// MissingLibrary is an nvml.Interface whose Init fails as on a machine
-// without the NVIDIA driver; every other call panics, so a test proves
-// nothing is called after a failed Init.
+// MissingLibrary is an nvml.Interface whose Init fails with
+// ERROR_LIBRARY_NOT_FOUND, as on a machine without the NVIDIA driver.
+// Every other call panics (go-nvml's mock with nothing stubbed), so a test
+// proves nothing is called after a failed Init.
 func MissingLibrary() nvml.Interface {
 	return &mock.Interface{InitFunc: func() nvml.Return { return nvml.ERROR_LIBRARY_NOT_FOUND }}
-}
-
-// DriverNotLoaded is like MissingLibrary with the driver not loaded.
-func DriverNotLoaded() nvml.Interface {
-	return &mock.Interface{InitFunc: func() nvml.Return { return nvml.ERROR_DRIVER_NOT_LOADED }}
 }

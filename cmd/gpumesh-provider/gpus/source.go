@@ -1,10 +1,9 @@
 package gpus
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
@@ -12,24 +11,31 @@ import (
 )
 
 // maxDevices bounds the device count NVML may report; anything outside
-// [0, maxDevices] is treated as a broken reading, never used as a bound.
+// [0, maxDevices] is a broken reading and never used as a loop bound.
 const maxDevices = 64
 
+// errClosed is returned by every read after Close.
+var errClosed = errors.New("NVML source is closed")
+
 // Source reads GPUs from an nvml.Interface whose Init succeeded. Its
-// methods are safe for concurrent use.
+// methods are safe for concurrent use. Nothing is called on the library
+// after Close: with the real library that would crash the process.
 type Source struct {
 	lib     nvml.Interface
 	desc    string
+	driver  string
 	classOf func(string) string
 
-	mu     sync.Mutex
-	closed bool
-	uuids  map[int]string    // last UUID read per index, for lost GPUs
-	xid    map[string]uint64 // critical Xid per UUID
-	driver string
+	mu       sync.Mutex // serializes library calls and guards the fields below
+	closed   bool
+	done     chan struct{}     // closed by Close; stops WatchXid
+	watchers sync.WaitGroup    // running WatchXid loops; Close waits for them
+	uuids    map[int]string    // last UUID read per index, for lost GPUs
+	xid      map[string]uint64 // recorded critical Xid per UUID
 }
 
-// Open opens NVML in the given mode.
+// Open opens the GPUs of mode: the machine's NVML for auto and real, a
+// go-nvml mock (NewMock(profile, opts.Seed)) for mock.
 func Open(mode Mode, opts Options) (*Source, error) {
 	switch mode.Kind {
 	case "mock":
@@ -37,86 +43,93 @@ func Open(mode Mode, opts Options) (*Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := OpenLibrary(m, opts)
-		if err != nil {
-			return nil, err
-		}
-		s.desc = fmt.Sprintf("mock:%s (%s)", mode.Profile, s.desc)
-		return s, nil
+		return OpenLibrary(m, opts)
 	case "auto", "real":
+		// nvml.New only prepares the dlopen; Init loads the library.
 		return OpenLibrary(nvml.New(), opts)
 	default:
-		return nil, fmt.Errorf("nvml mode %q: want auto, real or mock:<profile>", mode.Kind)
+		return nil, fmt.Errorf("nvml mode kind %q: want auto, real or mock", mode.Kind)
 	}
 }
 
 // OpenLibrary initializes lib and returns a Source over it. Nothing else
-// is called on lib unless Init succeeds: with the real library, a call
-// without a successful Init kills the process.
+// is called on lib unless Init succeeds. ERROR_LIBRARY_NOT_FOUND gives an
+// error wrapping ErrLibraryNotFound, ERROR_DRIVER_NOT_LOADED one wrapping
+// ErrDriverNotLoaded; both suggest a mock profile.
 func OpenLibrary(lib nvml.Interface, opts Options) (*Source, error) {
 	switch ret := lib.Init(); ret {
 	case nvml.SUCCESS:
 	case nvml.ERROR_LIBRARY_NOT_FOUND:
-		return nil, fmt.Errorf("%w: is the NVIDIA driver installed? For a machine without GPUs use --nvml mock:<profile> (%s)",
+		return nil, fmt.Errorf("%w: is the NVIDIA driver installed? For a machine without GPUs use --nvml mock:<profile> (profiles: %s)",
 			ErrLibraryNotFound, joinProfiles())
 	case nvml.ERROR_DRIVER_NOT_LOADED:
-		return nil, fmt.Errorf("%w: load the kernel module (nvidia-smi shows the same error) or use --nvml mock:<profile>",
-			ErrDriverNotLoaded)
+		return nil, fmt.Errorf("%w: load the nvidia kernel module (nvidia-smi reports the same), or for a machine without GPUs use --nvml mock:<profile> (profiles: %s)",
+			ErrDriverNotLoaded, joinProfiles())
 	default:
-		return nil, fmt.Errorf("NVML Init failed: %s", retErr(ret))
+		return nil, fmt.Errorf("NVML Init failed: %s (%d)", nvml.ErrorString(ret), int32(ret))
 	}
 	classOf := opts.ClassOf
 	if classOf == nil {
-		params := providertypes.DefaultParams()
-		classOf = params.ClassForPCIDeviceID
+		classOf = providertypes.DefaultParams().ClassForPCIDeviceID
 	}
-	s := &Source{lib: lib, classOf: classOf, uuids: map[int]string{}, xid: map[string]uint64{}}
+	s := &Source{lib: lib, classOf: classOf, done: make(chan struct{}), uuids: map[int]string{}, xid: map[string]uint64{}}
 	driver, ret := lib.SystemGetDriverVersion()
-	if ret != nvml.SUCCESS {
+	if ret != nvml.SUCCESS || driver == "" {
 		driver = "unknown"
 	}
-	nvmlVersion, ret := lib.SystemGetNVMLVersion()
-	if ret != nvml.SUCCESS {
-		nvmlVersion = "unknown"
+	version, ret := lib.SystemGetNVMLVersion()
+	if ret != nvml.SUCCESS || version == "" {
+		version = "unknown"
 	}
 	s.driver = driver
-	s.desc = fmt.Sprintf("NVML %s, driver %s", nvmlVersion, driver)
+	s.desc = fmt.Sprintf("NVML %s, driver %s", version, driver)
+	if m, ok := lib.(*Mock); ok {
+		s.desc = fmt.Sprintf("mock:%s (%s)", m.profile, s.desc)
+	}
 	return s, nil
 }
 
-// Close shuts NVML down (once).
+// Close stops WatchXid loops and shuts NVML down, once; later calls
+// return nil and every other method returns an error.
 func (s *Source) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.watchers.Wait() // their event sets are freed before Shutdown
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if ret := s.lib.Shutdown(); ret != nvml.SUCCESS {
-		return fmt.Errorf("NVML Shutdown: %s", retErr(ret))
+		return fmt.Errorf("NVML Shutdown: %s", nvml.ErrorString(ret))
 	}
 	return nil
 }
 
-// Describe names the library and driver.
+// Describe names the library and driver, e.g. "NVML 12.550.54.15, driver
+// 550.54.15" or "mock:dgx-h100 (NVML 12.550.54.15, driver 550.54.15)".
 func (s *Source) Describe() string { return s.desc }
 
-// count reads the device count and validates it.
+// count reads and validates the device count; s.mu must be held.
 func (s *Source) count() (int, error) {
 	if s.closed {
-		return 0, fmt.Errorf("NVML is closed")
+		return 0, errClosed
 	}
 	n, ret := s.lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
-		return 0, fmt.Errorf("NVML DeviceGetCount: %s", retErr(ret))
+		return 0, fmt.Errorf("NVML DeviceGetCount: %s", nvml.ErrorString(ret))
 	}
 	if n < 0 || n > maxDevices {
-		return 0, fmt.Errorf("NVML reported %d devices: outside [0, %d], refusing to use it", n, maxDevices)
+		return 0, fmt.Errorf("NVML DeviceGetCount reported %d devices, outside [0, %d]: refusing it", n, maxDevices)
 	}
 	return n, nil
 }
 
-// GPUs lists the GPUs with class and health.
+// GPUs lists the GPUs with class and health. A lost or unreadable GPU is
+// listed unhealthy with what could be read.
 func (s *Source) GPUs() ([]GPU, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,218 +138,149 @@ func (s *Source) GPUs() ([]GPU, error) {
 		return nil, err
 	}
 	out := make([]GPU, 0, n)
-	for i := 0; i < n; i++ {
-		out = append(out, s.readGPU(i))
+	for i := range n {
+		g, _, _ := s.readGPU(i)
+		out = append(out, g)
 	}
 	return out, nil
 }
 
-// lost reports whether ret says the GPU fell off.
-func lost(ret nvml.Return) bool { return ret == nvml.ERROR_GPU_IS_LOST }
-
-func (s *Source) readGPU(i int) GPU {
-	g := GPU{Index: i, UUID: s.uuids[i], Class: providertypes.UnknownClass, DriverVersion: s.driver, Healthy: true, Health: "ok"}
-	unhealthy := func(why string) {
-		if g.Healthy {
-			g.Healthy, g.Health = false, why
-		}
-	}
-	dev, ret := s.lib.DeviceGetHandleByIndex(i)
-	if ret != nvml.SUCCESS {
-		unhealthy(fmt.Sprintf("unreadable: %s", retErr(ret)))
-		if lost(ret) {
-			g.Health = "lost (GPU_IS_LOST)"
-		}
-		return g
-	}
-	check := func(what string, ret nvml.Return) bool {
+// readGPU reads GPU i; s.mu must be held. It also returns the device
+// handle (nil when the GPU is lost or has none) and the uncorrected
+// volatile ECC count.
+func (s *Source) readGPU(i int) (GPU, nvml.Device, uint64) {
+	g := GPU{Index: i, UUID: s.uuids[i], Class: providertypes.UnknownClass, DriverVersion: s.driver, Healthy: true, Health: healthOK}
+	var (
+		isLost     bool
+		unreadable string
+		ecc        uint64
+	)
+	// ok says whether a reading succeeded and records why not; optional
+	// readings may be NOT_SUPPORTED without making the GPU unhealthy.
+	ok := func(what string, ret nvml.Return, optional bool) bool {
 		switch {
 		case ret == nvml.SUCCESS:
 			return true
-		case lost(ret):
-			unhealthy("lost (GPU_IS_LOST)")
-		case ret == nvml.ERROR_NOT_SUPPORTED:
-		default:
-			unhealthy(fmt.Sprintf("unreadable %s: %s", what, retErr(ret)))
+		case ret == nvml.ERROR_GPU_IS_LOST:
+			isLost = true
+		case optional && ret == nvml.ERROR_NOT_SUPPORTED:
+		case unreadable == "":
+			unreadable = fmt.Sprintf("unreadable: %s: %s", what, nvml.ErrorString(ret))
 		}
 		return false
 	}
-	if uuid, ret := dev.GetUUID(); check("uuid", ret) {
-		g.UUID = uuid
-		s.uuids[i] = uuid
-	}
-	if name, ret := dev.GetName(); check("name", ret) {
-		g.Name = name
-	}
-	if pci, ret := dev.GetPciInfo(); check("pci info", ret) {
-		g.PCIDeviceID = pciDeviceID(pci.PciDeviceId)
-		g.Class = s.classOf(g.PCIDeviceID)
-	}
-	if mem, ret := dev.GetMemoryInfo(); check("memory", ret) {
-		mib := mem.Total >> 20
-		if mib > uint64(^uint32(0)) {
-			mib = uint64(^uint32(0))
+	dev, ret := s.lib.DeviceGetHandleByIndex(i)
+	if !ok("handle", ret, false) {
+		dev = nil
+	} else {
+		if uuid, ret := dev.GetUUID(); ok("uuid", ret, false) {
+			g.UUID = uuid
+			s.uuids[i] = uuid
 		}
-		g.VramMiB = uint32(mib)
+		if name, ret := dev.GetName(); ok("name", ret, false) {
+			g.Name = name
+		}
+		if pci, ret := dev.GetPciInfo(); ok("pci info", ret, false) {
+			g.PCIDeviceID = pciDeviceID(pci.PciDeviceId)
+			g.Class = s.classOf(g.PCIDeviceID)
+		}
+		if mem, ret := dev.GetMemoryInfo(); ok("memory", ret, false) {
+			g.VramMiB = uint32(min(mem.Total>>20, uint64(^uint32(0)))) //nolint:gosec // clamped
+		}
+		if major, minor, ret := dev.GetCudaComputeCapability(); ok("compute capability", ret, false) {
+			g.ComputeCapability = fmt.Sprintf("%d.%d", major, minor)
+		}
+		if cur, _, ret := dev.GetMigMode(); ok("mig mode", ret, true) {
+			g.MIG = cur == nvml.DEVICE_MIG_ENABLE
+		}
+		if n, ret := dev.GetTotalEccErrors(nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.VOLATILE_ECC); ok("ecc", ret, true) {
+			ecc = n
+		}
 	}
-	if major, minor, ret := dev.GetCudaComputeCapability(); check("compute capability", ret) {
-		g.ComputeCapability = fmt.Sprintf("%d.%d", major, minor)
+	if g.UUID == "" && unreadable == "" {
+		unreadable = "unreadable: no UUID"
 	}
-	if cur, _, ret := dev.GetMigMode(); check("mig mode", ret) {
-		g.MIG = cur == nvml.DEVICE_MIG_ENABLE
+	x, hasXid := s.xid[g.UUID]
+	switch {
+	case isLost:
+		g.Health, dev = healthLost, nil
+	case hasXid && g.UUID != "":
+		g.Health = fmt.Sprintf("xid %d", x)
+	case ecc > 0:
+		g.Health = fmt.Sprintf("ecc: %d uncorrected volatile errors", ecc)
+	case unreadable != "":
+		g.Health = unreadable
+	default:
+		return g, dev, ecc
 	}
-	if ecc, ret := dev.GetTotalEccErrors(nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.VOLATILE_ECC); check("ecc", ret) && ecc > 0 {
-		unhealthy(fmt.Sprintf("ecc: %d uncorrected volatile errors", ecc))
-	}
-	if g.UUID == "" {
-		unhealthy("unreadable: no UUID")
-	}
-	if x, ok := s.xid[g.UUID]; ok {
-		unhealthy(fmt.Sprintf("xid %d", x))
-	}
-	return g
+	g.Healthy = false
+	return g, dev, ecc
 }
 
-// Telemetry reads every GPU's live values, in GPUs' order.
+// Telemetry reads every GPU's live values, one entry per GPU in GPUs'
+// order. Readings a GPU does not support are left zero (utilization nil);
+// a lost GPU has only UUID and health.
 func (s *Source) Telemetry() ([]Telemetry, error) {
 	s.mu.Lock()
-	n, err := s.count()
-	s.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.GPUs()
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
+	n, err := s.count()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Telemetry, 0, n)
-	for _, g := range list {
-		t := Telemetry{UUID: g.UUID, Healthy: g.Healthy, Health: g.Health}
-		dev, ret := s.lib.DeviceGetHandleByIndex(g.Index)
-		if ret != nvml.SUCCESS || g.Health == "lost (GPU_IS_LOST)" {
-			out = append(out, t)
-			continue
-		}
-		if u, ret := dev.GetUtilizationRates(); ret == nvml.SUCCESS {
-			gpu, mem := min(u.Gpu, 100), min(u.Memory, 100)
-			t.UtilGPUPct, t.UtilMemPct = &gpu, &mem
-		}
-		if mem, ret := dev.GetMemoryInfo(); ret == nvml.SUCCESS {
-			t.FBUsedMiB, t.FBTotalMiB = mem.Used>>20, mem.Total>>20
-			if t.FBUsedMiB > t.FBTotalMiB {
-				t.FBUsedMiB = t.FBTotalMiB
-			}
-		}
-		if p, ret := dev.GetPowerUsage(); ret == nvml.SUCCESS {
-			t.PowerMilliwatts = p
-		}
-		if e, ret := dev.GetTotalEnergyConsumption(); ret == nvml.SUCCESS {
-			t.EnergyMillijoules = e
-		}
-		if c, ret := dev.GetTemperature(nvml.TEMPERATURE_GPU); ret == nvml.SUCCESS {
-			t.TempC = c
-		}
-		if c, ret := dev.GetClockInfo(nvml.CLOCK_SM); ret == nvml.SUCCESS {
-			t.SMClockMHz = c
-		}
-		if c, ret := dev.GetClockInfo(nvml.CLOCK_MEM); ret == nvml.SUCCESS {
-			t.MemClockMHz = c
-		}
-		if e, ret := dev.GetTotalEccErrors(nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.VOLATILE_ECC); ret == nvml.SUCCESS {
-			t.ECCUncorrected = e
+	for i := range n {
+		g, dev, ecc := s.readGPU(i)
+		t := Telemetry{UUID: g.UUID, ECCUncorrected: ecc, Healthy: g.Healthy, Health: g.Health}
+		if dev != nil {
+			readTelemetry(dev, &t)
 		}
 		out = append(out, t)
 	}
 	return out, nil
 }
 
-// RecordXid marks a GPU unhealthy after a critical Xid error; other Xids
-// are ignored. It reports whether the Xid was critical.
-func (s *Source) RecordXid(uuid string, xid uint64) bool {
-	if !criticalXids[xid] {
-		return false
+func readTelemetry(dev nvml.Device, t *Telemetry) {
+	if u, ret := dev.GetUtilizationRates(); ret == nvml.SUCCESS {
+		gpu, mem := min(u.Gpu, 100), min(u.Memory, 100)
+		t.UtilGPUPct, t.UtilMemPct = &gpu, &mem
+	}
+	if mem, ret := dev.GetMemoryInfo(); ret == nvml.SUCCESS {
+		t.FBTotalMiB = mem.Total >> 20
+		t.FBUsedMiB = min(mem.Used>>20, t.FBTotalMiB)
+	}
+	if p, ret := dev.GetPowerUsage(); ret == nvml.SUCCESS {
+		t.PowerMilliwatts = p
+	}
+	if e, ret := dev.GetTotalEnergyConsumption(); ret == nvml.SUCCESS {
+		t.EnergyMillijoules = e
+	}
+	if c, ret := dev.GetTemperature(nvml.TEMPERATURE_GPU); ret == nvml.SUCCESS {
+		t.TempC = c
+	}
+	if c, ret := dev.GetClockInfo(nvml.CLOCK_SM); ret == nvml.SUCCESS {
+		t.SMClockMHz = c
+	}
+	if c, ret := dev.GetClockInfo(nvml.CLOCK_MEM); ret == nvml.SUCCESS {
+		t.MemClockMHz = c
+	}
+}
+
+// RecordXid marks the GPU unhealthy ("xid N") after a critical Xid error
+// (48, 63, 64, 74, 79, 92, 94, 95) until ClearHealth. Other Xids are
+// application faults that say nothing about the hardware and are ignored.
+func (s *Source) RecordXid(uuid string, xid uint64) {
+	if uuid == "" || !criticalXids[xid] {
+		return
 	}
 	s.mu.Lock()
 	s.xid[uuid] = xid
 	s.mu.Unlock()
-	return true
 }
 
-// ClearHealth forgets a GPU's recorded Xid (after an operator reset it).
+// ClearHealth forgets the GPU's recorded Xid (after an operator reset it).
+// Lost GPUs and ECC errors are read afresh every time and are not cleared.
 func (s *Source) ClearHealth(uuid string) {
 	s.mu.Lock()
 	delete(s.xid, uuid)
 	s.mu.Unlock()
-}
-
-// WatchXid records critical Xid errors delivered through an NVML event
-// set until ctx is done. Devices that do not support the event are
-// skipped; when no device does, it returns nil at once.
-func (s *Source) WatchXid(ctx context.Context) error {
-	s.mu.Lock()
-	n, err := s.count()
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	set, ret := s.lib.EventSetCreate()
-	if ret != nvml.SUCCESS {
-		s.mu.Unlock()
-		if ret == nvml.ERROR_NOT_SUPPORTED {
-			return nil
-		}
-		return fmt.Errorf("NVML EventSetCreate: %s", retErr(ret))
-	}
-	registered := 0
-	for i := 0; i < n; i++ {
-		dev, ret := s.lib.DeviceGetHandleByIndex(i)
-		if ret != nvml.SUCCESS {
-			continue
-		}
-		if dev.RegisterEvents(nvml.EventTypeXidCriticalError, set) == nvml.SUCCESS {
-			registered++
-		}
-	}
-	s.mu.Unlock()
-	defer func() { _ = set.Free() }()
-	if registered == 0 {
-		return nil
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		default:
-		}
-		data, ret := set.Wait(1000)
-		switch ret {
-		case nvml.SUCCESS:
-			if data.EventType&nvml.EventTypeXidCriticalError == 0 || data.Device == nil {
-				continue
-			}
-			if uuid, ret := data.Device.GetUUID(); ret == nvml.SUCCESS {
-				s.RecordXid(uuid, data.EventData)
-			}
-		case nvml.ERROR_TIMEOUT:
-		default:
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(time.Second):
-			}
-		}
-	}
-}
-
-func joinProfiles() string {
-	out := ""
-	for i, p := range Profiles() {
-		if i > 0 {
-			out += ", "
-		}
-		out += p
-	}
-	return out
 }

@@ -2,10 +2,12 @@ package prover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/cuda"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 )
 
@@ -32,9 +34,11 @@ func CPU(workers int) Backend {
 	return Backend{Multiplier: challenge.CPUMultiplier(workers), Name: fmt.Sprintf("cpu (%d workers)", workers)}
 }
 
-// Select opens the configured backend: "cpu"; "cuda" or "auto" open the
-// CUDA device and fall back to the CPU, saying why, when the driver or the
-// device is absent.
+// Select opens the configured backend: "cpu"; "auto" opens the CUDA device
+// and falls back to the CPU, saying why, on any failure; "cuda" falls back
+// (with a warning) only when CUDA is absent here (no driver library, no
+// device) and fails when CUDA is present but does not work, so that an
+// operator who asked for the GPU learns why it is not used.
 func Select(name string, workers, device int, log *slog.Logger) (Backend, error) {
 	switch name {
 	case "cpu":
@@ -42,6 +46,9 @@ func Select(name string, workers, device int, log *slog.Logger) (Backend, error)
 	case "cuda", "auto":
 		dev, err := openCUDA(device)
 		if err != nil {
+			if name == "cuda" && !errors.Is(err, cuda.ErrUnavailable) {
+				return Backend{}, fmt.Errorf("prover.backend cuda, device %d: %w", device, err)
+			}
 			b := CPU(workers)
 			level := slog.LevelInfo
 			if name == "cuda" {

@@ -39,6 +39,7 @@ type Service struct {
 	Metrics  *metrics.Metrics
 	Board    *state.Board
 	Version  string
+	Commit   string
 	// CorruptOpening is the test-only fault injection (see prover).
 	CorruptOpening bool
 }
@@ -79,7 +80,7 @@ func (s *Service) Run(ctx context.Context) error {
 		proofBlocks)
 	lm := leases.New(s.Chain, cfg.Leases, leases.NewStore(filepath.Join(s.Home, "data", "leases.json")), s.Board, m,
 		s.Log.With("subsystem", "leases"), leaseBlocks, Telemetry(s.Board))
-	apiSrv := api.New(s.Board, api.Info{Version: s.Version, ChainID: cfg.Chain.ChainID,
+	apiSrv := api.New(s.Board, api.Info{Version: s.Version, Commit: s.Commit, ChainID: cfg.Chain.ChainID,
 		Provider: s.Chain.Address().String(), NodeID: cfg.Provider.Node.ID, NVML: s.GPUs.Describe(),
 		Backend: s.Backend.Name, StartedAt: started})
 

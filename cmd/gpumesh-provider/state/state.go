@@ -30,11 +30,11 @@ type GPU struct {
 
 // Bid is one of the provider's live bids.
 type Bid struct {
-	OrderID       string
-	Price         string
-	GPUs          []string
-	State         string
-	CreatedHeight int64
+	OrderID   string
+	Price     string
+	GPUs      []string
+	State     string
+	CreatedAt time.Time
 }
 
 // Lease is an active lease as the sidecar sees it.

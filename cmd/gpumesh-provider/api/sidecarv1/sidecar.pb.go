@@ -98,7 +98,9 @@ type StatusResponse struct {
 	Reputation uint32 `protobuf:"varint,16,opt,name=reputation,proto3" json:"reputation,omitempty"`
 	// healthy is what /healthz reports: chain connected, NVML answering and
 	// at least one healthy GPU.
-	Healthy       bool `protobuf:"varint,17,opt,name=healthy,proto3" json:"healthy,omitempty"`
+	Healthy bool `protobuf:"varint,17,opt,name=healthy,proto3" json:"healthy,omitempty"`
+	// commit is the VCS commit the sidecar was built from.
+	Commit        string `protobuf:"bytes,18,opt,name=commit,proto3" json:"commit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -250,6 +252,13 @@ func (x *StatusResponse) GetHealthy() bool {
 		return x.Healthy
 	}
 	return false
+}
+
+func (x *StatusResponse) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
 }
 
 // GPUsRequest is the request of GPUs.
@@ -722,14 +731,16 @@ func (x *BidsResponse) GetBids() []*Bid {
 // Bid is an open bid.
 type Bid struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// order_id is the order, tenant/seq.
+	// order_id is the order, tenant/seq (e.g. "mesh1.../7").
 	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	// price is the price per GPU-hour, e.g. "2000000uusdc".
+	// price is the price per GPU-hour as a coin, e.g. "12uusdc".
 	Price string `protobuf:"bytes,2,opt,name=price,proto3" json:"price,omitempty"`
 	// gpus are the offered GPUs' UUIDs.
 	Gpus []string `protobuf:"bytes,3,rep,name=gpus,proto3" json:"gpus,omitempty"`
 	// state is the bid's state.
-	State         string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	State string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	// created_at is the block time the bid was placed at.
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -790,6 +801,13 @@ func (x *Bid) GetState() string {
 		return x.State
 	}
 	return ""
+}
+
+func (x *Bid) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
 }
 
 // LeasesRequest is the request of Leases.
@@ -1411,7 +1429,7 @@ var File_gpumesh_sidecar_v1_sidecar_proto protoreflect.FileDescriptor
 const file_gpumesh_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
 	" gpumesh/sidecar/v1/sidecar.proto\x12\x12gpumesh.sidecar.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
-	"\rStatusRequest\"\xda\x04\n" +
+	"\rStatusRequest\"\xf2\x04\n" +
 	"\x0eStatusResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x19\n" +
 	"\bchain_id\x18\x02 \x01(\tR\achainId\x12\x1a\n" +
@@ -1436,7 +1454,8 @@ const file_gpumesh_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
 	"reputation\x18\x10 \x01(\rR\n" +
 	"reputation\x12\x18\n" +
-	"\ahealthy\x18\x11 \x01(\bR\ahealthy\"\r\n" +
+	"\ahealthy\x18\x11 \x01(\bR\ahealthy\x12\x16\n" +
+	"\x06commit\x18\x12 \x01(\tR\x06commit\"\r\n" +
 	"\vGPUsRequest\";\n" +
 	"\fGPUsResponse\x12+\n" +
 	"\x04gpus\x18\x01 \x03(\v2\x17.gpumesh.sidecar.v1.GPUR\x04gpus\"\xc9\x03\n" +
@@ -1477,12 +1496,14 @@ const file_gpumesh_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\r_util_mem_pct\"\r\n" +
 	"\vBidsRequest\";\n" +
 	"\fBidsResponse\x12+\n" +
-	"\x04bids\x18\x01 \x03(\v2\x17.gpumesh.sidecar.v1.BidR\x04bids\"`\n" +
+	"\x04bids\x18\x01 \x03(\v2\x17.gpumesh.sidecar.v1.BidR\x04bids\"\x9b\x01\n" +
 	"\x03Bid\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x14\n" +
 	"\x05price\x18\x02 \x01(\tR\x05price\x12\x12\n" +
 	"\x04gpus\x18\x03 \x03(\tR\x04gpus\x12\x14\n" +
-	"\x05state\x18\x04 \x01(\tR\x05state\"\x0f\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x0f\n" +
 	"\rLeasesRequest\"C\n" +
 	"\x0eLeasesResponse\x121\n" +
 	"\x06leases\x18\x01 \x03(\v2\x19.gpumesh.sidecar.v1.LeaseR\x06leases\"8\n" +
@@ -1585,30 +1606,31 @@ var file_gpumesh_sidecar_v1_sidecar_proto_depIdxs = []int32{
 	4,  // 2: gpumesh.sidecar.v1.GPUsResponse.gpus:type_name -> gpumesh.sidecar.v1.GPU
 	5,  // 3: gpumesh.sidecar.v1.GPU.telemetry:type_name -> gpumesh.sidecar.v1.GPUTelemetry
 	8,  // 4: gpumesh.sidecar.v1.BidsResponse.bids:type_name -> gpumesh.sidecar.v1.Bid
-	13, // 5: gpumesh.sidecar.v1.LeasesResponse.leases:type_name -> gpumesh.sidecar.v1.Lease
-	13, // 6: gpumesh.sidecar.v1.LeaseResponse.lease:type_name -> gpumesh.sidecar.v1.Lease
-	18, // 7: gpumesh.sidecar.v1.Lease.started_at:type_name -> google.protobuf.Timestamp
-	14, // 8: gpumesh.sidecar.v1.Lease.usage:type_name -> gpumesh.sidecar.v1.LeaseUsage
-	18, // 9: gpumesh.sidecar.v1.Lease.last_withdrawal:type_name -> google.protobuf.Timestamp
-	18, // 10: gpumesh.sidecar.v1.LeaseUsage.last_report:type_name -> google.protobuf.Timestamp
-	17, // 11: gpumesh.sidecar.v1.ChallengesResponse.challenges:type_name -> gpumesh.sidecar.v1.Challenge
-	0,  // 12: gpumesh.sidecar.v1.Sidecar.Status:input_type -> gpumesh.sidecar.v1.StatusRequest
-	2,  // 13: gpumesh.sidecar.v1.Sidecar.GPUs:input_type -> gpumesh.sidecar.v1.GPUsRequest
-	6,  // 14: gpumesh.sidecar.v1.Sidecar.Bids:input_type -> gpumesh.sidecar.v1.BidsRequest
-	9,  // 15: gpumesh.sidecar.v1.Sidecar.Leases:input_type -> gpumesh.sidecar.v1.LeasesRequest
-	11, // 16: gpumesh.sidecar.v1.Sidecar.Lease:input_type -> gpumesh.sidecar.v1.LeaseRequest
-	15, // 17: gpumesh.sidecar.v1.Sidecar.Challenges:input_type -> gpumesh.sidecar.v1.ChallengesRequest
-	1,  // 18: gpumesh.sidecar.v1.Sidecar.Status:output_type -> gpumesh.sidecar.v1.StatusResponse
-	3,  // 19: gpumesh.sidecar.v1.Sidecar.GPUs:output_type -> gpumesh.sidecar.v1.GPUsResponse
-	7,  // 20: gpumesh.sidecar.v1.Sidecar.Bids:output_type -> gpumesh.sidecar.v1.BidsResponse
-	10, // 21: gpumesh.sidecar.v1.Sidecar.Leases:output_type -> gpumesh.sidecar.v1.LeasesResponse
-	12, // 22: gpumesh.sidecar.v1.Sidecar.Lease:output_type -> gpumesh.sidecar.v1.LeaseResponse
-	16, // 23: gpumesh.sidecar.v1.Sidecar.Challenges:output_type -> gpumesh.sidecar.v1.ChallengesResponse
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	18, // 5: gpumesh.sidecar.v1.Bid.created_at:type_name -> google.protobuf.Timestamp
+	13, // 6: gpumesh.sidecar.v1.LeasesResponse.leases:type_name -> gpumesh.sidecar.v1.Lease
+	13, // 7: gpumesh.sidecar.v1.LeaseResponse.lease:type_name -> gpumesh.sidecar.v1.Lease
+	18, // 8: gpumesh.sidecar.v1.Lease.started_at:type_name -> google.protobuf.Timestamp
+	14, // 9: gpumesh.sidecar.v1.Lease.usage:type_name -> gpumesh.sidecar.v1.LeaseUsage
+	18, // 10: gpumesh.sidecar.v1.Lease.last_withdrawal:type_name -> google.protobuf.Timestamp
+	18, // 11: gpumesh.sidecar.v1.LeaseUsage.last_report:type_name -> google.protobuf.Timestamp
+	17, // 12: gpumesh.sidecar.v1.ChallengesResponse.challenges:type_name -> gpumesh.sidecar.v1.Challenge
+	0,  // 13: gpumesh.sidecar.v1.Sidecar.Status:input_type -> gpumesh.sidecar.v1.StatusRequest
+	2,  // 14: gpumesh.sidecar.v1.Sidecar.GPUs:input_type -> gpumesh.sidecar.v1.GPUsRequest
+	6,  // 15: gpumesh.sidecar.v1.Sidecar.Bids:input_type -> gpumesh.sidecar.v1.BidsRequest
+	9,  // 16: gpumesh.sidecar.v1.Sidecar.Leases:input_type -> gpumesh.sidecar.v1.LeasesRequest
+	11, // 17: gpumesh.sidecar.v1.Sidecar.Lease:input_type -> gpumesh.sidecar.v1.LeaseRequest
+	15, // 18: gpumesh.sidecar.v1.Sidecar.Challenges:input_type -> gpumesh.sidecar.v1.ChallengesRequest
+	1,  // 19: gpumesh.sidecar.v1.Sidecar.Status:output_type -> gpumesh.sidecar.v1.StatusResponse
+	3,  // 20: gpumesh.sidecar.v1.Sidecar.GPUs:output_type -> gpumesh.sidecar.v1.GPUsResponse
+	7,  // 21: gpumesh.sidecar.v1.Sidecar.Bids:output_type -> gpumesh.sidecar.v1.BidsResponse
+	10, // 22: gpumesh.sidecar.v1.Sidecar.Leases:output_type -> gpumesh.sidecar.v1.LeasesResponse
+	12, // 23: gpumesh.sidecar.v1.Sidecar.Lease:output_type -> gpumesh.sidecar.v1.LeaseResponse
+	16, // 24: gpumesh.sidecar.v1.Sidecar.Challenges:output_type -> gpumesh.sidecar.v1.ChallengesResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_gpumesh_sidecar_v1_sidecar_proto_init() }
