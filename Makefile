@@ -65,7 +65,7 @@ test-unit:
 
 ## test-e2e: end-to-end tests with real gpumeshd processes on loopback
 test-e2e: build
-	GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) ./testutil/e2e/...
+	GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) ./testutil/e2e/...
 
 ## test-race: unit tests under the race detector
 test-race:

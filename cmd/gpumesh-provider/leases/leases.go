@@ -11,6 +11,7 @@ import (
 	"hash"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
@@ -216,7 +217,7 @@ func (m *Manager) teardown(ctx context.Context, live map[string]markettypes.Leas
 		env := HookEnv{LeaseID: id, Tenant: rec.Tenant, Seq: rec.Seq, Provider: m.chain.Address().String(), GPUs: rec.GPUs,
 			CloseReason: "unknown"}
 		if l, err := m.chain.Lease(ctx, markettypes.OrderID{Tenant: rec.Tenant, Seq: rec.Seq}); err == nil {
-			env.CloseReason = l.CloseReason.String()
+			env.CloseReason = closeReasonName(l.CloseReason)
 		} else if !chain.IsNotFound(err) {
 			return err
 		}
@@ -427,4 +428,11 @@ func (m *Manager) publish(active []markettypes.Lease) {
 
 func sortRecords(list []Record) {
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+}
+
+// closeReasonName is the hook's GPUMESH_CLOSE_REASON: the chain's close
+// reason in lower case without the enum prefix (tenant, provider, expired,
+// insufficient_funds, provider_slashed, dispute_lost).
+func closeReasonName(r markettypes.LeaseCloseReason) string {
+	return strings.ToLower(strings.TrimPrefix(r.String(), "LEASE_CLOSE_REASON_"))
 }
