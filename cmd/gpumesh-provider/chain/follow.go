@@ -98,3 +98,31 @@ func (f *Follower) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// EachBlock calls step for every block received on blocks until ctx is
+// done, then returns nil. A failed step is logged as "<what> failed" and
+// the loop waits a jittered backoff before taking the next block (the
+// latest by then); a step that succeeds resets the backoff.
+func EachBlock(ctx context.Context, blocks <-chan Block, log *slog.Logger, what string,
+	step func(context.Context, Block) error,
+) error {
+	bo := backoff.New(backoff.Default())
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case blk := <-blocks:
+			if err := step(ctx, blk); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				log.Warn(what+" failed", "height", blk.Height, "err", err)
+				if bo.Wait(ctx) != nil {
+					return nil
+				}
+				continue
+			}
+			bo.Reset()
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
@@ -76,25 +75,7 @@ func New(c Chain, opts Options, board *state.Board, m *metrics.Metrics, log *slo
 
 // Run answers challenges on every new block until ctx is done.
 func (p *Prover) Run(ctx context.Context) error {
-	bo := backoff.New(backoff.Default())
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case blk := <-p.blocks:
-			if err := p.Step(ctx, blk); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				p.log.Warn("proof step failed", "height", blk.Height, "err", err)
-				if bo.Wait(ctx) != nil {
-					return nil
-				}
-				continue
-			}
-			bo.Reset()
-		}
-	}
+	return chain.EachBlock(ctx, p.blocks, p.log, "proof step", p.Step)
 }
 
 // Step handles every unresolved challenge at block blk.
