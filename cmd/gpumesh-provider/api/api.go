@@ -154,15 +154,55 @@ func (s *Server) RESTHandler(ctx context.Context) (http.Handler, error) {
 // Serve serves gRPC on grpcAddr and REST on restAddr (either may be empty)
 // until ctx is done, then stops both gracefully.
 func (s *Server) Serve(ctx context.Context, grpcAddr, restAddr string) error {
-	g, ctx := errgroup.WithContext(ctx)
+	var grpcLn, restLn net.Listener
 	if grpcAddr != "" {
 		ln, err := net.Listen("tcp", grpcAddr)
 		if err != nil {
 			return fmt.Errorf("api.grpc_address %q: %w", grpcAddr, err)
 		}
+		grpcLn = ln
+	}
+	if restAddr != "" {
+		ln, err := net.Listen("tcp", restAddr)
+		if err != nil {
+			closeListeners(grpcLn)
+			return fmt.Errorf("api.rest_address %q: %w", restAddr, err)
+		}
+		restLn = ln
+	}
+	return s.serve(ctx, grpcLn, restLn)
+}
+
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// serve serves gRPC on grpcLn and REST on restLn (either may be nil) until
+// ctx is done, then stops both gracefully. It owns the listeners.
+func (s *Server) serve(ctx context.Context, grpcLn, restLn net.Listener) error {
+	g, ctx := errgroup.WithContext(ctx)
+	var h http.Handler
+	if restLn != nil {
+		var err error
+		if h, err = s.RESTHandler(ctx); err != nil {
+			closeListeners(grpcLn, restLn)
+			return err
+		}
+	}
+	if grpcLn != nil {
 		srv := grpc.NewServer()
 		sidecarv1.RegisterSidecarServer(srv, s)
-		g.Go(func() error { return srv.Serve(ln) })
+		g.Go(func() error {
+			// A stop that wins the race against Serve is a clean stop too.
+			if err := srv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				return err
+			}
+			return nil
+		})
 		g.Go(func() error {
 			<-ctx.Done()
 			stopped := make(chan struct{})
@@ -175,18 +215,10 @@ func (s *Server) Serve(ctx context.Context, grpcAddr, restAddr string) error {
 			return nil
 		})
 	}
-	if restAddr != "" {
-		h, err := s.RESTHandler(ctx)
-		if err != nil {
-			return err
-		}
-		ln, err := net.Listen("tcp", restAddr)
-		if err != nil {
-			return fmt.Errorf("api.rest_address %q: %w", restAddr, err)
-		}
+	if restLn != nil {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		g.Go(func() error {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(restLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
