@@ -13,7 +13,6 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
@@ -70,25 +69,7 @@ func New(c Chain, cfg config.Bidding, pricing config.Pricing, board *state.Board
 // Run bids on every new block until ctx is done. A failed step is retried
 // on a later block, after a jittered backoff.
 func (b *Bidder) Run(ctx context.Context) error {
-	bo := backoff.New(backoff.Default())
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case blk := <-b.blocks:
-			if err := b.Step(ctx, blk); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				b.log.Warn("bidding step failed", "height", blk.Height, "err", err)
-				if bo.Wait(ctx) != nil {
-					return nil
-				}
-				continue
-			}
-			bo.Reset()
-		}
-	}
+	return chain.EachBlock(ctx, b.blocks, b.log, "bidding step", b.Step)
 }
 
 // Step runs one round at block blk: account for bids that resolved,
@@ -164,10 +145,12 @@ func (b *Bidder) settleResolved(ctx context.Context, open []markettypes.Bid) err
 				continue
 			}
 			switch {
-			case bid.State == markettypes.BID_STATE_WON:
+			// A won bid whose lease already ended is CLOSED with reason
+			// LEASE_CLOSED: it won all the same.
+			case bid.State == markettypes.BID_STATE_WON || bid.CloseReason == markettypes.BID_CLOSE_REASON_LEASE_CLOSED:
 				b.metrics.BidsWon.Inc()
 				b.log.Info("bid won: lease started", "order", key)
-			case bid.CloseReason != markettypes.BID_CLOSE_REASON_WITHDRAWN:
+			case bid.State == markettypes.BID_STATE_CLOSED && bid.CloseReason != markettypes.BID_CLOSE_REASON_WITHDRAWN:
 				b.metrics.BidsLost.Inc()
 				b.log.Info("bid closed by the chain", "order", key, "reason", bid.CloseReason.String())
 			}

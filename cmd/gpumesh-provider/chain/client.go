@@ -46,6 +46,11 @@ type Options struct {
 	// OnTxFailure, when set, is told the stage (simulate, check_tx,
 	// deliver_tx, timeout, broadcast) and codespace of each failed send.
 	OnTxFailure func(stage, codespace string)
+	// OnTxRetry, when set, is told each time a send is signed again, with
+	// the reason ("sequence": the account sequence changed, because
+	// another process signs with the same key or a transaction left the
+	// mempool).
+	OnTxRetry func(reason string)
 }
 
 // Client is a connection to one node. Queries may run concurrently;

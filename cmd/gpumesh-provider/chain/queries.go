@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
@@ -28,6 +29,19 @@ type ProviderState struct {
 // eligible in x/stakingslash (bonded enough, not jailed).
 func (s ProviderState) Active() bool {
 	return s.Registered && s.Provider.Status == providertypes.PROVIDER_STATUS_ACTIVE && s.Bond.Eligible
+}
+
+// Snapshot is the state.Provider the API and the GPU watcher show for
+// the provider at addr.
+func (s ProviderState) Snapshot(addr string) state.Provider {
+	p := state.Provider{Address: addr, Registered: s.Registered, Active: s.Active(), Jailed: s.Bond.Jailed,
+		Eligible: s.Bond.Eligible, Reputation: s.Provider.Reputation, Listed: map[string]state.ListedGPU{}}
+	for _, n := range s.Nodes {
+		for _, g := range n.Gpus {
+			p.Listed[g.Uuid] = state.ListedGPU{NodeID: n.Id, AllocatedTo: g.AllocatedTo, Verified: g.Verified}
+		}
+	}
+	return p
 }
 
 // ProviderState reads the signing account's provider record, inventory

@@ -102,6 +102,9 @@ func (c *Client) Send(ctx context.Context, opts SendOptions, msgs ...sdk.Msg) (*
 		if errors.As(err, &te) && isSequenceMismatch(te) {
 			lastErr = err
 			s.loaded = false
+			if c.opts.OnTxRetry != nil {
+				c.opts.OnTxRetry("sequence")
+			}
 			if werr := backoff.Sleep(ctx, backoff.Default().Delay(attempt+1, nil)); werr != nil {
 				return nil, werr
 			}

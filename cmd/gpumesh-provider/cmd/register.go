@@ -29,7 +29,7 @@ Running it again changes only what differs.`,
 			if err != nil {
 				return err
 			}
-			client, err := dial(cfg, nil)
+			client, err := dial(cfg, nil, nil)
 			if err != nil {
 				return err
 			}

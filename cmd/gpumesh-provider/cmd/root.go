@@ -105,14 +105,14 @@ func openKeyring(cfg config.Config) (keyring.Keyring, error) {
 }
 
 // dial connects to the configured node with the provider's key.
-func dial(cfg config.Config, onTxFailure func(stage, codespace string)) (*chain.Client, error) {
+func dial(cfg config.Config, onTxFailure func(stage, codespace string), onTxRetry func(reason string)) (*chain.Client, error) {
 	kr, err := openKeyring(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return chain.Dial(chain.Options{GRPC: cfg.Chain.GRPC, ChainID: cfg.Chain.ChainID, GasPrices: cfg.Chain.GasPrices,
 		GasAdjustment: cfg.Chain.GasAdjustment, TxTimeout: cfg.Chain.TxTimeout.D(), PollInterval: cfg.Chain.PollInterval.D(),
-		Keyring: kr, KeyName: cfg.Key.Name, OnTxFailure: onTxFailure})
+		Keyring: kr, KeyName: cfg.Key.Name, OnTxFailure: onTxFailure, OnTxRetry: onTxRetry})
 }
 
 // outf and outln write command output; a failed write to the terminal

@@ -52,7 +52,9 @@ func runCmd() *cobra.Command {
 			m := metrics.New(reg)
 			svc := &service.Service{Config: cfg, Home: home(cmd), Log: log, Version: version.Version, Commit: version.Commit, Registry: reg,
 				Metrics: m, CorruptOpening: fault == "corrupt-opening"}
-			svc.Chain, err = dial(cfg, func(stage, codespace string) { m.TxFailures.WithLabelValues(stage, codespace).Inc() })
+			svc.Chain, err = dial(cfg,
+				func(stage, codespace string) { m.TxFailures.WithLabelValues(stage, codespace).Inc() },
+				func(reason string) { m.TxRetries.WithLabelValues(reason).Inc() })
 			if err != nil {
 				return err
 			}

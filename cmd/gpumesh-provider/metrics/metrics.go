@@ -28,6 +28,7 @@ type Metrics struct {
 	Challenges   *prometheus.CounterVec
 	ProofStage   *prometheus.HistogramVec
 	TxFailures   *prometheus.CounterVec
+	TxRetries    *prometheus.CounterVec
 	Earnings     *prometheus.CounterVec
 	Rewards      *prometheus.CounterVec
 	HookRuns     *prometheus.CounterVec
@@ -78,6 +79,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		TxFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tx_failures_total",
 			Help: "Failed transactions, by stage (simulate, check_tx, deliver_tx, timeout, broadcast, sequence) and codespace."},
 			[]string{"stage", "codespace"}),
+		TxRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tx_retries_total",
+			Help: "Transactions signed again, by reason (sequence: the account sequence changed under the sidecar)."},
+			[]string{"reason"}),
 		Earnings: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "earnings_total",
 			Help: "Lease payments withdrawn, in base units, by denom."}, []string{"denom"}),
 		Rewards: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "rewards_claimed_total",
@@ -88,7 +92,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Latest block height seen."}),
 	}
 	for _, c := range []prometheus.Collector{m.BidsPlaced, m.BidsWon, m.BidsLost, m.BidsClosed, m.LeasesActive,
-		m.Challenges, m.ProofStage, m.TxFailures, m.Earnings, m.Rewards, m.HookRuns, m.ChainHeight} {
+		m.Challenges, m.ProofStage, m.TxFailures, m.TxRetries, m.Earnings, m.Rewards, m.HookRuns, m.ChainHeight} {
 		f(c)
 	}
 	m.GPUUtil = gauge("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).")

@@ -177,14 +177,6 @@ func (s *Service) syncOnce(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p := state.Provider{Address: s.Chain.Address().String(), Registered: st.Registered, Active: st.Active(),
-		Jailed: st.Bond.Jailed, Eligible: st.Bond.Eligible, Reputation: st.Provider.Reputation,
-		Listed: map[string]state.ListedGPU{}}
-	for _, n := range st.Nodes {
-		for _, g := range n.Gpus {
-			p.Listed[g.Uuid] = state.ListedGPU{NodeID: n.Id, AllocatedTo: g.AllocatedTo, Verified: g.Verified}
-		}
-	}
-	s.Board.SetProvider(p)
+	s.Board.SetProvider(st.Snapshot(s.Chain.Address().String()))
 	return nil
 }
