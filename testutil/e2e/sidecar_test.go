@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -361,6 +363,54 @@ bid_window: 6s
 	require.Equal(t, p2, l1.Lease.Provider, "the cheaper bid wins")
 	require.Equal(t, "ssh://lease1@127.0.0.1:2222", l1.Lease.AccessEndpoint, "the hook's last stdout line")
 	require.Len(t, l1.Lease.Gpus, 2)
+	// provider2's own API shows the lease's GPUs as allocated.
+	var status struct {
+		Provider   string `json:"provider"`
+		Registered bool   `json:"registered"`
+		Connected  bool   `json:"connected"`
+		Nvml       string `json:"nvml"`
+	}
+	require.NoError(t, GetJSON(b.REST+"/v1/status", &status))
+	require.Equal(t, p2, status.Provider)
+	require.True(t, status.Registered && status.Connected, "%+v", status)
+	require.Contains(t, status.Nvml, "mock:rtx4090x4")
+	var gpusBody string
+	gpusOK := func() bool {
+		var list struct {
+			Gpus []struct {
+				UUID        string `json:"uuid"`
+				Class       string `json:"class"`
+				Healthy     bool   `json:"healthy"`
+				AllocatedTo string `json:"allocated_to"`
+			} `json:"gpus"`
+		}
+		body, err := getText(b.REST + "/v1/gpus")
+		gpusBody = body
+		if err != nil {
+			gpusBody = err.Error()
+		}
+		if err != nil || json.Unmarshal([]byte(body), &list) != nil || len(list.Gpus) != 4 {
+			return false
+		}
+		var allocated []string
+		for _, g := range list.Gpus {
+			if g.Class != "rtx4090-24g" || !g.Healthy {
+				return false
+			}
+			if g.AllocatedTo == alice+"/1" {
+				allocated = append(allocated, g.UUID)
+			}
+		}
+		want := slices.Clone(l1.Lease.Gpus)
+		slices.Sort(want)
+		slices.Sort(allocated)
+		return slices.Equal(want, allocated)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !gpusOK() && time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+	}
+	inv, _ := getText(ln.REST(0) + "/gpumesh/provider/v1/providers/" + p2 + "/inventory")
+	require.True(t, gpusOK(), "provider2's /v1/gpus lists its 4 healthy GPUs, 2 allocated to alice/1:\n%s\nchain: %s", gpusBody, inv)
 	require.Eventually(t, func() bool {
 		return b.MetricSum("gpumesh_provider_bids_won_total") == 1 && a.MetricSum("gpumesh_provider_bids_lost_total") == 1
 	}, 10*time.Second, 200*time.Millisecond, "provider2 counted alice/1 won, provider1 lost")
@@ -451,6 +501,25 @@ bid_window: 0s
 	require.Zero(t, a.MetricSum("gpumesh_provider_tx_failures_total", `codespace="proofofcompute"`),
 		"the restarted prover sent nothing the chain refused (no second commitment, no repeated reveal)")
 	require.Len(t, readLines(filepath.Join(hooks, "start.log")), 2, "the restart did not provision alice/2 again")
+
+	// Someone else signs with provider1's key (the operator, from the
+	// CLI): the sidecar's next transaction meets a changed account
+	// sequence, re-reads it and goes through.
+	before := a.MetricSum("gpumesh_provider_earnings_total")
+	for try := 0; try < 5; try++ {
+		// The CLI can lose the race too (the sidecar's transaction took
+		// the sequence first); an operator would send again.
+		if res = ln.Tx("bank", "send", "provider1", alice, "1umesh", "--from", "provider1"); res.Code != 32 {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	require.Equal(t, uint32(0), res.Code, res.RawLog)
+	require.Eventually(t, func() bool {
+		return a.MetricSum("gpumesh_provider_tx_retries_total", `reason="sequence"`) >= 1 &&
+			a.MetricSum("gpumesh_provider_earnings_total") > before
+	}, 30*time.Second, 300*time.Millisecond, "provider1's sidecar retried with the new sequence and withdrew again")
+	require.Zero(t, a.MetricSum("gpumesh_provider_tx_failures_total", `stage="sequence"`), "no send gave up on the sequence")
 
 	// provider3 is slashed and jailed; the honest two keep passing
 	// challenges in later epochs.

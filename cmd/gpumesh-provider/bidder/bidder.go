@@ -80,6 +80,9 @@ func (b *Bidder) Step(ctx context.Context, blk chain.Block) error {
 	if err != nil {
 		return err
 	}
+	// Read every block anyway: the API and the GPU watcher get the
+	// allocations and verifications as fresh as the bids.
+	b.board.SetProvider(st.Snapshot(me))
 	if active := st.Active(); active != b.active {
 		b.active = active
 		if active {
