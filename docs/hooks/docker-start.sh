@@ -47,6 +47,6 @@ else
 fi
 
 # The host port Docker picked for the container's port 22.
-port=$(docker port "$name" 22/tcp | head -n1 | sed 's/.*://')
+port=$(docker port "$name" 22/tcp | sed -n '1s/.*://p')
 [[ -n $port ]] || { echo "no host port published for $name" >&2; exit 1; }
 echo "ssh://${user}@${host}:${port}"

@@ -38,7 +38,8 @@ func (e HookEnv) environ() []string {
 const maxHookOutput = 64 << 10
 
 // RunHook runs a hook command line (program and arguments, split on
-// spaces) with the lease in its environment, killing it after timeout. It
+// spaces) with the lease in its environment, killing it and its children
+// after timeout. It
 // returns the last non-empty line of standard output: for on_lease_start,
 // the access endpoint. Standard error is returned in the error when the
 // hook fails.
@@ -51,6 +52,7 @@ func RunHook(ctx context.Context, command string, env HookEnv, timeout time.Dura
 	defer cancel()
 	cmd := exec.CommandContext(ctx, fields[0], fields[1:]...) //nolint:gosec // the operator's configured hook
 	cmd.Env = env.environ()
+	killGroupOnCancel(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &limited{buf: &stdout}, &limited{buf: &stderr}

@@ -58,6 +58,7 @@ type Manager struct {
 	lastClaim    time.Time
 	earned       map[string]sdk.Coins // by lease, withdrawn since start
 	started      time.Time
+	now          func() time.Time // the wall clock (replaced in tests)
 }
 
 type retry struct {
@@ -82,7 +83,8 @@ func New(c Chain, cfg config.Leases, store *Store, board *state.Board, m *metric
 	blocks <-chan chain.Block, telemetry func() map[string]gpus.Telemetry,
 ) *Manager {
 	return &Manager{chain: c, cfg: cfg, store: store, board: board, metrics: m, log: log, blocks: blocks,
-		telemetry: telemetry, usage: map[string]*period{}, retries: map[string]retry{}, earned: map[string]sdk.Coins{}}
+		telemetry: telemetry, usage: map[string]*period{}, retries: map[string]retry{}, earned: map[string]sdk.Coins{},
+		now: time.Now}
 }
 
 // Run manages leases on every new block until ctx is done.
@@ -92,26 +94,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		return fmt.Errorf("lease records: %w", err)
 	}
 	m.records = records
-	m.started = time.Now()
-	bo := backoff.New(backoff.Default())
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case blk := <-m.blocks:
-			if err := m.Step(ctx, blk); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				m.log.Warn("lease step failed", "height", blk.Height, "err", err)
-				if bo.Wait(ctx) != nil {
-					return nil
-				}
-				continue
-			}
-			bo.Reset()
-		}
-	}
+	m.started = m.now()
+	return chain.EachBlock(ctx, m.blocks, m.log, "lease step", m.Step)
 }
 
 // Step reconciles the leases at block blk: provision new ones, tear down
@@ -143,6 +127,14 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 			m.provision(ctx, l)
 		}
 	}
+	// A lease that closed before it was ever provisioned needs no retry.
+	for key := range m.retries {
+		if _, ok := live[key]; !ok {
+			if _, ok := m.records[key]; !ok {
+				delete(m.retries, key)
+			}
+		}
+	}
 	m.sample(blk, active)
 	if err := m.report(ctx, blk, active); err != nil {
 		m.log.Warn("usage report failed", "err", err)
@@ -161,7 +153,7 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 // failed hook is retried with backoff on later blocks.
 func (m *Manager) provision(ctx context.Context, l markettypes.Lease) {
 	key := l.Id.String()
-	if r, ok := m.retries[key]; ok && time.Now().Before(r.after) {
+	if r, ok := m.retries[key]; ok && m.now().Before(r.after) {
 		return
 	}
 	env := HookEnv{LeaseID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, Provider: l.Provider, GPUs: l.Gpus}
@@ -181,7 +173,7 @@ func (m *Manager) provision(ctx context.Context, l markettypes.Lease) {
 	if err != nil {
 		r := m.retries[key]
 		r.count++
-		r.after = time.Now().Add(backoff.Default().Delay(r.count, nil))
+		r.after = m.now().Add(backoff.Default().Delay(r.count, nil))
 		m.retries[key] = r
 		m.metrics.HookRuns.WithLabelValues("on_lease_start", "error").Inc()
 		m.log.Error("provisioning failed; will retry", "lease", key, "err", err, "attempt", r.count)
@@ -192,7 +184,7 @@ func (m *Manager) provision(ctx context.Context, l markettypes.Lease) {
 	}
 	delete(m.retries, key)
 	m.records[key] = Record{ID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, GPUs: l.Gpus, Endpoint: endpoint,
-		Provisioned: time.Now().UTC()}
+		Provisioned: m.now().UTC()}
 	if err := m.store.Save(m.records); err != nil {
 		m.log.Error("saving lease records", "err", err)
 	}
@@ -210,7 +202,7 @@ func (m *Manager) teardown(ctx context.Context, live map[string]markettypes.Leas
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if r, ok := m.retries[id]; ok && time.Now().Before(r.after) {
+		if r, ok := m.retries[id]; ok && m.now().Before(r.after) {
 			continue
 		}
 		rec := m.records[id]
@@ -224,7 +216,7 @@ func (m *Manager) teardown(ctx context.Context, live map[string]markettypes.Leas
 		if _, err := RunHook(ctx, m.cfg.OnLeaseEnd, env, m.cfg.HookTimeout.D()); err != nil {
 			r := m.retries[id]
 			r.count++
-			r.after = time.Now().Add(backoff.Default().Delay(r.count, nil))
+			r.after = m.now().Add(backoff.Default().Delay(r.count, nil))
 			m.retries[id] = r
 			m.metrics.HookRuns.WithLabelValues("on_lease_end", "error").Inc()
 			m.log.Error("teardown failed; will retry", "lease", id, "err", err, "attempt", r.count)
@@ -333,6 +325,11 @@ func (m *Manager) report(ctx context.Context, blk chain.Block, active []marketty
 		next.reported = poctypes.UsageReport{PeriodEnd: r.PeriodEnd, GpuSeconds: r.GpuSeconds, MeanUtilPct: r.MeanUtilPct,
 			EnergyMj: r.EnergyMj}
 		prev := m.usage[key]
+		// The next period's energy counts from this period's last reading,
+		// so the energy between two samples at a boundary is not lost.
+		for uuid, e := range prev.energyLast {
+			next.energyStart[uuid] = e
+		}
 		next.reported.GpuSeconds += prev.reported.GpuSeconds
 		next.reported.EnergyMj += prev.reported.EnergyMj
 		m.usage[key] = next
@@ -344,10 +341,10 @@ func (m *Manager) report(ctx context.Context, blk chain.Block, active []marketty
 // withdraw collects what the active leases owe, every withdraw_interval,
 // in one transaction.
 func (m *Manager) withdraw(ctx context.Context, active []markettypes.Lease) error {
-	if len(active) == 0 || time.Since(m.lastWithdraw) < m.cfg.WithdrawInterval.D() {
+	if len(active) == 0 || m.now().Sub(m.lastWithdraw) < m.cfg.WithdrawInterval.D() {
 		return nil
 	}
-	if m.lastWithdraw.IsZero() && time.Since(m.started) < m.cfg.WithdrawInterval.D() {
+	if m.lastWithdraw.IsZero() && m.now().Sub(m.started) < m.cfg.WithdrawInterval.D() {
 		return nil
 	}
 	msg := &escrowtypes.MsgWithdraw{Provider: active[0].Provider}
@@ -358,7 +355,7 @@ func (m *Manager) withdraw(ctx context.Context, active []markettypes.Lease) erro
 	if err != nil {
 		return err
 	}
-	m.lastWithdraw = time.Now()
+	m.lastWithdraw = m.now()
 	// Each settled lease emits EventSettled with the provider's share.
 	paid := sdk.NewCoins()
 	for _, ev := range res.Response.Events {
@@ -386,13 +383,13 @@ var settledEvent = gogoproto.MessageName(&escrowtypes.EventSettled{})
 
 // claim collects capacity rewards every claim_interval when there are any.
 func (m *Manager) claim(ctx context.Context) error {
-	if m.cfg.ClaimInterval <= 0 || time.Since(m.lastClaim) < m.cfg.ClaimInterval.D() {
+	if m.cfg.ClaimInterval <= 0 || m.now().Sub(m.lastClaim) < m.cfg.ClaimInterval.D() {
 		return nil
 	}
-	if m.lastClaim.IsZero() && time.Since(m.started) < m.cfg.ClaimInterval.D() {
+	if m.lastClaim.IsZero() && m.now().Sub(m.started) < m.cfg.ClaimInterval.D() {
 		return nil
 	}
-	m.lastClaim = time.Now()
+	m.lastClaim = m.now()
 	claimable, err := m.chain.Claimable(ctx)
 	if err != nil || !claimable.IsValid() || !claimable.IsPositive() {
 		return err
