@@ -52,9 +52,9 @@ build:
 install:
 	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/gpumeshd ./cmd/gpumesh-provider
 
-## demo: the main job: start a local chain, move funds through CLI and REST, stop it
-demo:
-	./scripts/demo.sh
+## demo: the main job: the whole market on a local chain with three mock-GPU sidecars, then stop it
+demo: build
+	$(GO) run ./scripts/demo
 
 ## test: everything CI runs: unit, integration and end-to-end tests
 test: test-unit test-e2e

@@ -30,35 +30,49 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
+// binary is a command under test: the path in its environment variable
+// (set by `make test-e2e`), or one built once for this test process.
+type binary struct {
+	env, pkg string
+
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
+	gpumeshdBin = &binary{env: "GPUMESHD", pkg: "./cmd/gpumeshd"}
+	providerBin = &binary{env: "GPUMESH_PROVIDER", pkg: "./cmd/gpumesh-provider"}
 )
 
-// gpumeshd returns the binary under test: $GPUMESHD (set by `make
-// test-e2e`), or one built once for this test process.
-func gpumeshd(t *testing.T) string {
+func (b *binary) get(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("GPUMESHD"); bin != "" {
+	if bin := os.Getenv(b.env); bin != "" {
 		return bin
 	}
-	buildOnce.Do(func() {
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "gpumesh-e2e-bin")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		builtBin = filepath.Join(dir, "gpumeshd")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gpumeshd")
+		b.path = filepath.Join(dir, filepath.Base(b.pkg))
+		cmd := exec.Command("go", "build", "-o", b.path, b.pkg)
 		cmd.Dir = repoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+			b.err = fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
 		}
 	})
-	require.NoError(t, buildErr)
-	return builtBin
+	require.NoError(t, b.err)
+	return b.path
 }
+
+// gpumeshd returns the chain binary under test ($GPUMESHD or built).
+func gpumeshd(t *testing.T) string { return gpumeshdBin.get(t) }
+
+// gpumeshProvider returns the sidecar binary under test ($GPUMESH_PROVIDER
+// or built).
+func gpumeshProvider(t *testing.T) string { return providerBin.get(t) }
 
 // Localnet is one local network started by scripts/localnet.sh.
 type Localnet struct {

@@ -25,36 +25,6 @@ import (
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 )
 
-var (
-	providerOnce sync.Once
-	providerBin  string
-	providerErr  error
-)
-
-// gpumeshProvider returns the sidecar binary under test: $GPUMESH_PROVIDER
-// (set by `make test-e2e`), or one built once for this test process.
-func gpumeshProvider(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("GPUMESH_PROVIDER"); bin != "" {
-		return bin
-	}
-	providerOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gpumesh-e2e-provider")
-		if err != nil {
-			providerErr = err
-			return
-		}
-		providerBin = filepath.Join(dir, "gpumesh-provider")
-		cmd := exec.Command("go", "build", "-o", providerBin, "./cmd/gpumesh-provider")
-		cmd.Dir = repoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			providerErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, providerErr)
-	return providerBin
-}
-
 // Sidecar is one gpumesh-provider process with its own home.
 type Sidecar struct {
 	t       *testing.T

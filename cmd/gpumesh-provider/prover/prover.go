@@ -93,8 +93,26 @@ func (p *Prover) Step(ctx context.Context, blk chain.Block) error {
 	sort.Slice(pending, func(i, j int) bool { return pending[i].Id < pending[j].Id })
 	live := map[uint64]bool{}
 	var firstErr error
+	// Commitments first, all in one transaction: two challenges issued in
+	// the same block (a dispute and a capacity check) must not wait for
+	// each other's inclusion and miss a 3-block deadline.
+	var issued []poctypes.Challenge
+	for _, c := range pending {
+		if c.State == poctypes.CHALLENGE_STATE_ISSUED {
+			issued = append(issued, c)
+		}
+	}
+	if err := p.commitAll(ctx, blk, issued); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		firstErr = err
+	}
 	for _, c := range pending {
 		live[c.Id] = true
+		if c.State == poctypes.CHALLENGE_STATE_ISSUED {
+			continue
+		}
 		if err := p.handle(ctx, blk, c); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -131,25 +149,54 @@ func (p *Prover) track(c poctypes.Challenge) *state.Challenge {
 	return t
 }
 
-func (p *Prover) handle(ctx context.Context, blk chain.Block, c poctypes.Challenge) error {
-	t := p.track(c)
-	switch c.State {
-	case poctypes.CHALLENGE_STATE_ISSUED:
-		if blk.Height > c.CommitDeadlineHeight {
-			return nil // too late: the chain records the miss
+// commitAll proves the issued challenges that can still make their
+// deadline (the transaction lands in a later block than blk) and commits
+// to all of them in one transaction.
+func (p *Prover) commitAll(ctx context.Context, blk chain.Block, issued []poctypes.Challenge) error {
+	var msgs []sdk.Msg
+	var batch []poctypes.Challenge
+	var firstErr error
+	for _, c := range issued {
+		t := p.track(c)
+		if blk.Height >= c.CommitDeadlineHeight {
+			continue // too late: the chain records the miss
 		}
 		proofs, err := p.prove(ctx, c, t)
 		if err != nil {
-			return err
+			p.log.Warn("challenge step failed", "challenge", c.Id, "state", c.State.String(), "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
-		start := time.Now()
-		res, err := p.chain.Send(ctx, chain.SendOptions{Free: p.opts.FreeProofs}, poccli.CommitMsg(c, proofs))
-		if err != nil {
-			return fmt.Errorf("commit: %w", err)
+		msgs = append(msgs, poccli.CommitMsg(c, proofs))
+		batch = append(batch, c)
+	}
+	if len(msgs) == 0 {
+		return firstErr
+	}
+	start := time.Now()
+	res, err := p.chain.Send(ctx, chain.SendOptions{Free: p.opts.FreeProofs}, msgs...)
+	if err != nil {
+		ids := make([]uint64, len(batch))
+		for i, c := range batch {
+			ids[i] = c.Id
 		}
-		p.metrics.ProofStage.WithLabelValues("commit").Observe(time.Since(start).Seconds())
+		p.log.Warn("commit failed", "challenges", ids, "err", err)
+		return fmt.Errorf("commit %v: %w", ids, err)
+	}
+	p.metrics.ProofStage.WithLabelValues("commit").Observe(time.Since(start).Seconds())
+	for _, c := range batch {
+		t := p.seen[c.Id]
 		t.CommittedAt, t.State = res.Height, poctypes.CHALLENGE_STATE_COMMITTED.String()
 		p.log.Info("challenge committed", "challenge", c.Id, "height", res.Height, "open_height", c.OpenHeight)
+	}
+	return firstErr
+}
+
+func (p *Prover) handle(ctx context.Context, blk chain.Block, c poctypes.Challenge) error {
+	t := p.track(c)
+	switch c.State {
 	case poctypes.CHALLENGE_STATE_COMMITTED:
 		// Have the proofs ready for the opening (after a restart they are
 		// recomputed; the commitment on chain is the same).

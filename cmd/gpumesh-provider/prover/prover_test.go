@@ -24,21 +24,26 @@ import (
 
 const chainID = "gpumesh-test-1"
 
-// fakeChain holds one challenge and records what the prover sends.
+// fakeChain holds one challenge (and optionally more) and records what
+// the prover sends.
 type fakeChain struct {
-	addr sdk.AccAddress
-	c    poctypes.Challenge
-	sent [][]sdk.Msg
+	addr  sdk.AccAddress
+	c     poctypes.Challenge
+	extra []poctypes.Challenge
+	sent  [][]sdk.Msg
 }
 
 func (f *fakeChain) Address() sdk.AccAddress { return f.addr }
 func (f *fakeChain) ChainID() string         { return chainID }
 
 func (f *fakeChain) Challenges(_ context.Context, _ string, s poctypes.ChallengeState) ([]poctypes.Challenge, error) {
-	if f.c.State == s {
-		return []poctypes.Challenge{f.c}, nil
+	var out []poctypes.Challenge
+	for _, c := range append([]poctypes.Challenge{f.c}, f.extra...) {
+		if c.State == s {
+			out = append(out, c)
+		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 func (f *fakeChain) Challenge(_ context.Context, id uint64) (poctypes.Challenge, []poctypes.GPUOpenings, error) {
@@ -176,4 +181,27 @@ func TestMissedDeadlineSendsNothing(t *testing.T) {
 	p, _ := newProver(f, false)
 	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 9}))
 	require.Empty(t, f.sent)
+}
+
+// Two challenges issued in the same block (a capacity check and a
+// dispute) are committed in one transaction, so neither waits for the
+// other's inclusion; at the deadline height itself nothing is sent (it
+// could only land after the deadline).
+func TestSameBlockChallengesCommitTogether(t *testing.T) {
+	addr := sdk.AccAddress([]byte("provider-address-05"))
+	dispute := newChallenge(addr)
+	dispute.Id, dispute.Kind = 8, poctypes.CHALLENGE_KIND_DISPUTE
+	dispute.Gpus = dispute.Gpus[:1]
+	f := &fakeChain{addr: addr, c: newChallenge(addr), extra: []poctypes.Challenge{dispute}}
+	p, _ := newProver(f, false)
+
+	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 8}))
+	require.Empty(t, f.sent, "at the deadline height a commitment can no longer land in time")
+
+	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 7}))
+	require.Len(t, f.sent, 1, "one transaction")
+	require.Len(t, f.sent[0], 2, "with both commitments")
+	ids := []uint64{f.sent[0][0].(*poctypes.MsgCommitProof).ChallengeId, f.sent[0][1].(*poctypes.MsgCommitProof).ChallengeId}
+	require.Equal(t, []uint64{7, 8}, ids)
+	require.Len(t, f.sent[0][1].(*poctypes.MsgCommitProof).Commitments, 1)
 }
