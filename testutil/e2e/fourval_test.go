@@ -73,7 +73,7 @@ bid_window: 0s
 	order("h100b.yaml", "h100-sxm-80g", 2)
 	leased(3, p1)
 	ln.MustScript("start-node", "3") // waits until node3 has caught up
-	var l3 chainLease
+	var l3 leaseView
 	require.NoError(t, GetJSON(ln.REST(3)+"/gpumesh/market/v1/leases/"+alice+"/3", &l3))
 	require.Equal(t, p1, l3.Lease.Provider, "the restarted validator serves the lease made while it was down")
 

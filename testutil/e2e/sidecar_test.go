@@ -227,24 +227,9 @@ func readLines(path string) []string {
 	return strings.Split(strings.TrimSpace(string(bz)), "\n")
 }
 
-type chainLease struct {
-	Lease struct {
-		Provider       string    `json:"provider"`
-		Gpus           []string  `json:"gpus"`
-		State          string    `json:"state"`
-		CloseReason    string    `json:"close_reason"`
-		StartTime      time.Time `json:"start_time"`
-		AccessEndpoint string    `json:"access_endpoint"`
-		Price          struct {
-			Denom  string `json:"denom"`
-			Amount string `json:"amount"`
-		} `json:"price_per_gpu_hour"`
-	} `json:"lease"`
-}
-
 // lease returns the lease tenant/seq, or ok false while there is none.
-func (ln *Localnet) lease(tenant string, seq int) (chainLease, bool) {
-	var l chainLease
+func (ln *Localnet) lease(tenant string, seq int) (leaseView, bool) {
+	var l leaseView
 	if err := GetJSON(fmt.Sprintf("%s/gpumesh/market/v1/leases/%s/%d", ln.REST(0), tenant, seq), &l); err != nil {
 		return l, false
 	}
@@ -324,7 +309,7 @@ bid_window: 6s
 	}
 	require.Equal(t, map[string]string{p1: "2000000", p2: "350000"}, prices)
 
-	var l1 chainLease
+	var l1 leaseView
 	require.Eventually(t, func() bool {
 		var ok bool
 		l1, ok = ln.lease(alice, 1)
@@ -394,7 +379,7 @@ bid_window: 0s
 	res = ln.Tx("market", "create-order", order2, "--deposit", "3000000uusdc", "--from", "alice")
 	require.Equal(t, uint32(0), res.Code, res.RawLog)
 	orderHeight := atoi(t, res.Height)
-	var l2 chainLease
+	var l2 leaseView
 	require.Eventually(t, func() bool {
 		var ok bool
 		l2, ok = ln.lease(alice, 2)
