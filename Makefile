@@ -37,7 +37,7 @@ UNIT_TIMEOUT ?= 15m
 E2E_TIMEOUT  ?= 15m
 
 .PHONY: help build install demo test test-unit test-e2e test-race bench \
-        proto-gen proto-lint lint localnet-start localnet-stop clean tools
+        proto-gen proto-lint openapi lint localnet-start localnet-stop clean tools
 
 ## help: list the targets
 help:
@@ -84,6 +84,10 @@ proto-gen: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.gocosmos-$(GOGOPROTO_V
 proto-lint: $(TOOLS_DIR)/.buf-$(BUF_VERSION)
 	PATH="$(TOOLS_DIR):$$PATH" ./scripts/protocgen.sh lint
 
+## openapi: regenerate docs/openapi.yaml from the modules' REST query routes (reproducible)
+openapi: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.openapiv2-$(GRPC_GATEWAY_V2_VERSION)
+	PATH="$(TOOLS_DIR):$$PATH" ./scripts/protocgen.sh openapi
+
 ## lint: go vet and golangci-lint
 lint: $(TOOLS_DIR)/.golangci-lint-$(GOLANGCI_VERSION)
 	$(GO) vet ./...
@@ -115,6 +119,9 @@ $(TOOLS_DIR)/.grpc-gateway-v2-%:
 	rm -rf $(TOOLS_DIR)/gw2 && mkdir -p $(TOOLS_DIR)/gw2
 	GOBIN=$(TOOLS_DIR)/gw2 $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$*
 	mv $(TOOLS_DIR)/gw2/protoc-gen-grpc-gateway $(TOOLS_DIR)/protoc-gen-grpc-gateway-v2 && rm -rf $(TOOLS_DIR)/gw2
+	touch $@
+$(TOOLS_DIR)/.openapiv2-%:
+	GOBIN=$(TOOLS_DIR) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$*
 	touch $@
 $(TOOLS_DIR)/.golangci-lint-%:
 	GOBIN=$(TOOLS_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$*

@@ -3,6 +3,8 @@
 #
 #   scripts/protocgen.sh gen    regenerate the committed *.pb.go / *.pb.gw.go
 #   scripts/protocgen.sh lint   buf lint our protos
+#   scripts/protocgen.sh openapi  regenerate docs/openapi.yaml (the chain
+#                                 modules' REST routes; scripts/openapi merges)
 #
 # Third-party protos come from the Go module cache at the versions go.mod
 # pins (no Buf Schema Registry): they are symlinked into .protodeps/, which
@@ -55,8 +57,21 @@ lint() {
   echo "protocgen: buf lint clean"
 }
 
+openapi() {
+  need buf protoc-gen-openapiv2
+  link_deps
+  local out=.protogen/openapi
+  rm -rf "$out"
+  # The chain modules only: the sidecar's API is served by gpumesh-provider.
+  # protoc-gen-openapiv2 writes one *.swagger.json per proto file.
+  buf generate --template buf.gen.openapi.yaml --path proto/gpumesh --exclude-path proto/gpumesh/sidecar
+  go run ./scripts/openapi -in "$out" -out docs/openapi.yaml
+  rm -rf .protogen
+}
+
 case ${1:-gen} in
   gen) gen ;;
   lint) lint ;;
-  *) echo "usage: $0 gen|lint" >&2; exit 2 ;;
+  openapi) openapi ;;
+  *) echo "usage: $0 gen|lint|openapi" >&2; exit 2 ;;
 esac
