@@ -158,9 +158,20 @@ func Alive(pid int) bool {
 }
 
 // GetJSON fetches url and decodes the JSON body into out.
-func GetJSON(url string, out any) error {
+func GetJSON(url string, out any) error { return GetJSONAt(url, 0, out) }
+
+// GetJSONAt is GetJSON of the state as of height (0: the latest), asked
+// for with the REST gateway's x-cosmos-block-height header.
+func GetJSONAt(url string, height int64, out any) error {
 	client := http.Client{Timeout: 3 * time.Second}
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if height > 0 {
+		req.Header.Set("x-cosmos-block-height", strconv.FormatInt(height, 10))
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -85,12 +85,15 @@ func (b *Bidder) Step(ctx context.Context, blk chain.Block) error {
 	b.board.SetProvider(st.Snapshot(me))
 	if active := st.Active(); active != b.active {
 		b.active = active
-		if active {
+		switch {
+		case active && b.cfg.Enabled:
 			b.log.Info("provider is active: bidding")
-		} else {
+		case active:
+			b.log.Info("provider is active; bidding is off (bidding.enabled: false)")
+		default:
 			b.log.Warn("provider cannot bid (not registered, deregistered, jailed or under-bonded)",
-				"registered", st.Registered, "jailed", st.Bond.Jailed, "bonded", st.Bond.Bonded.String(),
-				"required", st.Bond.Required.String())
+				"registered", st.Registered, "status", st.Provider.Status.String(), "jailed", st.Bond.Jailed,
+				"bonded", st.Bond.Bonded.String(), "required", st.Bond.Required.String())
 		}
 	}
 	open, err := b.chain.Bids(ctx, me, markettypes.BID_STATE_OPEN)

@@ -58,7 +58,7 @@ Running it again changes only what differs.`,
 			if cmd.Flags().Changed("bond") {
 				autoBond, _ = cmd.Flags().GetBool("bond")
 			}
-			res, err := service.Sync(ctx, client, cfg.Provider, list, autoBond, log)
+			res, err := service.Sync(ctx, client, cfg.Provider, list, autoBond, true, log)
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,9 @@ type SyncResult struct {
 	Registered, Updated, InventorySet bool
 	Bonded                            sdk.Coin
 	GPUs                              int
+	// Deregistered is set when Sync found the provider deregistered on
+	// chain and, not asked to reregister, left everything as it was.
+	Deregistered bool
 }
 
 // Sync makes the chain match the config and NVML: it registers the
@@ -40,12 +43,23 @@ type SyncResult struct {
 // healthy GPUs (other nodes of the provider are kept; a GPU allocated to a
 // lease stays listed even when unhealthy, since the chain refuses to
 // remove it) and, with autoBond, bonds up to the required collateral.
-func Sync(ctx context.Context, c Registrar, p config.Provider, list []gpus.GPU, autoBond bool, log *slog.Logger) (SyncResult, error) {
+//
+// A provider that deregistered is registered again only with reregister
+// (the operator's `register` command): a running sidecar must not undo a
+// deliberate deregistration. Without it Sync changes nothing and says so
+// in SyncResult.Deregistered.
+func Sync(ctx context.Context, c Registrar, p config.Provider, list []gpus.GPU, autoBond, reregister bool,
+	log *slog.Logger,
+) (SyncResult, error) {
 	var res SyncResult
 	owner := c.Address().String()
 	st, err := c.ProviderState(ctx)
 	if err != nil {
 		return res, err
+	}
+	if st.Registered && st.Provider.Status == providertypes.PROVIDER_STATUS_DEREGISTERED && !reregister {
+		res.Deregistered = true
+		return res, nil
 	}
 	var msgs []sdk.Msg
 	switch {

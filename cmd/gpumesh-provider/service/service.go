@@ -42,6 +42,8 @@ type Service struct {
 	Commit   string
 	// CorruptOpening is the test-only fault injection (see prover).
 	CorruptOpening bool
+
+	deregistered bool // the last sync found the provider deregistered (owned by syncLoop)
 }
 
 // Run runs every subsystem until ctx is done or one fails; it returns
@@ -169,8 +171,16 @@ func (s *Service) syncOnce(ctx context.Context, log *slog.Logger) error {
 		for i, g := range list {
 			raw[i] = g.GPU
 		}
-		if _, err := Sync(ctx, s.Chain, s.Config.Provider, raw, s.Config.Provider.AutoBond, log); err != nil {
+		res, err := Sync(ctx, s.Chain, s.Config.Provider, raw, s.Config.Provider.AutoBond, false, log)
+		if err != nil {
 			return err
+		}
+		if res.Deregistered != s.deregistered {
+			s.deregistered = res.Deregistered
+			if res.Deregistered {
+				log.Warn("the provider is deregistered on chain: not registering it again, not listing GPUs, " +
+					"not bonding; run `gpumesh-provider register` to come back")
+			}
 		}
 	}
 	st, err := s.Chain.ProviderState(ctx)
