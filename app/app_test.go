@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
@@ -47,6 +48,17 @@ func TestAddressPrefixesAndDenom(t *testing.T) {
 
 	addr := sdk.AccAddress([]byte("gpumesh-address-20by"))
 	require.Regexp(t, `^mesh1[0-9a-z]{38}$`, addr.String())
+}
+
+// The SDK's configuration scope is fixed at start-up, so that address
+// conversions look the configuration up by an environment read instead of
+// two system calls; the configuration behind that scope is gpumesh's,
+// sealed.
+func TestSDKConfigScopeIsFixed(t *testing.T) {
+	require.Equal(t, app.ConfigScope, os.Getenv(sdk.EnvConfigScope))
+	cfg := sdk.GetConfig()
+	require.Equal(t, "mesh", cfg.GetBech32AccountAddrPrefix())
+	require.Panics(t, func() { cfg.SetCoinType(1) }, "the configuration is sealed")
 }
 
 func TestDefaultGenesisUsesGpumeshDenoms(t *testing.T) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"sync"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -44,11 +45,27 @@ var (
 
 var configOnce sync.Once
 
+// ConfigScope is the SDK configuration scope gpumesh processes use unless
+// COSMOS_SDK_CONFIG_SCOPE is already set.
+const ConfigScope = "gpumesh"
+
 // SetSDKConfig installs the gpumesh address prefixes and bond denom in the
 // SDK's process-wide configuration and seals it. It is safe to call more
 // than once; only the first call has an effect.
+//
+// It first fixes the SDK's configuration scope. Without one, every
+// sdk.GetConfig call (made by every bech32 encoding and decoding of an
+// address) derives the scope from os.Executable and os.Hostname, two
+// system calls and a formatted string: about a sixth of the execution time
+// of a market transaction (docs/benchmarks.md, "Execution throughput").
+// With the scope set, the same lookup is an environment read.
 func SetSDKConfig() {
 	configOnce.Do(func() {
+		if os.Getenv(sdk.EnvConfigScope) == "" {
+			if err := os.Setenv(sdk.EnvConfigScope, ConfigScope); err != nil {
+				panic(err)
+			}
+		}
 		cfg := sdk.GetConfig()
 		cfg.SetBech32PrefixForAccount(AccountAddressPrefix, AccountPubKeyPrefix)
 		cfg.SetBech32PrefixForValidator(ValidatorAddressPrefix, ValidatorPubKeyPrefix)

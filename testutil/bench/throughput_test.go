@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// ThroughputResult is throughput.json: the market workload run twice,
+// sequentially and with Block-STM, on fresh chains.
+type ThroughputResult struct {
+	Sizes Sizes         `json:"sizes"`
+	CPUs  int           `json:"cpus"`
+	Runs  []ExecutorRun `json:"runs"`
+}
+
+// ExecutorRun is the market workload under one block executor.
+type ExecutorRun struct {
+	Executor string  `json:"executor"`
+	Workers  int     `json:"workers,omitempty"`
+	Phases   []Phase `json:"phases"`
+}
+
+// TestThroughput measures execution throughput per message type against
+// bank send, sequentially and under Block-STM.
+//
+// Smoke run: 8 transactions per block. Full run (GPUMESH_BENCH_OUT set):
+// 400 per block, 4 blocks per phase.
+func TestThroughput(t *testing.T) {
+	sz := Sizes{TxsPerBlock: 8, Blocks: 2}
+	if Full() {
+		sz = Sizes{TxsPerBlock: 400, Blocks: 4}
+	}
+	res := ThroughputResult{Sizes: sz, CPUs: runtime.NumCPU()}
+	for _, stm := range []bool{false, true} {
+		run := ExecutorRun{Executor: "sequential"}
+		if stm {
+			run = ExecutorRun{Executor: "block-stm", Workers: runtime.NumCPU()}
+		}
+		run.Phases = marketRun(t, Config{BlockSTM: stm}, sz)
+		for _, p := range run.Phases {
+			require.Equal(t, sz.TxsPerBlock*p.Blocks, p.Txs, "%s: %s", run.Executor, p.Name)
+			require.Positive(t, p.GasPerTx, "%s: %s", run.Executor, p.Name)
+			if stm {
+				// Every transaction ran at least once under Block-STM.
+				require.GreaterOrEqual(t, p.Executions, int64(p.Txs), "%s: %s", run.Executor, p.Name)
+			}
+			t.Logf("%-10s %-13s %5d txs %8.1f tx/s %9.0f gas/tx exec ratio %.2f",
+				run.Executor, p.Name, p.Txs, p.TPS, p.GasPerTx, p.ExecRatio)
+		}
+		res.Runs = append(res.Runs, run)
+	}
+	// The same transactions cost the same gas under either executor.
+	for i, p := range res.Runs[0].Phases {
+		require.Equal(t, p.Name, res.Runs[1].Phases[i].Name)
+		require.InDelta(t, p.GasPerTx, res.Runs[1].Phases[i].GasPerTx, p.GasPerTx*0.01, p.Name)
+	}
+	WriteResult(t, "throughput.json", res)
+}
