@@ -36,7 +36,7 @@ LDFLAGS := -X $(VERSION_PKG).Name=gpumesh -X $(VERSION_PKG).AppName=gpumeshd \
 UNIT_TIMEOUT ?= 15m
 E2E_TIMEOUT  ?= 15m
 
-.PHONY: help build install demo test test-unit test-e2e test-race bench \
+.PHONY: help build install demo test test-unit test-e2e test-race bench bench-micro \
         proto-gen proto-lint openapi lint localnet-start localnet-stop clean tools
 
 ## help: list the targets
@@ -71,8 +71,21 @@ test-e2e: build
 test-race:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## bench: run the benchmarks
-bench:
+BENCH_OUT     ?= $(BUILD_DIR)/bench
+BENCH_TIMEOUT ?= 20m
+
+## bench: the benchmark suite (in-process and 4-validator network); writes docs/benchmarks.md and its plots
+bench: build
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) $(GO) test -count=1 -timeout $(BENCH_TIMEOUT) -run '^Test' -v \
+		./testutil/bench/ ./testutil/bench/proofcost/ 2>&1 | tee $(BENCH_OUT)/inprocess.log | grep -E '^(---|ok|FAIL|panic)'
+	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) \
+		GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) $(GO) test -count=1 -tags e2e -timeout $(BENCH_TIMEOUT) \
+		-run '^TestBench' -v ./testutil/e2e/ 2>&1 | tee $(BENCH_OUT)/network.log | grep -E '^(---|ok|FAIL|panic)'
+	$(GO) run ./testutil/bench/report -in $(BENCH_OUT) -out docs/benchmarks.md
+
+## bench-micro: the Go micro-benchmarks (proof math, escrow queues, EndBlock) with -benchmem
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## proto-gen: regenerate *.pb.go and *.pb.gw.go from proto/ (reproducible)
