@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gpumesh/gpumesh/testutil/bench/chart"
+	"github.com/gpumesh/gpumesh/testutil/bench/plot"
 )
 
 // Targets from the benchmark issue.
@@ -150,22 +150,22 @@ func throughputSection(p *page, r *Results) error {
 	}
 	p.l("")
 	names := make([]string, len(seq))
-	series := []chart.Series{{Name: "sequential"}}
+	series := []plot.Series{{Name: "sequential"}}
 	for i, ph := range seq {
 		names[i] = ph.Name
 		series[0].Y = append(series[0].Y, ph.TPS)
 	}
 	if stm := t.run("block-stm"); len(stm) == len(seq) {
-		s := chart.Series{Name: "block-stm"}
+		s := plot.Series{Name: "block-stm"}
 		for _, ph := range stm {
 			s.Y = append(s.Y, ph.TPS)
 		}
 		series = append(series, s)
 	}
 	err := p.image("throughput.png", "transactions per second by message type", func(path string) error {
-		return chart.Bars(path, chart.Chart{Title: "Execution throughput by message", YLabel: "tx/s", YMin0: true,
+		return plot.Bars(path, plot.Chart{Title: "Execution throughput by message", YLabel: "tx/s", YMin0: true,
 			Categories: names, Series: series, Width: 1100,
-			HLines: []chart.Ref{{Y: bank.TPS * marketTarget, Label: "50% of bank send"}, {Y: bank.TPS * proofTarget, Label: "25% of bank send"}}})
+			HLines: []plot.Ref{{Y: bank.TPS * marketTarget, Label: "50% of bank send"}, {Y: bank.TPS * proofTarget, Label: "25% of bank send"}}})
 	})
 	if err != nil {
 		return err
@@ -288,8 +288,8 @@ func scalingSection(p *page, r *Results) error {
 	p.f("\nLargest ÷ smallest: EndBlock %.2f×, whole block %.2f× (target ≤ %.1f×: %s).\n\n",
 		s.EndBlockRatio, s.BlockRatio, scalingTarget, mark(s.EndBlockRatio <= scalingTarget && s.BlockRatio <= scalingTarget))
 	err := p.image("endblock.png", "EndBlock and block time against active leases", func(path string) error {
-		return chart.Line(path, chart.Chart{Title: "Block cost against active leases", XLabel: "active leases", YLabel: "ms",
-			LogX: true, YMin0: true, Series: []chart.Series{{Name: "whole block", X: x, Y: bl}, {Name: "EndBlock", X: x, Y: eb}}})
+		return plot.Line(path, plot.Chart{Title: "Block cost against active leases", XLabel: "active leases", YLabel: "ms",
+			LogX: true, YMin0: true, Series: []plot.Series{{Name: "whole block", X: x, Y: bl}, {Name: "EndBlock", X: x, Y: eb}}})
 	})
 	if err != nil {
 		return err
@@ -348,14 +348,14 @@ func proofSection(p *page, r *Results) error {
 		"",
 		"| n | k | Gas (handler) | Verification | State | Tx bytes | Verify (ms) | Per opening (µs) | Reveal (bytes) |",
 		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	byK := map[int]*chart.Series{}
+	byK := map[int]*plot.Series{}
 	var ks []int
 	for _, v := range pr.Verify {
 		p.f("| %d | %d | %d | %d | %d | %d | %.3f | %.1f | %d |\n", v.N, v.K, v.Gas, v.GasVerification, v.GasState, v.TxBytesGas,
 			v.VerifyMs, v.PerOpeningUs, v.RevealBytes)
 		s, ok := byK[v.K]
 		if !ok {
-			s = &chart.Series{Name: fmt.Sprintf("k = %d", v.K)}
+			s = &plot.Series{Name: fmt.Sprintf("k = %d", v.K)}
 			byK[v.K] = s
 			ks = append(ks, v.K)
 		}
@@ -364,12 +364,12 @@ func proofSection(p *page, r *Results) error {
 	}
 	p.l("")
 	if len(ks) > 0 {
-		var series []chart.Series
+		var series []plot.Series
 		for _, k := range ks {
 			series = append(series, *byK[k])
 		}
 		err := p.image("verify.png", "verification time per GPU against n", func(path string) error {
-			return chart.Line(path, chart.Chart{Title: "Reveal verification per GPU", XLabel: "n", YLabel: "ms",
+			return plot.Line(path, plot.Chart{Title: "Reveal verification per GPU", XLabel: "n", YLabel: "ms",
 				LogX: true, LogY: true, Series: series})
 		})
 		if err != nil {
@@ -464,14 +464,14 @@ func networkSection(p *page, r *Results) error {
 		p.l("")
 	}
 	if len(n.Blocks) > 1 {
-		s := chart.Series{Name: "txs per block"}
+		s := plot.Series{Name: "txs per block"}
 		for _, b := range n.Blocks {
 			s.X = append(s.X, b.TimeS)
 			s.Y = append(s.Y, float64(b.Txs))
 		}
 		err := p.image("network.png", "transactions per block over the load", func(path string) error {
-			return chart.Line(path, chart.Chart{Title: "Transactions per block under load", XLabel: "seconds", YLabel: "txs",
-				YMin0: true, Series: []chart.Series{s}})
+			return plot.Line(path, plot.Chart{Title: "Transactions per block under load", XLabel: "seconds", YLabel: "txs",
+				YMin0: true, Series: []plot.Series{s}})
 		})
 		if err != nil {
 			return err
