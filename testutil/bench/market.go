@@ -24,6 +24,7 @@ import (
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
+	pockeeper "github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -219,7 +220,10 @@ func marketRun(t testing.TB, cfg Config, sz Sizes) []Phase {
 		require.Equal(t, poctypes.CHALLENGE_STATE_OPENED, challenges[i].State, "challenge %d", challenges[i].Id)
 	}
 	phase("reveal-proof", 1, func(_, i int) []byte {
-		return c.Sign(i, revealMsg(t, challenges[i], proofs[i], 0))
+		msgs, err := cli.RevealMsgs(challenges[i], pockeeper.Openings(challenges[i]), proofs[i], nil, false)
+		require.NoError(t, err)
+		require.Len(t, msgs, 1, "a dispute challenges the lease's one GPU")
+		return c.Sign(i, msgs[0])
 	})
 	for i := range T {
 		ch, err := c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
@@ -243,22 +247,6 @@ func providerChallenge(t testing.TB, c *Chain, provider sdk.AccAddress) poctypes
 	require.NoError(t, err)
 	require.Len(t, found, 1, "issued challenges of %s", provider)
 	return found[0]
-}
-
-// revealMsg opens GPU g of an OPENED challenge at the indices the chain
-// drew.
-func revealMsg(t testing.TB, c poctypes.Challenge, proofs []*challenge.GPUProof, g int) *poctypes.MsgRevealProof {
-	t.Helper()
-	var seed [32]byte
-	require.Len(t, c.OpenSeed, 32, "challenge %d is not opened", c.Id)
-	copy(seed[:], c.OpenSeed)
-	rev, err := proofs[g].Open(challenge.Openings(seed, uint32(g), c.Gpus[g].ChallengeParams(c.Openings)))
-	require.NoError(t, err)
-	msg := &poctypes.MsgRevealProof{Provider: c.Provider, ChallengeId: c.Id, GpuIndex: uint32(g), Roots: rev.Roots}
-	for _, o := range rev.Openings {
-		msg.Openings = append(msg.Openings, poctypes.Opening{Leaf: o.Leaf, Siblings: o.Siblings})
-	}
-	return msg
 }
 
 // ProfileEnv names a directory: when set, each phase of the market
