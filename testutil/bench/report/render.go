@@ -352,11 +352,13 @@ func stormSection(p *page, r *Results) {
 		p.f("| storm block %d | %d | %.1f | %.1f |\n", i+1, b.Closed, b.EndBlockMs, b.BlockMs)
 	}
 	p.f("\nThat is %.0f µs of block time per closed lease (settle, pay the provider less fees, release the GPU,\n", s.PerLeaseUs)
-	p.l("drop the index entries, emit the events). The cost of a block is linear in the leases it closes and the",
-		"cap bounds it: the cap was 10 000 until this benchmark showed that would make a block of about five",
-		"seconds here; at 2 000 a storm block stays near one second. A deferred close loses nothing, because a",
-		"settlement is capped by the account's funds and the stream's end: a late close neither overcharges the",
-		"tenant nor underpays the provider.",
+	p.l("drop the index entries, emit the events). The cost of a block is linear in the leases it closes and the")
+	p.f("cap bounds it: at this rate a full block of %d closes costs about %.1f s here, where the earlier cap of\n",
+		s.Cap, float64(s.Cap)*s.PerLeaseUs/1e6)
+	p.f("10 000 would have cost about %.0f s (this benchmark is why the cap was lowered). A deferred close loses\n",
+		10_000*s.PerLeaseUs/1e6)
+	p.l("nothing, because a settlement is capped by the account's funds and the stream's end: a late close",
+		"neither overcharges the tenant nor underpays the provider.",
 		"",
 		"Lease expiries (by duration) and auctions at the end of bid windows are not capped: each is paid for",
 		"up front (an order's deposit must cover `min_deposit_seconds` at its maximum price), so a storm of them",

@@ -12,9 +12,9 @@ import (
 // one block. Accounts left over are closed in the next block and lose
 // nothing: a settlement is capped by the account's funds and stream end,
 // so a late close never overcharges the tenant or underpays the provider.
-// A close costs about half a millisecond of execution on a 2-core machine
+// A close costs about half a millisecond or more on a 2-core machine
 // (docs/benchmarks.md, "Settlement storms"), so the cap keeps a storm's
-// block near one second.
+// block to a second or two.
 const DueDryPerBlock = 2_000
 
 // EndBlocker closes what is due at the block time, in three steps, each
