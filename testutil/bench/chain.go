@@ -19,6 +19,8 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,12 +33,13 @@ import (
 	"cosmossdk.io/log/v2"
 	"cosmossdk.io/math"
 
-	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	"github.com/cosmos/cosmos-sdk/server"
+	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
+	pruningtypes "github.com/cosmos/cosmos-sdk/store/v2/pruning/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
@@ -101,6 +104,7 @@ type Config struct {
 type Chain struct {
 	*app.App
 	t         testing.TB
+	db        *dbm.GoLevelDB
 	Accounts  []*Account
 	valSet    *cmttypes.ValidatorSet
 	BlockTime time.Time
@@ -127,14 +131,24 @@ func NewChain(t testing.TB, cfg Config) *Chain {
 	db, err := dbm.NewGoLevelDB("application", home, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	appOpts := simtestutil.AppOptionsMap{flags.FlagHome: home}
+	// The options a node gets from a default app.toml (server.DefaultConfig):
+	// the IAVL node cache and the inter-block cache sized as on a
+	// validator, default pruning, and no app-side mempool.
+	appOpts := simtestutil.AppOptionsMap{
+		flags.FlagHome:             home,
+		flags.FlagChainID:          ChainID,
+		server.FlagPruning:         pruningtypes.PruningOptionDefault,
+		server.FlagIAVLCacheSize:   serverconfig.DefaultConfig().IAVLCacheSize,
+		server.FlagInterBlockCache: true,
+		server.FlagMempoolMaxTxs:   -1,
+	}
 	if cfg.BlockSTM {
 		appOpts[server.FlagBlockExecutor] = "block-stm"
 		if cfg.Workers > 0 {
 			appOpts[server.FlagBlockSTMWorkers] = cfg.Workers
 		}
 	}
-	gapp := app.New(log.NewNopLogger(), db, true, appOpts, baseapp.SetChainID(ChainID))
+	gapp := app.New(log.NewNopLogger(), db, true, appOpts, server.DefaultBaseappOptions(appOpts)...)
 
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	require.NoError(t, err)
@@ -166,7 +180,7 @@ func NewChain(t testing.TB, cfg Config) *Chain {
 		ChainId: ChainID, Time: genesisTime, ConsensusParams: cp, AppStateBytes: stateBytes, InitialHeight: 1,
 	})
 	require.NoError(t, err)
-	c := &Chain{App: gapp, t: t, Accounts: accounts, valSet: valSet, BlockTime: genesisTime, rng: rand.New(rand.NewSource(1))}
+	c := &Chain{App: gapp, t: t, db: db, Accounts: accounts, valSet: valSet, BlockTime: genesisTime, rng: rand.New(rand.NewSource(1))}
 	c.Block()
 	// Account numbers are assigned at genesis in address order, not in
 	// the order above: read them back.
@@ -233,6 +247,37 @@ func RequireOK(t testing.TB, res *abci.ResponseFinalizeBlock) {
 	for i, r := range res.TxResults {
 		require.Equal(t, uint32(0), r.Code, "tx %d: %s", i, r.Log)
 	}
+}
+
+// Settle brings the process and the database to the steady state of a
+// node that has run for a while, after a setup that wrote in minutes what
+// a chain writes in months: it compacts the whole database (goleveldb
+// would otherwise spend the measurement compacting the setup's burst in
+// the background, and every read and iterator would look through the
+// pile of level-0 tables) and collects the setup's garbage.
+func (c *Chain) Settle() {
+	c.t.Helper()
+	require.NoError(c.t, c.db.ForceCompact(nil, nil))
+	runtime.GC()
+}
+
+// DBTables is the number of goleveldb tables at each level of the app's
+// database, up to the deepest non-empty level: a read or an iterator looks
+// through level 0's tables and one table per deeper level.
+func (c *Chain) DBTables() []int {
+	c.t.Helper()
+	var levels []int
+	for l := range 7 {
+		v, err := c.db.DB().GetProperty(fmt.Sprintf("leveldb.num-files-at-level%d", l))
+		require.NoError(c.t, err)
+		n, err := strconv.Atoi(v)
+		require.NoError(c.t, err)
+		levels = append(levels, n)
+	}
+	for len(levels) > 1 && levels[len(levels)-1] == 0 {
+		levels = levels[:len(levels)-1]
+	}
+	return levels
 }
 
 // Ctx is a read context over the last committed state.

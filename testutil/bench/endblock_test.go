@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,35 +13,11 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/gpumesh/gpumesh/app"
+	"github.com/gpumesh/gpumesh/testutil/bench/results"
 	marketkeeper "github.com/gpumesh/gpumesh/x/market/keeper"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
+	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 )
-
-// ScalingPoint is the cost of one block at one market size.
-type ScalingPoint struct {
-	Leases int `json:"leases"`
-	// EndBlockMs is the median time of the app's whole EndBlock (every
-	// module) with nothing due.
-	EndBlockMs float64 `json:"endblock_ms"`
-	// BlockMs is the median time of a whole block (FinalizeBlock and
-	// Commit) holding BlockTxs bank sends.
-	BlockMs float64 `json:"block_ms"`
-	// EndBlockModulesMs is each module's share of EndBlockMs (medians).
-	EndBlockModulesMs map[string]float64 `json:"endblock_modules_ms"`
-}
-
-// ScalingResult is endblock.json.
-type ScalingResult struct {
-	Providers int            `json:"providers"`
-	GPUs      int            `json:"gpus"`
-	BlockTxs  int            `json:"block_txs"`
-	Points    []ScalingPoint `json:"points"`
-	// EndBlockRatio and BlockRatio are the largest over the smallest
-	// median across the sizes.
-	EndBlockRatio float64 `json:"endblock_ratio"`
-	BlockRatio    float64 `json:"block_ratio"`
-	SetupSeconds  float64 `json:"setup_seconds"`
-}
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
@@ -54,24 +31,23 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func TestEndBlockScaling(t *testing.T) {
 	providers, tenants, sizes, reps, blocks, blockTxs := 40, 20, []int{20, 200}, 3, 3, 10
 	if Full() {
-		providers, tenants, sizes, reps, blocks, blockTxs = 10_000, 2_000, []int{1_000, 10_000, 100_000}, 25, 12, 100
+		providers, tenants, sizes, reps, blocks, blockTxs = 10_000, 2_000, []int{1_000, 10_000, 100_000}, 200, 30, 100
 	}
 	start := time.Now()
 	m := NewMarket(t, providers, tenants)
-	res := ScalingResult{Providers: providers, GPUs: providers * GPUsPerProvider, BlockTxs: blockTxs}
+	res := results.Scaling{Providers: providers, GPUs: providers * GPUsPerProvider, BlockTxs: blockTxs}
 	for _, size := range sizes {
 		m.AddLeases(size-m.Leases, longLease)
-		for range 5 { // let the database settle after the setup commit
+		m.Settle()
+		for range 5 {
 			m.MustBlock()
 		}
 		stats, err := m.MarketKeeper.Counters.Get(m.Ctx())
 		require.NoError(t, err)
 		require.Equal(t, uint64(size), stats.ActiveLeases)
 
-		// Whole blocks first: they also let the database settle after the
-		// large setup commit, whose background compaction would otherwise
-		// land in the EndBlock timings.
-		p := ScalingPoint{Leases: size}
+		stop := profile(t, fmt.Sprintf("endblock-%d", size))
+		p := results.ScalingPoint{Leases: size}
 		ds := make([]time.Duration, blocks)
 		for b := range ds {
 			txs := make([][]byte, blockTxs)
@@ -83,19 +59,36 @@ func TestEndBlockScaling(t *testing.T) {
 			_, ds[b] = m.MustBlock(txs...)
 		}
 		p.BlockMs = ms(median(ds))
-		total, modules := m.EndBlockTime(reps)
-		p.EndBlockMs, p.EndBlockModulesMs = ms(total), map[string]float64{}
-		for name, d := range modules {
+		cost := m.EndBlockTime(reps)
+		stop()
+		p.EndBlockMs, p.EndBlockModulesMs = ms(cost.Total), map[string]float64{}
+		for name, d := range cost.Modules {
 			p.EndBlockModulesMs[name] = ms(d)
 		}
+		p.EndBlockGas, p.EndBlockModulesGas, p.DBTables = cost.Gas, cost.ModuleGas, m.DBTables()
 		// Nothing ran dry or expired while measuring.
 		stats, err = m.MarketKeeper.Counters.Get(m.Ctx())
 		require.NoError(t, err)
 		require.Equal(t, uint64(size), stats.ActiveLeases)
-		t.Logf("%7d leases: EndBlock %.3f ms %v, block of %d txs %.1f ms", size, p.EndBlockMs, p.EndBlockModulesMs, blockTxs, p.BlockMs)
+		t.Logf("%7d leases: EndBlock %.3f ms %v gas %v, block of %d txs %.1f ms, db tables %v",
+			size, p.EndBlockMs, p.EndBlockModulesMs, p.EndBlockModulesGas, blockTxs, p.BlockMs, p.DBTables)
 		res.Points = append(res.Points, p)
 	}
 	require.NoError(t, m.CheckInvariants(m.Ctx()))
+	// EndBlock does the same store work at every size: each module's gas
+	// is equal to the smallest size's, except x/proofofcompute's, whose
+	// epoch counters (GPU-seconds leased and idle) are encoded in more
+	// bytes as they grow.
+	for _, p := range res.Points[1:] {
+		for name, gas := range p.EndBlockModulesGas {
+			want := res.Points[0].EndBlockModulesGas[name]
+			if name == poctypes.ModuleName {
+				require.InEpsilon(t, want, gas, 0.05, "EndBlock gas of %s at %d leases", name, p.Leases)
+				continue
+			}
+			require.Equal(t, want, gas, "EndBlock gas of %s at %d leases", name, p.Leases)
+		}
+	}
 	res.SetupSeconds = time.Since(start).Seconds()
 	minE, maxE, minB, maxB := res.Points[0].EndBlockMs, res.Points[0].EndBlockMs, res.Points[0].BlockMs, res.Points[0].BlockMs
 	for _, p := range res.Points {
@@ -103,27 +96,6 @@ func TestEndBlockScaling(t *testing.T) {
 	}
 	res.EndBlockRatio, res.BlockRatio = maxE/minE, maxB/minB
 	WriteResult(t, "endblock.json", res)
-}
-
-// StormResult is storm.json.
-type StormResult struct {
-	Leases int `json:"leases"`
-	// Cap is the most run-dry closes one block makes
-	// (x/market keeper.DueDryPerBlock); the rest wait for the next block.
-	Cap          int     `json:"cap"`
-	QuietBlockMs float64 `json:"quiet_block_ms"`
-	// Blocks are the blocks that closed the storm, in order.
-	Blocks     []StormBlock `json:"blocks"`
-	PerLeaseUs float64      `json:"per_lease_us"`
-}
-
-// StormBlock is one block of a storm.
-type StormBlock struct {
-	Closed int `json:"closed"`
-	// EndBlockMs is the app's EndBlock on a copy of the block's state.
-	EndBlockMs float64 `json:"endblock_ms"`
-	// BlockMs is the whole block, FinalizeBlock and Commit.
-	BlockMs float64 `json:"block_ms"`
 }
 
 // TestSettlementStorm starts leases that all run dry at the same second
@@ -160,7 +132,7 @@ func TestSettlementStorm(t *testing.T) {
 	// The last quiet block, one second before.
 	_, quiet := m.BlockAt(dry.Add(-time.Second))
 	require.Equal(t, leases, activeLeases())
-	res := StormResult{Leases: leases, Cap: perBlock, QuietBlockMs: ms(quiet)}
+	res := results.Storm{Leases: leases, Cap: perBlock, QuietBlockMs: ms(quiet)}
 	var total time.Duration
 	for at := dry; activeLeases() > 0; at = at.Add(time.Second) {
 		require.Less(t, len(res.Blocks), leases/perBlock+1, "the storm takes ⌈leases / cap⌉ blocks")
@@ -171,7 +143,7 @@ func TestSettlementStorm(t *testing.T) {
 		require.NoError(t, err)
 		before := activeLeases()
 		_, d := m.BlockAt(at)
-		b := StormBlock{Closed: before - activeLeases(), EndBlockMs: ms(eb), BlockMs: ms(d)}
+		b := results.StormBlock{Closed: before - activeLeases(), EndBlockMs: ms(eb), BlockMs: ms(d)}
 		require.Equal(t, min(before, perBlock), b.Closed, "block %d of the storm", len(res.Blocks)+1)
 		res.Blocks = append(res.Blocks, b)
 		total += d

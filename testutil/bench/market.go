@@ -19,6 +19,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/gpumesh/gpumesh/app"
+	"github.com/gpumesh/gpumesh/testutil/bench/results"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
@@ -29,34 +30,6 @@ import (
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
-
-// Phase is one workload of the throughput suite: blocks of transactions
-// of a single message type.
-type Phase struct {
-	Name    string  `json:"name"`
-	Txs     int     `json:"txs"`
-	Blocks  int     `json:"blocks"`
-	Seconds float64 `json:"seconds"`
-	TPS     float64 `json:"tps"`
-	// GasPerTx is the mean gas used per transaction (ante handler
-	// included, as a wallet pays it).
-	GasPerTx float64 `json:"gas_per_tx"`
-	// Executions is Block-STM's execution count for the phase (0 when
-	// sequential); Executions ÷ Txs is the re-execution ratio.
-	Executions int64   `json:"executions,omitempty"`
-	ExecRatio  float64 `json:"exec_ratio,omitempty"`
-	// TypedEventsPerTx is the mean number of gpumesh typed events a
-	// transaction emits.
-	TypedEventsPerTx float64 `json:"typed_events_per_tx"`
-}
-
-// Sizes shape the market workload: TxsPerBlock providers, as many tenants,
-// and Blocks blocks per phase (each provider bids on, and leases, one GPU
-// per block, so Blocks ≤ 8).
-type Sizes struct {
-	TxsPerBlock int `json:"txs_per_block"`
-	Blocks      int `json:"blocks"`
-}
 
 // marketRun drives the whole market through blocks and times each phase:
 // bank send (the baseline), create-order, create-bid, accept-bid, deposit,
@@ -70,7 +43,7 @@ type Sizes struct {
 // provider i withdraws from it. Tenant i then disputes its first lease and
 // provider i answers the challenge. No two transactions of a block touch
 // the same order, lease or account, as a busy market would look.
-func marketRun(t testing.TB, cfg Config, sz Sizes) []Phase {
+func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 	require.LessOrEqual(t, sz.Blocks, 8, "Blocks: each provider has 8 GPUs")
 	T := sz.TxsPerBlock
 	cfg.Accounts = 2 * T
@@ -117,7 +90,7 @@ func marketRun(t testing.TB, cfg Config, sz Sizes) []Phase {
 			Amount: sdk.NewCoin(app.BondDenom, slashParams.MinBondPerGpu.MulRaw(8))})
 	})...)
 
-	var phases []Phase
+	var phases []results.Phase
 	// phase signs Blocks blocks of T transactions with fn(block, i), runs
 	// them and records the timings.
 	phase := func(name string, blocks int, fn func(b, i int) []byte) {
@@ -126,7 +99,7 @@ func marketRun(t testing.TB, cfg Config, sz Sizes) []Phase {
 		for b := range blocks {
 			signed[b] = batch(func(i int) []byte { return fn(b, i) })
 		}
-		p := Phase{Name: name, Blocks: blocks}
+		p := results.Phase{Name: name, Blocks: blocks}
 		before := int64(0)
 		if cfg.BlockSTM {
 			before, err = stmExecutions()
@@ -134,7 +107,7 @@ func marketRun(t testing.TB, cfg Config, sz Sizes) []Phase {
 		}
 		var gas, events int64
 		var took time.Duration
-		stop := profile(t, cfg, name)
+		stop := profile(t, executorName(cfg)+"-"+name)
 		for _, txs := range signed {
 			res, d := c.Block(txs...)
 			RequireOK(t, res)
@@ -249,29 +222,34 @@ func providerChallenge(t testing.TB, c *Chain, provider sdk.AccAddress) poctypes
 	return found[0]
 }
 
-// ProfileEnv names a directory: when set, each phase of the market
-// workload writes a CPU profile there (<executor>-<phase>.pprof), for
-// `go tool pprof`.
+// ProfileEnv names a directory: when set, the suites write CPU profiles
+// of what they measure there, for `go tool pprof`: each phase of the
+// market workload (<executor>-<phase>.pprof) and each size of the
+// EndBlock scaling run (endblock-<leases>.pprof).
 const ProfileEnv = "GPUMESH_BENCH_PPROF"
 
-// profile starts a CPU profile of one phase when ProfileEnv is set and
+// profile starts a CPU profile named name when ProfileEnv is set and
 // returns the function that stops it.
-func profile(t testing.TB, cfg Config, phase string) func() {
+func profile(t testing.TB, name string) func() {
 	t.Helper()
 	dir := os.Getenv(ProfileEnv)
 	if dir == "" {
 		return func() {}
 	}
-	executor := "sequential"
-	if cfg.BlockSTM {
-		executor = "block-stm"
-	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	f, err := os.Create(filepath.Join(dir, executor+"-"+strings.ReplaceAll(phase, " ", "-")+".pprof"))
+	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".pprof"))
 	require.NoError(t, err)
 	require.NoError(t, pprof.StartCPUProfile(f))
 	return func() {
 		pprof.StopCPUProfile()
 		require.NoError(t, f.Close())
 	}
+}
+
+// executorName names cfg's transaction executor.
+func executorName(cfg Config) string {
+	if cfg.BlockSTM {
+		return "block-stm"
+	}
+	return "sequential"
 }

@@ -13,6 +13,7 @@ import (
 	"cosmossdk.io/core/appmodule"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
@@ -136,16 +137,31 @@ func (m *Market) AddLeases(n int, opts LeaseOpts) []markettypes.OrderID {
 	return ids
 }
 
+// EndBlockCost is what the app's EndBlock costs with nothing due: the
+// median time of the whole EndBlock and of each module's, and the gas each
+// module's store accesses consume (the KV gas schedule charges every read,
+// write and iterator step by the bytes it touches, so equal gas means equal
+// store work).
+type EndBlockCost struct {
+	Total     time.Duration
+	Modules   map[string]time.Duration
+	Gas       uint64
+	ModuleGas map[string]uint64
+}
+
 // EndBlockTime runs the app's EndBlock (every module, in the app's order)
-// on a private copy of the next block's state, reps times, and returns the
-// median total and each module's median. Nothing is committed.
-func (m *Market) EndBlockTime(reps int) (time.Duration, map[string]time.Duration) {
+// on a private copy of the next block's state, reps times. Nothing is
+// committed. Every rep must consume the same gas.
+func (m *Market) EndBlockTime(reps int) EndBlockCost {
 	m.t.Helper()
 	totals := make([]time.Duration, reps)
 	per := map[string][]time.Duration{}
+	cost := EndBlockCost{Modules: map[string]time.Duration{}, ModuleGas: map[string]uint64{}}
 	for i := range totals {
 		ctx := m.SetupCtx().WithBlockTime(m.BlockTime.Add(BlockInterval)).WithBlockHeight(m.LastBlockHeight() + 1)
 		for _, name := range m.ModuleManager.OrderEndBlockers {
+			meter := storetypes.NewInfiniteGasMeter()
+			ctx := ctx.WithGasMeter(meter)
 			start := time.Now()
 			var err error
 			switch mod := m.ModuleManager.Modules[name].(type) {
@@ -160,13 +176,19 @@ func (m *Market) EndBlockTime(reps int) (time.Duration, map[string]time.Duration
 			require.NoError(m.t, err, "EndBlock of %s", name)
 			per[name] = append(per[name], d)
 			totals[i] += d
+			if i == 0 {
+				cost.ModuleGas[name] = meter.GasConsumed()
+			} else {
+				require.Equal(m.t, cost.ModuleGas[name], meter.GasConsumed(), "EndBlock gas of %s, rep %d", name, i)
+			}
 		}
 	}
-	out := make(map[string]time.Duration, len(per))
 	for name, ds := range per {
-		out[name] = median(ds)
+		cost.Modules[name] = median(ds)
+		cost.Gas += cost.ModuleGas[name]
 	}
-	return median(totals), out
+	cost.Total = median(totals)
+	return cost
 }
 
 // median is the middle of ds (the mean of the two middles for even

@@ -5,22 +5,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gpumesh/gpumesh/testutil/bench/results"
 )
-
-// ThroughputResult is throughput.json: the market workload run twice,
-// sequentially and with Block-STM, on fresh chains.
-type ThroughputResult struct {
-	Sizes Sizes         `json:"sizes"`
-	CPUs  int           `json:"cpus"`
-	Runs  []ExecutorRun `json:"runs"`
-}
-
-// ExecutorRun is the market workload under one block executor.
-type ExecutorRun struct {
-	Executor string  `json:"executor"`
-	Workers  int     `json:"workers,omitempty"`
-	Phases   []Phase `json:"phases"`
-}
 
 // TestThroughput measures execution throughput per message type against
 // bank send, sequentially and under Block-STM.
@@ -28,17 +15,18 @@ type ExecutorRun struct {
 // Smoke run: 8 transactions per block. Full run (GPUMESH_BENCH_OUT set):
 // 400 per block, 4 blocks per phase.
 func TestThroughput(t *testing.T) {
-	sz := Sizes{TxsPerBlock: 8, Blocks: 2}
+	sz := results.Sizes{TxsPerBlock: 8, Blocks: 2}
 	if Full() {
-		sz = Sizes{TxsPerBlock: 400, Blocks: 4}
+		sz = results.Sizes{TxsPerBlock: 400, Blocks: 4}
 	}
-	res := ThroughputResult{Sizes: sz, CPUs: runtime.NumCPU()}
+	res := results.Throughput{Sizes: sz, CPUs: runtime.NumCPU()}
 	for _, stm := range []bool{false, true} {
-		run := ExecutorRun{Executor: "sequential"}
+		cfg := Config{BlockSTM: stm}
+		run := results.ExecutorRun{Executor: executorName(cfg)}
 		if stm {
-			run = ExecutorRun{Executor: "block-stm", Workers: runtime.NumCPU()}
+			run.Workers = runtime.NumCPU()
 		}
-		run.Phases = marketRun(t, Config{BlockSTM: stm}, sz)
+		run.Phases = marketRun(t, cfg, sz)
 		for _, p := range run.Phases {
 			require.Equal(t, sz.TxsPerBlock*p.Blocks, p.Txs, "%s: %s", run.Executor, p.Name)
 			require.Positive(t, p.GasPerTx, "%s: %s", run.Executor, p.Name)

@@ -44,6 +44,7 @@ import (
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	gpumeshcmd "github.com/gpumesh/gpumesh/cmd/gpumeshd/cmd"
 	"github.com/gpumesh/gpumesh/testutil/bench"
+	"github.com/gpumesh/gpumesh/testutil/bench/results"
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
@@ -212,17 +213,6 @@ func (ln *Localnet) benchBlocks(t *testing.T, node int, from, to int64) map[int6
 
 // ---- summaries ----
 
-// latencyRow is one line of latency.json.
-type latencyRow struct {
-	Name          string  `json:"name"`
-	BlocksMedian  float64 `json:"blocks_median"`
-	SecondsMedian float64 `json:"seconds_median"`
-	BlocksMax     int64   `json:"blocks_max"`
-	SecondsMax    float64 `json:"seconds_max"`
-	Samples       int     `json:"samples"`
-	Target        string  `json:"target"`
-}
-
 // span is one latency sample: from the block at one height to the block
 // at a later one.
 type span struct{ from, to int64 }
@@ -242,11 +232,11 @@ func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 
 // latencyOf summarizes samples in blocks and in seconds between the
 // blocks' header times.
-func latencyOf(t *testing.T, name, target string, samples []span, blocks map[int64]benchBlock) latencyRow {
+func latencyOf(t *testing.T, name, target string, samples []span, blocks map[int64]benchBlock) results.LatencyRow {
 	t.Helper()
 	require.NotEmpty(t, samples, name)
 	var nb, secs []float64
-	row := latencyRow{Name: name, Target: target, Samples: len(samples)}
+	row := results.LatencyRow{Name: name, Target: target, Samples: len(samples)}
 	for _, s := range samples {
 		from, ok1 := blocks[s.from]
 		to, ok2 := blocks[s.to]
@@ -281,14 +271,6 @@ func benchEncoding() app.EncodingConfig {
 }
 
 // ---- latency ----
-
-// latencyResult is latency.json.
-type latencyResult struct {
-	Validators     int          `json:"validators"`
-	BlockIntervalS float64      `json:"block_interval_s"`
-	Latency        []latencyRow `json:"latency"`
-	Notes          []string     `json:"notes"`
-}
 
 // TestBenchLatency times the market's steps on four validators with one
 // mock-GPU sidecar (8 H100s, CPU prover at the test profile) bidding on
@@ -466,10 +448,10 @@ func TestBenchLatency(t *testing.T) {
 		verified = append(verified, span{issuedAt[id], passedAt[id]})
 	}
 
-	res := latencyResult{
+	res := results.Latency{
 		Validators:     4,
 		BlockIntervalS: blockInterval(blocks, first, last),
-		Latency: []latencyRow{
+		Latency: []results.LatencyRow{
 			latencyOf(t, "order → first bid", "", toBid, blocks),
 			latencyOf(t, "instant order → lease", "≤ 2 blocks", instant, blocks),
 			latencyOf(t, "windowed order → lease", "window + 1 block", windowed, blocks),
@@ -902,30 +884,6 @@ func (lg *loadGen) follow(ctx context.Context, from int64) {
 	}
 }
 
-// networkResult is network.json.
-type networkResult struct {
-	Validators      int              `json:"validators"`
-	Accounts        int              `json:"accounts"`
-	DurationS       float64          `json:"duration_s"`
-	Submitted       int64            `json:"submitted"`
-	AcceptedCheckTx int64            `json:"accepted_checktx"`
-	Included        int64            `json:"included"`
-	Succeeded       int64            `json:"succeeded"`
-	InclusionRate   float64          `json:"inclusion_rate"`
-	TPS             float64          `json:"tps"`
-	PeakBlockTxs    int              `json:"peak_block_txs"`
-	BlockIntervalS  float64          `json:"block_interval_s"`
-	ByType          map[string]int64 `json:"by_type"`
-	Blocks          []networkBlock   `json:"blocks"`
-	Notes           []string         `json:"notes"`
-}
-
-type networkBlock struct {
-	Height int64   `json:"height"`
-	TimeS  float64 `json:"time_s"`
-	Txs    int     `json:"txs"`
-}
-
 // TestBenchThroughput loads four validators with market transactions
 // (create-order, deposit, close-order) and bank sends, signed in the test
 // and sent with broadcast_tx_sync, and counts from the blocks what was
@@ -1039,7 +997,7 @@ func TestBenchThroughput(t *testing.T) {
 		"every transaction that failed in its block failed on its account sequence: %v", failed)
 	require.Greater(t, succeeded, included*8/10, "most included transactions succeeded")
 
-	res := networkResult{
+	res := results.Network{
 		Validators: 4, Accounts: accounts, DurationS: round2(sendSeconds),
 		Submitted: lg.submitted.Load(), AcceptedCheckTx: accepted, Included: included, Succeeded: succeeded,
 		InclusionRate:  round4(float64(included) / float64(accepted)),
@@ -1050,7 +1008,7 @@ func TestBenchThroughput(t *testing.T) {
 	res.TPS = round2(float64(succeeded) / loadSeconds)
 	for h := firstLoad; h <= lastLoad; h++ {
 		b := blocks[h]
-		res.Blocks = append(res.Blocks, networkBlock{Height: h, TimeS: round2(b.Time.Sub(blocks[firstLoad].Time).Seconds()),
+		res.Blocks = append(res.Blocks, results.NetworkBlock{Height: h, TimeS: round2(b.Time.Sub(blocks[firstLoad].Time).Seconds()),
 			Txs: len(b.Txs)})
 		res.PeakBlockTxs = max(res.PeakBlockTxs, len(b.Txs))
 	}

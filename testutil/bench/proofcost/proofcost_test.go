@@ -24,6 +24,7 @@ import (
 	"github.com/gpumesh/gpumesh/app"
 	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/testutil/bench"
+	"github.com/gpumesh/gpumesh/testutil/bench/results"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	pockeeper "github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
@@ -31,95 +32,6 @@ import (
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
-
-// Result is proofs.json. testutil/bench/report mirrors its shape; the
-// fields it does not read are extra detail for a reader of the JSON.
-type Result struct {
-	Verify  []VerifyPoint `json:"verify"`
-	LastGPU LastGPU       `json:"last_gpu"`
-	Prover  Prover        `json:"prover"`
-	CUDA    CUDA          `json:"cuda"`
-	Notes   []string      `json:"notes"`
-}
-
-// VerifyPoint is the chain's cost of one GPU's MsgRevealProof at n, m, k.
-type VerifyPoint struct {
-	N int `json:"n"`
-	M int `json:"m"`
-	K int `json:"k"`
-	// Gas is everything the msg server consumed on a fresh gas meter;
-	// GasVerification is its "proof-of-compute verification" charge and
-	// GasState the rest (KV-store reads and writes).
-	Gas             uint64 `json:"gas"`
-	GasVerification uint64 `json:"gas_verification"`
-	GasState        uint64 `json:"gas_state"`
-	// VerifyMs is the median wall time of the msg server's RevealProof;
-	// PerOpeningUs is that over k; LibraryVerifyMs is the median of
-	// challenge.VerifyReveal alone on the same reveal.
-	VerifyMs        float64 `json:"verify_ms"`
-	PerOpeningUs    float64 `json:"per_opening_us"`
-	LibraryVerifyMs float64 `json:"library_verify_ms"`
-	// RevealBytes is the message's proto size; TxBytes the size of a
-	// signed transaction carrying only it, and TxBytesGas what the ante
-	// handler charges for those bytes (auth's tx_size_cost_per_byte).
-	RevealBytes int    `json:"reveal_bytes"`
-	TxBytes     int    `json:"tx_bytes"`
-	TxBytesGas  uint64 `json:"tx_bytes_gas"`
-	Runs        int    `json:"runs"`
-}
-
-// LastGPU is the reveal of a challenge's last unrevealed GPU, which also
-// resolves the challenge (verified GPUs, reputation, reward weight).
-type LastGPU struct {
-	N        int    `json:"n"`
-	M        int    `json:"m"`
-	K        int    `json:"k"`
-	Gas      uint64 `json:"gas"`
-	ExtraGas uint64 `json:"extra_gas"`
-}
-
-// Prover is the CPU prover's speed.
-type Prover struct {
-	N               int     `json:"n"`
-	MACsPerS1Worker float64 `json:"macs_per_s_1_worker"`
-	MACsPerSAll     float64 `json:"macs_per_s_all"`
-	Workers         int     `json:"workers"`
-	PerCore         float64 `json:"per_core"`
-	Runs            int     `json:"runs"`
-	// TestProfileProofS is the median time of one GPU's whole proof at
-	// the test profile: Prove (the m products, their Merkle trees, the
-	// commitment) and Open of the k openings, as the sidecar does.
-	TestProfileProofS float64           `json:"test_profile_proof_s"`
-	TestProfile       Profile           `json:"test_profile"`
-	Production        ProductionProfile `json:"production_profile"`
-}
-
-// Profile names a challenge size.
-type Profile struct {
-	Class string `json:"class"`
-	N     int    `json:"n"`
-	M     int    `json:"m"`
-	K     int    `json:"k"`
-}
-
-// ProductionProfile is one GPU's whole proof at the smallest production
-// class, measured only when it fits the time and memory limits below.
-type ProductionProfile struct {
-	Class      string  `json:"class"`
-	N          int     `json:"n"`
-	M          int     `json:"m"`
-	ProofS     float64 `json:"proof_s"`
-	EstimatedS float64 `json:"estimated_s"`
-	TreeGiB    float64 `json:"tree_gib"`
-	Measured   bool    `json:"measured"`
-	Why        string  `json:"why,omitempty"`
-}
-
-// CUDA is the CUDA backend's measurement.
-type CUDA struct {
-	Measured bool   `json:"measured"`
-	Reason   string `json:"reason"`
-}
 
 // sizes are what one mode measures.
 type sizes struct {
@@ -168,14 +80,14 @@ func TestProofCosts(t *testing.T) {
 	e := newEnv(t)
 	setup := time.Since(start)
 
-	res := Result{CUDA: CUDA{Measured: false, Reason: "no NVIDIA GPU on the benchmark machine"}}
+	res := results.Proofs{CUDA: results.CUDA{Measured: false, Reason: "no NVIDIA GPU on the benchmark machine"}}
 	kmax := slices.Max(sz.verifyK)
 	rng := rand.NewChaCha8([32]byte{'p', 'r', 'o', 'o', 'f', 'c', 'o', 's', 't'})
 	for ni, n := range sz.verifyN {
 		built := time.Now()
 		r := e.buildReveal(challenge.Params{N: n, M: sz.m, K: kmax}, rng, false)
 		t.Logf("n=%d: built a %d-opening reveal in %s", n, kmax, time.Since(built).Round(time.Millisecond))
-		var prev VerifyPoint
+		var prev results.VerifyPoint
 		for ki, k := range sz.verifyK {
 			v := e.measureVerify(t, r, k, sz)
 			t.Logf("n=%-6d m=%d k=%-3d gas %8d (verification %8d, state %6d)  handler %8.3f ms  library %8.3f ms  %7.1f µs/opening  %6d B  (%d runs)",
@@ -457,13 +369,13 @@ func (r gpuReveal) msg(c types.Challenge, k uint32) *types.MsgRevealProof {
 // measureVerify times the msg server's RevealProof of GPU 0 with the first
 // k openings of r, each run on a fresh context and gas meter, and then
 // challenge.VerifyReveal alone.
-func (e *env) measureVerify(t *testing.T, r gpuReveal, k uint32, sz sizes) VerifyPoint {
+func (e *env) measureVerify(t *testing.T, r gpuReveal, k uint32, sz sizes) results.VerifyPoint {
 	t.Helper()
 	p := r.p
 	p.K = k
 	require.Equal(t, challenge.Openings(e.openSeed, 0, p), r.idx[:k], "the chain's first k openings")
 	msg := r.msg(e.c, k)
-	v := VerifyPoint{N: int(p.N), M: int(p.M), K: int(k), RevealBytes: msg.Size()}
+	v := results.VerifyPoint{N: int(p.N), M: int(p.M), K: int(k), RevealBytes: msg.Size()}
 	v.TxBytes = len(e.a.SignTx(e.provider, msg))
 	v.TxBytesGas = uint64(v.TxBytes) * e.txSizeCost
 
@@ -505,7 +417,7 @@ func (e *env) measureVerify(t *testing.T, r gpuReveal, k uint32, sz sizes) Verif
 
 // measureLastGPU is the gas of GPU 0's reveal when the other seven are
 // already revealed: it also passes the challenge.
-func (e *env) measureLastGPU(t *testing.T, r gpuReveal, k uint32, firstGas uint64) LastGPU {
+func (e *env) measureLastGPU(t *testing.T, r gpuReveal, k uint32, firstGas uint64) results.LastGPU {
 	t.Helper()
 	p := r.p
 	p.K = k
@@ -515,7 +427,7 @@ func (e *env) measureLastGPU(t *testing.T, r gpuReveal, k uint32, firstGas uint6
 	require.True(t, resp.Correct)
 	require.Equal(t, types.CHALLENGE_STATE_PASSED, resp.State)
 	require.Greater(t, meter.GasConsumed(), firstGas, "resolving the challenge costs gas")
-	return LastGPU{N: int(p.N), M: int(p.M), K: int(k), Gas: meter.GasConsumed(), ExtraGas: meter.GasConsumed() - firstGas}
+	return results.LastGPU{N: int(p.N), M: int(p.M), K: int(k), Gas: meter.GasConsumed(), ExtraGas: meter.GasConsumed() - firstGas}
 }
 
 // requireRejected checks that the harness cannot pass a wrong proof: a
@@ -553,10 +465,10 @@ func (e *env) requireRejected(t *testing.T, r gpuReveal, k uint32, rng *rand.Cha
 // measureProver measures the CPU multiplier's multiply-adds per second at
 // sz.gemmN with one worker and with one per CPU, and one GPU's whole proof
 // at the test profile and, when it fits, the smallest production profile.
-func measureProver(t *testing.T, sz sizes) Prover {
+func measureProver(t *testing.T, sz sizes) results.Prover {
 	t.Helper()
 	workers := runtime.NumCPU()
-	pr := Prover{N: int(sz.gemmN), Workers: workers, Runs: sz.gemmRuns}
+	pr := results.Prover{N: int(sz.gemmN), Workers: workers, Runs: sz.gemmRuns}
 	pr.MACsPerS1Worker = gemmRate(t, 1, sz.gemmN, sz.gemmRuns)
 	pr.MACsPerSAll = gemmRate(t, workers, sz.gemmN, sz.gemmRuns)
 	pr.PerCore = pr.MACsPerSAll / float64(workers)
@@ -635,18 +547,18 @@ func proveOnce(t *testing.T, p challenge.Params) time.Duration {
 // profiles are the test class's challenge size and the production class
 // with the least work per GPU (m·n³), from the default GPU classes, with
 // the default k.
-func profiles(t *testing.T) (Profile, ProductionProfile) {
+func profiles(t *testing.T) (results.Profile, results.ProductionProfile) {
 	t.Helper()
-	var test Profile
-	var prod ProductionProfile
+	var test results.Profile
+	var prod results.ProductionProfile
 	work := func(n, m uint32) float64 { return float64(m) * float64(n) * float64(n) * float64(n) }
 	for _, c := range providertypes.DefaultGPUClasses() {
 		if c.Name == providertypes.TestClassName {
-			test = Profile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM), K: types.DefaultOpenings}
+			test = results.Profile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM), K: types.DefaultOpenings}
 			continue
 		}
 		if prod.Class == "" || work(c.ChallengeN, c.ChallengeM) < work(uint32(prod.N), uint32(prod.M)) {
-			prod = ProductionProfile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM)}
+			prod = results.ProductionProfile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM)}
 		}
 	}
 	require.NotEmpty(t, test.Class, "no test GPU class")
@@ -679,7 +591,7 @@ func median(ds []time.Duration) time.Duration {
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 // notes say how the numbers were taken and what they show.
-func notes(e *env, sz sizes, res Result, setup time.Duration) []string {
+func notes(e *env, sz sizes, res results.Proofs, setup time.Duration) []string {
 	params, err := e.a.ProofOfComputeKeeper.GetParams(e.a.Ctx())
 	gasLine := "x/proofofcompute gas params unreadable"
 	if err == nil {
@@ -725,9 +637,9 @@ func notes(e *env, sz sizes, res Result, setup time.Duration) []string {
 
 // scalingNotes compare the largest and smallest n at each k: time and gas
 // per opening against the ×n growth of the work.
-func scalingNotes(vs []VerifyPoint) []string {
+func scalingNotes(vs []results.VerifyPoint) []string {
 	var out []string
-	byK := map[int][]VerifyPoint{}
+	byK := map[int][]results.VerifyPoint{}
 	for _, v := range vs {
 		byK[v.K] = append(byK[v.K], v)
 	}
