@@ -13,13 +13,16 @@
 package bench
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -40,6 +43,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/server"
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	pruningtypes "github.com/cosmos/cosmos-sdk/store/v2/pruning/types"
+	"github.com/cosmos/cosmos-sdk/store/v2/rootmulti"
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
@@ -98,6 +103,9 @@ type Config struct {
 	Workers int
 	// Genesis edits the genesis state before the chain starts.
 	Genesis func(cdc codec.JSONCodec, state app.GenesisState) error
+	// CountWrites records the store writes of every block (see
+	// Chain.Writes). It costs time: timed runs leave it off.
+	CountWrites bool
 }
 
 // Chain is a gpumesh App on a goleveldb database in a temporary directory.
@@ -105,6 +113,7 @@ type Chain struct {
 	*app.App
 	t         testing.TB
 	db        *dbm.GoLevelDB
+	writes    *writeCounter
 	Accounts  []*Account
 	valSet    *cmttypes.ValidatorSet
 	BlockTime time.Time
@@ -149,6 +158,14 @@ func NewChain(t testing.TB, cfg Config) *Chain {
 		}
 	}
 	gapp := app.New(log.NewNopLogger(), db, true, appOpts, server.DefaultBaseappOptions(appOpts)...)
+	var writes *writeCounter
+	if cfg.CountWrites {
+		writes = &writeCounter{}
+		cms := gapp.CommitMultiStore()
+		keys := slices.Collect(maps.Values(cms.(*rootmulti.Store).StoreKeysByName()))
+		cms.AddListeners(keys)
+		gapp.SetStreamingManager(storetypes.StreamingManager{ABCIListeners: []storetypes.ABCIListener{writes}})
+	}
 
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	require.NoError(t, err)
@@ -180,7 +197,7 @@ func NewChain(t testing.TB, cfg Config) *Chain {
 		ChainId: ChainID, Time: genesisTime, ConsensusParams: cp, AppStateBytes: stateBytes, InitialHeight: 1,
 	})
 	require.NoError(t, err)
-	c := &Chain{App: gapp, t: t, db: db, Accounts: accounts, valSet: valSet, BlockTime: genesisTime, rng: rand.New(rand.NewSource(1))}
+	c := &Chain{App: gapp, t: t, db: db, writes: writes, Accounts: accounts, valSet: valSet, BlockTime: genesisTime, rng: rand.New(rand.NewSource(1))}
 	c.Block()
 	// Account numbers are assigned at genesis in address order, not in
 	// the order above: read them back.
@@ -247,6 +264,29 @@ func RequireOK(t testing.TB, res *abci.ResponseFinalizeBlock) {
 	for i, r := range res.TxResults {
 		require.Equal(t, uint32(0), r.Code, "tx %d: %s", i, r.Log)
 	}
+}
+
+// writeCounter counts the store writes of each block, as the SDK's state
+// listeners see them when the block's state is committed: the distinct
+// keys the block set or deleted (a key written by several transactions of
+// the block counts once). These are what IAVL hashes and saves.
+type writeCounter struct{ last int }
+
+func (w *writeCounter) ListenFinalizeBlock(context.Context, abci.RequestFinalizeBlock, abci.ResponseFinalizeBlock) error {
+	return nil
+}
+
+func (w *writeCounter) ListenCommit(_ context.Context, _ abci.ResponseCommit, changeSet []*storetypes.StoreKVPair) error {
+	w.last = len(changeSet)
+	return nil
+}
+
+// Writes is the number of store writes (sets and deletes) the last block
+// made. The chain must have been started with Config.CountWrites.
+func (c *Chain) Writes() int {
+	c.t.Helper()
+	require.NotNil(c.t, c.writes, "Config.CountWrites is off")
+	return c.writes.last
 }
 
 // Settle brings the process and the database to the steady state of a

@@ -105,13 +105,16 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 			before, err = stmExecutions()
 			require.NoError(t, err)
 		}
-		var gas, events int64
+		var gas, events, writes int64
 		var took time.Duration
 		stop := profile(t, executorName(cfg)+"-"+name)
 		for _, txs := range signed {
 			res, d := c.Block(txs...)
 			RequireOK(t, res)
 			took += d
+			if cfg.CountWrites {
+				writes += int64(c.Writes())
+			}
 			for _, r := range res.TxResults {
 				gas += r.GasUsed
 				for _, e := range r.Events {
@@ -133,6 +136,7 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 		p.TPS = float64(p.Txs) / p.Seconds
 		p.GasPerTx = float64(gas) / float64(p.Txs)
 		p.TypedEventsPerTx = float64(events) / float64(p.Txs)
+		p.WritesPerTx = float64(writes) / float64(p.Txs)
 		phases = append(phases, p)
 	}
 

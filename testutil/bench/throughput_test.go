@@ -44,5 +44,12 @@ func TestThroughput(t *testing.T) {
 		require.Equal(t, p.Name, res.Runs[1].Phases[i].Name)
 		require.InDelta(t, p.GasPerTx, res.Runs[1].Phases[i].GasPerTx, p.GasPerTx*0.01, p.Name)
 	}
+	// Keys written per transaction, in an untimed run: one block per phase.
+	res.Writes = marketRun(t, Config{CountWrites: true}, results.Sizes{TxsPerBlock: sz.TxsPerBlock, Blocks: 1})
+	for _, p := range res.Writes {
+		// Every transaction writes at least its signer's account (sequence).
+		require.GreaterOrEqual(t, p.WritesPerTx, 1.0, p.Name)
+		t.Logf("%-13s %5.1f keys written/tx", p.Name, p.WritesPerTx)
+	}
 	WriteResult(t, "throughput.json", res)
 }

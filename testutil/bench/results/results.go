@@ -14,6 +14,10 @@ type Throughput struct {
 	Sizes Sizes         `json:"sizes"`
 	CPUs  int           `json:"cpus"`
 	Runs  []ExecutorRun `json:"runs"`
+	// Writes is the workload run once more, one block per phase, with the
+	// chain's state listeners counting the keys written (listening slows
+	// the chain, so this run's timings are not reported).
+	Writes []Phase `json:"writes"`
 }
 
 // Sizes shape the market workload: TxsPerBlock providers, as many tenants,
@@ -49,6 +53,11 @@ type Phase struct {
 	// TypedEventsPerTx is the mean number of gpumesh typed events a
 	// transaction emits.
 	TypedEventsPerTx float64 `json:"typed_events_per_tx"`
+	// WritesPerTx is the number of distinct keys the phase's blocks set
+	// or deleted (BeginBlock and EndBlock included) per transaction: the
+	// writes IAVL hashes and saves at commit. It is counted in a separate
+	// untimed run of the same workload (Throughput.Writes).
+	WritesPerTx float64 `json:"writes_per_tx,omitempty"`
 }
 
 // ---- endblock.json ----

@@ -156,9 +156,14 @@ func (k *Keeper) AcceptBid(ctx context.Context, tenant sdk.AccAddress, seq uint6
 	if err != nil {
 		return err
 	}
-	bids, err := k.orderBids(ctx, key)
-	if err != nil {
-		return err
+	// The other open bids lose. When the chosen bid is the only open one
+	// (order.OpenBids counts them exactly: an invariant), skip the
+	// iteration: an iterator is the costliest store access there is.
+	var bids []types.Bid
+	if order.OpenBids > 1 {
+		if bids, err = k.orderBids(ctx, key); err != nil {
+			return err
+		}
 	}
 	if err := k.startLease(ctx, key, &order, bid, class, types.LeaseStartedAccepted); err != nil {
 		return err
