@@ -75,9 +75,10 @@ BENCH_OUT     ?= $(BUILD_DIR)/bench
 BENCH_TIMEOUT ?= 20m
 
 ## bench: the benchmark suite (in-process and 4-validator network); writes docs/benchmarks.md and its plots
+# -p 1: one suite at a time, so that no suite's timings share the cores with another's.
 bench: build
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
-	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) $(GO) test -count=1 -timeout $(BENCH_TIMEOUT) -run '^Test' -v \
+	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) $(GO) test -p 1 -count=1 -timeout $(BENCH_TIMEOUT) -run '^Test' -v \
 		./testutil/bench/ ./testutil/bench/proofcost/ 2>&1 | tee $(BENCH_OUT)/inprocess.log | grep -E '^(---|ok|FAIL|panic)'
 	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) \
 		GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) $(GO) test -count=1 -tags e2e -timeout $(BENCH_TIMEOUT) \
