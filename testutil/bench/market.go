@@ -34,15 +34,16 @@ import (
 // marketRun drives the whole market through blocks and times each phase:
 // bank send (the baseline), create-order, create-bid, accept-bid, deposit,
 // withdraw, open-dispute, commit-proof and reveal-proof. Every transaction
-// must succeed; the phases are timed from FinalizeBlock to Commit only
+// must succeed; blocks are timed from FinalizeBlock to Commit only
 // (signing happens before).
 //
 // Layout: account i < T is provider i, with one node of 8 H100; account
-// T+i is tenant i. In block b of a phase, tenant i creates its order b+1,
-// provider i bids GPU b on it, tenant i accepts, tops the lease up, and
-// provider i withdraws from it. Tenant i then disputes its first lease and
-// provider i answers the challenge. No two transactions of a block touch
-// the same order, lease or account, as a busy market would look.
+// T+i is tenant i. The phases run in sz.Blocks rounds of one block each.
+// In round b, tenant i creates its order b+1, provider i bids GPU b on it,
+// tenant i accepts, tops the lease up, provider i withdraws from it, tenant
+// i disputes the lease and provider i commits and reveals the challenged
+// GPU's proof. No two transactions of a block touch the same order, lease
+// or account, as a busy market would look.
 func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 	require.LessOrEqual(t, sz.Blocks, 8, "Blocks: each provider has 8 GPUs")
 	T := sz.TxsPerBlock
@@ -90,125 +91,154 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 			Amount: sdk.NewCoin(app.BondDenom, slashParams.MinBondPerGpu.MulRaw(8))})
 	})...)
 
-	var phases []results.Phase
-	// phase signs Blocks blocks of T transactions with fn(block, i), runs
-	// them and records the timings.
-	phase := func(name string, blocks int, fn func(b, i int) []byte) {
+	// The phases run in rounds: round b runs one block of every phase in
+	// turn, so that each message type is timed across the same stretch of
+	// the run as bank send, and a burst of load from elsewhere on a shared
+	// machine slows one block of each rather than a whole phase.
+	phases := map[string]*phaseRun{}
+	var names []string
+	// block signs T transactions with fn(i), runs them as one block of the
+	// named phase and records it.
+	block := func(name string, fn func(i int) []byte) {
 		t.Helper()
-		signed := make([][][]byte, blocks)
-		for b := range blocks {
-			signed[b] = batch(func(i int) []byte { return fn(b, i) })
+		r := phases[name]
+		if r == nil {
+			r = &phaseRun{Phase: results.Phase{Name: name}}
+			phases[name] = r
+			names = append(names, name)
 		}
-		p := results.Phase{Name: name, Blocks: blocks}
+		txs := batch(fn)
 		before := int64(0)
 		if cfg.BlockSTM {
 			before, err = stmExecutions()
 			require.NoError(t, err)
 		}
-		var gas, events, writes int64
-		var took time.Duration
-		stop := profile(t, executorName(cfg)+"-"+name)
-		for _, txs := range signed {
-			res, d := c.Block(txs...)
-			RequireOK(t, res)
-			took += d
-			if cfg.CountWrites {
-				writes += int64(c.Writes())
-			}
-			for _, r := range res.TxResults {
-				gas += r.GasUsed
-				for _, e := range r.Events {
-					if strings.HasPrefix(e.Type, "gpumesh.") {
-						events++
-					}
-				}
-			}
-			p.Txs += len(txs)
-		}
+		stop := profile(t, fmt.Sprintf("%s-%s-%d", executorName(cfg), name, r.Blocks))
+		res, d := c.Block(txs...)
 		stop()
+		RequireOK(t, res)
 		if cfg.BlockSTM {
 			after, err := stmExecutions()
 			require.NoError(t, err)
-			p.Executions = after - before
-			p.ExecRatio = float64(p.Executions) / float64(p.Txs)
+			r.Executions += after - before
 		}
-		p.Seconds = took.Seconds()
-		p.TPS = float64(p.Txs) / p.Seconds
-		p.GasPerTx = float64(gas) / float64(p.Txs)
-		p.TypedEventsPerTx = float64(events) / float64(p.Txs)
-		p.WritesPerTx = float64(writes) / float64(p.Txs)
-		phases = append(phases, p)
+		if cfg.CountWrites {
+			r.writes += int64(c.Writes())
+		}
+		for _, tx := range res.TxResults {
+			r.gas += tx.GasUsed
+			for _, e := range tx.Events {
+				if strings.HasPrefix(e.Type, "gpumesh.") {
+					r.events++
+				}
+			}
+		}
+		r.Txs += len(txs)
+		r.Blocks++
+		r.durs = append(r.durs, d)
 	}
 
 	usdc := func(n int64) sdk.Coin { return sdk.NewCoin(app.StableDenom, math.NewInt(n)) }
 	orderID := func(i, b int) markettypes.OrderID { return markettypes.NewOrderID(tenant(i).Address, uint64(b+1)) }
 
-	phase("bank send", sz.Blocks, func(_, i int) []byte {
-		return c.Sign(T+i, banktypes.NewMsgSend(tenant(i).Address, provider((i+1)%T).Address, sdk.NewCoins(usdc(1))))
-	})
-	phase("create-order", sz.Blocks, func(_, i int) []byte {
-		return c.Sign(T+i, &markettypes.MsgCreateOrder{Tenant: tenant(i).Address.String(),
-			Spec:               markettypes.ResourceSpec{GpuClasses: []string{"h100"}, GpusPerNode: 1, Nodes: 1},
-			MaxPricePerGpuHour: usdc(2_500_000), Deposit: usdc(10_000_000), BidWindowSeconds: 3600})
-	})
-	phase("create-bid", sz.Blocks, func(b, i int) []byte {
-		return c.Sign(i, &markettypes.MsgCreateBid{Provider: provider(i).Address.String(), OrderId: orderID(i, b),
-			PricePerGpuHour: usdc(2_000_000), Gpus: []string{inventory(i)[0].Gpus[b].Uuid}, Deposit: marketParams.BidDeposit})
-	})
-	phase("accept-bid", sz.Blocks, func(b, i int) []byte {
-		return c.Sign(T+i, &markettypes.MsgAcceptBid{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1),
-			Provider: provider(i).Address.String()})
-	})
-	phase("deposit", sz.Blocks, func(b, i int) []byte {
-		return c.Sign(T+i, &escrowtypes.MsgDeposit{Sender: tenant(i).Address.String(),
-			Id: escrowtypes.AccountID{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1)}, Amount: usdc(1_000_000)})
-	})
-	phase("withdraw", sz.Blocks, func(b, i int) []byte {
-		return c.Sign(i, &escrowtypes.MsgWithdraw{Provider: provider(i).Address.String(),
-			LeaseIds: []escrowtypes.AccountID{{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1)}}})
-	})
-	phase("open-dispute", 1, func(_, i int) []byte {
-		return c.Sign(T+i, &poctypes.MsgOpenDispute{Tenant: tenant(i).Address.String(), LeaseId: orderID(i, 0),
-			Fee: pocParams.DisputeFee})
-	})
-
-	// Each provider now has one dispute challenge on its first lease's GPU:
-	// prove them all (not measured), then commit and reveal.
-	challenges := make([]poctypes.Challenge, T)
-	proofs := make([][]*challenge.GPUProof, T)
-	for i := range T {
-		challenges[i] = providerChallenge(t, c, provider(i).Address)
-		proofs[i], err = cli.ProveChallenge(context.Background(), ChainID, challenges[i], 0)
-		require.NoError(t, err)
-	}
-	phase("commit-proof", 1, func(_, i int) []byte {
-		return c.Sign(i, cli.CommitMsg(challenges[i], proofs[i]))
-	})
-	for i := range T {
-		challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
-		require.NoError(t, err)
-	}
-	for c.LastBlockHeight() < challenges[0].OpenHeight {
-		c.MustBlock()
-	}
-	for i := range T {
-		challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
-		require.NoError(t, err)
-		require.Equal(t, poctypes.CHALLENGE_STATE_OPENED, challenges[i].State, "challenge %d", challenges[i].Id)
-	}
-	phase("reveal-proof", 1, func(_, i int) []byte {
-		msgs, err := cli.RevealMsgs(challenges[i], pockeeper.Openings(challenges[i]), proofs[i], nil, false)
-		require.NoError(t, err)
-		require.Len(t, msgs, 1, "a dispute challenges the lease's one GPU")
-		return c.Sign(i, msgs[0])
-	})
-	for i := range T {
-		ch, err := c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
-		require.NoError(t, err)
-		require.Equal(t, poctypes.CHALLENGE_STATE_PASSED, ch.State, "challenge %d after its reveal", ch.Id)
+	for b := range sz.Blocks {
+		block("bank send", func(i int) []byte {
+			return c.Sign(T+i, banktypes.NewMsgSend(tenant(i).Address, provider((i+1)%T).Address, sdk.NewCoins(usdc(1))))
+		})
+		block("create-order", func(i int) []byte {
+			return c.Sign(T+i, &markettypes.MsgCreateOrder{Tenant: tenant(i).Address.String(),
+				Spec:               markettypes.ResourceSpec{GpuClasses: []string{"h100"}, GpusPerNode: 1, Nodes: 1},
+				MaxPricePerGpuHour: usdc(2_500_000), Deposit: usdc(10_000_000), BidWindowSeconds: 3600})
+		})
+		block("create-bid", func(i int) []byte {
+			return c.Sign(i, &markettypes.MsgCreateBid{Provider: provider(i).Address.String(), OrderId: orderID(i, b),
+				PricePerGpuHour: usdc(2_000_000), Gpus: []string{inventory(i)[0].Gpus[b].Uuid}, Deposit: marketParams.BidDeposit})
+		})
+		block("accept-bid", func(i int) []byte {
+			return c.Sign(T+i, &markettypes.MsgAcceptBid{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1),
+				Provider: provider(i).Address.String()})
+		})
+		block("deposit", func(i int) []byte {
+			return c.Sign(T+i, &escrowtypes.MsgDeposit{Sender: tenant(i).Address.String(),
+				Id: escrowtypes.AccountID{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1)}, Amount: usdc(1_000_000)})
+		})
+		block("withdraw", func(i int) []byte {
+			return c.Sign(i, &escrowtypes.MsgWithdraw{Provider: provider(i).Address.String(),
+				LeaseIds: []escrowtypes.AccountID{{Tenant: tenant(i).Address.String(), Seq: uint64(b + 1)}}})
+		})
+		// Each tenant disputes the lease of this round, which challenges
+		// its one GPU; the provider proves it (not measured), commits,
+		// and reveals once the opening height is reached.
+		block("open-dispute", func(i int) []byte {
+			return c.Sign(T+i, &poctypes.MsgOpenDispute{Tenant: tenant(i).Address.String(), LeaseId: orderID(i, b),
+				Fee: pocParams.DisputeFee})
+		})
+		challenges := make([]poctypes.Challenge, T)
+		proofs := make([][]*challenge.GPUProof, T)
+		for i := range T {
+			challenges[i] = providerChallenge(t, c, provider(i).Address)
+			proofs[i], err = cli.ProveChallenge(context.Background(), ChainID, challenges[i], 0)
+			require.NoError(t, err)
+		}
+		block("commit-proof", func(i int) []byte {
+			return c.Sign(i, cli.CommitMsg(challenges[i], proofs[i]))
+		})
+		for i := range T {
+			challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
+			require.NoError(t, err)
+		}
+		for c.LastBlockHeight() < challenges[0].OpenHeight {
+			c.MustBlock()
+		}
+		for i := range T {
+			challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
+			require.NoError(t, err)
+			require.Equal(t, poctypes.CHALLENGE_STATE_OPENED, challenges[i].State, "challenge %d", challenges[i].Id)
+		}
+		block("reveal-proof", func(i int) []byte {
+			msgs, err := cli.RevealMsgs(challenges[i], pockeeper.Openings(challenges[i]), proofs[i], nil, false)
+			require.NoError(t, err)
+			require.Len(t, msgs, 1, "a dispute challenges the lease's one GPU")
+			return c.Sign(i, msgs[0])
+		})
+		for i := range T {
+			ch, err := c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
+			require.NoError(t, err)
+			require.Equal(t, poctypes.CHALLENGE_STATE_PASSED, ch.State, "challenge %d after its reveal", ch.Id)
+		}
 	}
 	require.NoError(t, c.CheckInvariants(c.Ctx()))
-	return phases
+	out := make([]results.Phase, len(names))
+	for n, name := range names {
+		out[n] = phases[name].finish()
+	}
+	return out
+}
+
+// phaseRun accumulates one phase's blocks across the rounds.
+type phaseRun struct {
+	results.Phase
+	gas, events, writes int64
+	durs                []time.Duration
+}
+
+// finish derives the phase's rates from its blocks. TPS is a block's
+// transactions over the median block time, so that one block slowed by
+// something else on the machine does not move it.
+func (r *phaseRun) finish() results.Phase {
+	p := r.Phase
+	for _, d := range r.durs {
+		p.BlockSeconds = append(p.BlockSeconds, d.Seconds())
+		p.Seconds += d.Seconds()
+	}
+	p.TPS = float64(p.Txs) / float64(p.Blocks) / median(r.durs).Seconds()
+	p.GasPerTx = float64(r.gas) / float64(p.Txs)
+	p.TypedEventsPerTx = float64(r.events) / float64(p.Txs)
+	p.WritesPerTx = float64(r.writes) / float64(p.Txs)
+	if p.Executions > 0 {
+		p.ExecRatio = float64(p.Executions) / float64(p.Txs)
+	}
+	return p
 }
 
 // providerChallenge returns the provider's only ISSUED challenge.
@@ -228,7 +258,7 @@ func providerChallenge(t testing.TB, c *Chain, provider sdk.AccAddress) poctypes
 
 // ProfileEnv names a directory: when set, the suites write CPU profiles
 // of what they measure there, for `go tool pprof`: each phase of the
-// market workload (<executor>-<phase>.pprof) and each size of the
+// market workload (<executor>-<phase>-<round>.pprof) and each size of the
 // EndBlock scaling run (endblock-<leases>.pprof).
 const ProfileEnv = "GPUMESH_BENCH_PPROF"
 

@@ -12,12 +12,12 @@ import (
 // TestThroughput measures execution throughput per message type against
 // bank send, sequentially and under Block-STM.
 //
-// Smoke run: 8 transactions per block. Full run (GPUMESH_BENCH_OUT set):
-// 400 per block, 4 blocks per phase.
+// Smoke run: 8 transactions per block, 2 rounds. Full run
+// (GPUMESH_BENCH_OUT set): 400 per block, 5 rounds of one block per phase.
 func TestThroughput(t *testing.T) {
 	sz := results.Sizes{TxsPerBlock: 8, Blocks: 2}
 	if Full() {
-		sz = results.Sizes{TxsPerBlock: 400, Blocks: 4}
+		sz = results.Sizes{TxsPerBlock: 400, Blocks: 5}
 	}
 	res := results.Throughput{Sizes: sz, CPUs: runtime.NumCPU()}
 	for _, stm := range []bool{false, true} {
@@ -28,7 +28,9 @@ func TestThroughput(t *testing.T) {
 		}
 		run.Phases = marketRun(t, cfg, sz)
 		for _, p := range run.Phases {
+			require.Equal(t, sz.Blocks, p.Blocks, "%s: %s", run.Executor, p.Name)
 			require.Equal(t, sz.TxsPerBlock*p.Blocks, p.Txs, "%s: %s", run.Executor, p.Name)
+			require.Len(t, p.BlockSeconds, p.Blocks, "%s: %s", run.Executor, p.Name)
 			require.Positive(t, p.GasPerTx, "%s: %s", run.Executor, p.Name)
 			if stm {
 				// Every transaction ran at least once under Block-STM.

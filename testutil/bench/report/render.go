@@ -70,7 +70,8 @@ func render(r *Results, plotDir, plotRel string) (string, error) {
 		"| | |", "|---|---|")
 	p.f("| Date | %s |\n| CPU | %s, %d cores |\n| Memory | %d GiB |\n| OS | %s |\n| Go | %s |\n| Cosmos SDK | %s |\n| CometBFT | %s |\n| Commit | %s |\n\n",
 		m.Date, m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Go, m.SDK, m.CometBFT, m.Commit)
-	p.l("Reproduce with `make bench` (about 15 minutes here). It runs:",
+	p.l("Reproduce with `make bench` (about 10 minutes here once the build cache is warm; a first build",
+		"adds as much). It runs:",
 		"",
 		"- the in-process suites, `GPUMESH_BENCH_OUT=build/bench go test -run '^Test' ./testutil/bench/...`:",
 		"  a whole gpumesh app on goleveldb driven block by block through `FinalizeBlock` and `Commit`, with",
@@ -81,8 +82,9 @@ func render(r *Results, plotDir, plotRel string) (string, error) {
 		"",
 		"Without `GPUMESH_BENCH_OUT` the same suites run at tiny sizes inside `make test`, as a smoke test that",
 		"asserts every transaction succeeds and every measurement is sane (never a speed).",
-		"To profile a throughput phase, set `GPUMESH_BENCH_PPROF=<dir>`: each phase writes",
-		"`<executor>-<phase>.pprof` for `go tool pprof`.",
+		"To profile, set `GPUMESH_BENCH_PPROF=<dir>`: each throughput block writes",
+		"`<executor>-<phase>-<round>.pprof` (give `go tool pprof` a phase's rounds together and it merges them)",
+		"and each size of the EndBlock run `endblock-<leases>.pprof`.",
 		"")
 	if err := throughputSection(p, r); err != nil {
 		return "", err
@@ -128,12 +130,14 @@ func throughputSection(p *page, r *Results) error {
 		return fmt.Errorf("throughput.json: the sequential run must start with bank send")
 	}
 	bank := seq[0]
-	p.f("Blocks of %d transactions, %d blocks per message type (one block for the dispute and proof messages),\n",
-		t.Sizes.TxsPerBlock, t.Sizes.Blocks)
-	p.l("sequential executor. Each transaction is a different account's, on a different order or lease, as in a",
-		"busy market: in block *b*, tenant *i* creates its order *b*+1, provider *i* bids one GPU on it, the tenant",
-		"accepts, tops the lease up, and the provider withdraws; then each tenant disputes its first lease and",
-		"each provider commits and reveals the proof of the challenged GPU (test profile, n = 256, k = 16 openings).",
+	p.f("Sequential executor, %d rounds; each round runs one block of %d transactions of each message type\n",
+		t.Sizes.Blocks, t.Sizes.TxsPerBlock)
+	p.l("in turn, so that every type is timed across the same stretch of the run as bank send, and *tx/s* is",
+		"a block's transactions over the type's median block time (FinalizeBlock + Commit). Each transaction",
+		"is a different account's, on a different order or lease, as in a busy market: in round *b*, tenant *i*",
+		"creates its order *b*+1, provider *i* bids one GPU on it, the tenant accepts, tops the lease up, and the",
+		"provider withdraws; then the tenant disputes the lease and the provider commits and reveals the proof",
+		"of the challenged GPU (test profile, n = 256, k = 16 openings).",
 		"Bank send is the baseline. Gas is the mean gas used per transaction, ante handler included. *Keys",
 		"written* is the number of distinct store keys the phase's blocks set or deleted, per transaction",
 		"(counted in a separate untimed run with the SDK's state listeners on): what IAVL hashes and saves.",

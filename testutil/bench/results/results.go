@@ -21,8 +21,8 @@ type Throughput struct {
 }
 
 // Sizes shape the market workload: TxsPerBlock providers, as many tenants,
-// and Blocks blocks per phase (each provider bids on, and leases, one GPU
-// per block, so Blocks ≤ 8).
+// and Blocks rounds of one block per phase (each provider bids on, and
+// leases, one GPU per round, so Blocks ≤ 8).
 type Sizes struct {
 	TxsPerBlock int `json:"txs_per_block"`
 	Blocks      int `json:"blocks"`
@@ -42,7 +42,10 @@ type Phase struct {
 	Txs     int     `json:"txs"`
 	Blocks  int     `json:"blocks"`
 	Seconds float64 `json:"seconds"`
-	TPS     float64 `json:"tps"`
+	// BlockSeconds is each block's FinalizeBlock + Commit time, in the
+	// order run; TPS is a block's transactions over their median.
+	BlockSeconds []float64 `json:"block_seconds"`
+	TPS          float64   `json:"tps"`
 	// GasPerTx is the mean gas used per transaction (ante handler
 	// included, as a wallet pays it).
 	GasPerTx float64 `json:"gas_per_tx"`
