@@ -13,11 +13,11 @@ import (
 // bank send, sequentially and under Block-STM.
 //
 // Smoke run: 8 transactions per block, 2 rounds. Full run
-// (GPUMESH_BENCH_OUT set): 400 per block, 5 rounds of one block per phase.
+// (GPUMESH_BENCH_OUT set): 400 per block, 8 rounds of one block per phase.
 func TestThroughput(t *testing.T) {
 	sz := results.Sizes{TxsPerBlock: 8, Blocks: 2}
 	if Full() {
-		sz = results.Sizes{TxsPerBlock: 400, Blocks: 5}
+		sz = results.Sizes{TxsPerBlock: 400, Blocks: 8}
 	}
 	res := results.Throughput{Sizes: sz, CPUs: runtime.NumCPU()}
 	for _, stm := range []bool{false, true} {
