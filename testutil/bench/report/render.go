@@ -70,7 +70,7 @@ func render(r *Results, plotDir, plotRel string) (string, error) {
 		"| | |", "|---|---|")
 	p.f("| Date | %s |\n| CPU | %s, %d cores |\n| Memory | %d GiB |\n| OS | %s |\n| Go | %s |\n| Cosmos SDK | %s |\n| CometBFT | %s |\n| Commit | %s |\n\n",
 		m.Date, m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Go, m.SDK, m.CometBFT, m.Commit)
-	p.l("Reproduce with `make bench` (about 10 minutes here once the build cache is warm; a first build",
+	p.l("Reproduce with `make bench` (about 13 minutes here once the build cache is warm; a first build",
 		"adds as much). It runs:",
 		"",
 		"- the in-process suites, `GPUMESH_BENCH_OUT=build/bench go test -run '^<suite>$' ./testutil/bench/...`,",
