@@ -14,7 +14,7 @@ type Throughput struct {
 	Sizes Sizes         `json:"sizes"`
 	CPUs  int           `json:"cpus"`
 	Runs  []ExecutorRun `json:"runs"`
-	// Writes is the workload run once more, one block per phase, with the
+	// Writes is the workload run once more, one round (a block per phase), with the
 	// chain's state listeners counting the keys written (listening slows
 	// the chain, so this run's timings are not reported).
 	Writes []Phase `json:"writes"`
