@@ -110,10 +110,18 @@ proto-lint: $(TOOLS_DIR)/.buf-$(BUF_VERSION)
 openapi: $(TOOLS_DIR)/.buf-$(BUF_VERSION) $(TOOLS_DIR)/.openapiv2-$(GRPC_GATEWAY_V2_VERSION)
 	PATH="$(TOOLS_DIR):$$PATH" ./scripts/protocgen.sh openapi
 
-## lint: go vet and golangci-lint
+# Import paths of the state-machine packages (app and every module's keeper
+# and types), where tools/maprange rejects ranging over a Go map;
+# tools/maprange/repo_test.go selects the same packages, so that `make test`
+# enforces the rule too.
+STATE_MACHINE_PKG_RE := /app$$|/x/[^/]+/(keeper|types)$$
+
+## lint: go vet, maprange on the state-machine packages, and golangci-lint
 lint: $(TOOLS_DIR)/.golangci-lint-$(GOLANGCI_VERSION)
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./testutil/e2e/...
+	pkgs=$$($(GO) list ./app/... ./x/... | grep -E '$(STATE_MACHINE_PKG_RE)'); \
+		$(GO) run ./tools/maprange/cmd/maprange -test=false $$pkgs
 	$(TOOLS_DIR)/golangci-lint run ./...
 
 ## tools: install the pinned code generators and linters into build/tools

@@ -6,8 +6,10 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	dbm "github.com/cosmos/cosmos-db"
@@ -181,6 +183,9 @@ type App struct {
 	BasicModuleManager module.BasicManager
 	sm                 *module.SimulationManager
 	configurator       module.Configurator
+
+	// invariants: app.toml's [gpumesh] invariant options (invariants.go).
+	invariants invariantsConfig
 }
 
 // New builds the gpumesh application over db.
@@ -220,6 +225,7 @@ func New(
 		interfaceRegistry: enc.InterfaceRegistry,
 		keys:              keys,
 		objKeys:           objKeys,
+		invariants:        readInvariantsConfig(appOpts),
 	}
 
 	cdc := enc.Codec
@@ -290,10 +296,16 @@ func New(
 	// count (for the required bond) and unbonds on deregistration; x/market
 	// refuses a deregistration while the provider has active leases;
 	// x/proofofcompute keeps the provider's reward weight in step with its
-	// verified GPUs.
+	// verified, idle GPUs.
 	app.ProviderKeeper.SetHooks(providertypes.MultiProviderHooks{
 		app.StakingSlashKeeper.ProviderHooks(), app.MarketKeeper.ProviderHooks(),
 		app.ProofOfComputeKeeper.ProviderHooks(),
+	})
+	// x/proofofcompute follows each provider's collateral: a jail, a slash
+	// or a bond change that makes a provider ineligible (or eligible again)
+	// changes its reward weight in the same block.
+	app.StakingSlashKeeper.SetHooks(stakingslashtypes.MultiStakingSlashHooks{
+		app.ProofOfComputeKeeper.StakingSlashHooks(),
 	})
 
 	app.ModuleManager = module.NewManager(
@@ -430,13 +442,14 @@ func (app *App) setAnteHandler(txConfig client.TxConfig) {
 	app.SetAnteHandler(handler)
 }
 
+// allStoreKeys lists every KV and object store key, in name order.
 func (app *App) allStoreKeys() []storetypes.StoreKey {
 	out := make([]storetypes.StoreKey, 0, len(app.keys)+len(app.objKeys))
-	for _, k := range app.keys {
-		out = append(out, k)
+	for _, name := range slices.Sorted(maps.Keys(app.keys)) {
+		out = append(out, app.keys[name])
 	}
-	for _, k := range app.objKeys {
-		out = append(out, k)
+	for _, name := range slices.Sorted(maps.Keys(app.objKeys)) {
+		out = append(out, app.objKeys[name])
 	}
 	return out
 }
@@ -466,9 +479,14 @@ func (app *App) BeginBlocker(ctx sdk.Context) (sdk.BeginBlock, error) {
 	return app.ModuleManager.BeginBlock(ctx)
 }
 
-// EndBlocker runs the end blockers.
+// EndBlocker runs the end blockers, then the invariants when app.toml's
+// invariants-every asks for this block (a broken one stops the node).
 func (app *App) EndBlocker(ctx sdk.Context) (sdk.EndBlock, error) {
-	return app.ModuleManager.EndBlock(ctx)
+	res, err := app.ModuleManager.EndBlock(ctx)
+	if err != nil {
+		return res, err
+	}
+	return res, app.checkInvariantsAtEndBlock(ctx)
 }
 
 // InitChainer initialises every module from the genesis app state.
@@ -498,8 +516,8 @@ func (app *App) SimulationManager() *module.SimulationManager { return app.sm }
 // AutoCliOpts returns the autocli options of every module, for the CLI.
 func (app *App) AutoCliOpts() autocli.AppOptions {
 	modules := make(map[string]appmodule.AppModule, len(app.ModuleManager.Modules))
-	for name, m := range app.ModuleManager.Modules {
-		if am, ok := m.(appmodule.AppModule); ok {
+	for _, name := range slices.Sorted(maps.Keys(app.ModuleManager.Modules)) {
+		if am, ok := app.ModuleManager.Modules[name].(appmodule.AppModule); ok {
 			modules[name] = am
 		}
 	}
@@ -548,7 +566,7 @@ func (app *App) GetKey(name string) *storetypes.KVStoreKey { return app.keys[nam
 // accepts deposits.
 func BlockedAddresses() map[string]bool {
 	out := make(map[string]bool, len(moduleAccountPermissions))
-	for name := range moduleAccountPermissions {
+	for _, name := range slices.Sorted(maps.Keys(moduleAccountPermissions)) {
 		out[authtypes.NewModuleAddress(name).String()] = true
 	}
 	delete(out, authtypes.NewModuleAddress(govtypes.ModuleName).String())
@@ -558,30 +576,8 @@ func BlockedAddresses() map[string]bool {
 // ModuleAccountPermissions returns a copy of the module account permissions.
 func ModuleAccountPermissions() map[string][]string {
 	out := make(map[string][]string, len(moduleAccountPermissions))
-	for k, v := range moduleAccountPermissions {
-		out[k] = append([]string(nil), v...)
+	for _, name := range slices.Sorted(maps.Keys(moduleAccountPermissions)) {
+		out[name] = slices.Clone(moduleAccountPermissions[name])
 	}
 	return out
-}
-
-// CheckInvariants checks the invariants of every gpumesh module over the
-// state in ctx and returns the first violation. It walks whole stores:
-// tests call it after every scenario; it never runs in a block.
-func (app *App) CheckInvariants(ctx sdk.Context) error {
-	if err := app.ProviderKeeper.CheckInvariants(ctx); err != nil {
-		return fmt.Errorf("x/%s: %w", providertypes.ModuleName, err)
-	}
-	if err := app.StakingSlashKeeper.CheckInvariants(ctx); err != nil {
-		return fmt.Errorf("x/%s: %w", stakingslashtypes.ModuleName, err)
-	}
-	if err := app.EscrowKeeper.CheckInvariants(ctx); err != nil {
-		return fmt.Errorf("x/%s: %w", escrowtypes.ModuleName, err)
-	}
-	if err := app.MarketKeeper.CheckInvariants(ctx); err != nil {
-		return fmt.Errorf("x/%s: %w", markettypes.ModuleName, err)
-	}
-	if err := app.ProofOfComputeKeeper.CheckInvariants(ctx); err != nil {
-		return fmt.Errorf("x/%s: %w", proofofcomputetypes.ModuleName, err)
-	}
-	return nil
 }

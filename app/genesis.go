@@ -8,10 +8,12 @@ import (
 	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/x/bank"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
+	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	proofofcomputetypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
@@ -49,10 +51,22 @@ func BondDenomMetadata() banktypes.Metadata {
 	}
 }
 
+// Stable-denom amounts that AllowStablePayments sets.
+var (
+	// StableMinDeposit is the least deposit of an order paid in uusdc: 1 USDC.
+	StableMinDeposit = sdk.NewCoin(StableDenom, math.NewInt(1_000_000))
+	// StableReputationLeaseValue is the payment of a uusdc lease that earns
+	// a full reputation step: 100 USDC.
+	StableReputationLeaseValue = sdk.NewCoin(StableDenom, math.NewInt(100_000_000))
+)
+
 // AllowStablePayments adds StableDenom to x/escrow's allowed payment denoms
 // in an app genesis state, as local networks and tests run: orders may then
 // be priced and paid in uusdc as well as umesh. Its take rate is the
-// default take rate.
+// default take rate, its minimum order deposit StableMinDeposit, and a
+// lease paid in it counts in the provider's reputation by
+// StableReputationLeaseValue (x/market's reputation_lease_value). Entries
+// already present are kept.
 func AllowStablePayments(cdc codec.JSONCodec, state GenesisState) error {
 	var gen escrowtypes.GenesisState
 	if err := cdc.UnmarshalJSON(state[escrowtypes.ModuleName], &gen); err != nil {
@@ -61,11 +75,32 @@ func AllowStablePayments(cdc codec.JSONCodec, state GenesisState) error {
 	if !slices.Contains(gen.Params.AllowedDenoms, StableDenom) {
 		gen.Params.AllowedDenoms = append(gen.Params.AllowedDenoms, StableDenom)
 	}
+	if gen.Params.MinDeposit(StableDenom).IsZero() {
+		gen.Params.MinDeposits = gen.Params.MinDeposits.Add(StableMinDeposit)
+	}
+	if err := gen.Params.Validate(); err != nil {
+		return fmt.Errorf("%s params with %s allowed: %w", escrowtypes.ModuleName, StableDenom, err)
+	}
 	bz, err := cdc.MarshalJSON(&gen)
 	if err != nil {
 		return err
 	}
 	state[escrowtypes.ModuleName] = bz
+
+	var market markettypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[markettypes.ModuleName], &market); err != nil {
+		return fmt.Errorf("decode %s genesis: %w", markettypes.ModuleName, err)
+	}
+	if market.Params.ReputationLeaseValue.AmountOf(StableDenom).IsZero() {
+		market.Params.ReputationLeaseValue = market.Params.ReputationLeaseValue.Add(StableReputationLeaseValue)
+	}
+	if err := market.Params.Validate(); err != nil {
+		return fmt.Errorf("%s params with %s allowed: %w", markettypes.ModuleName, StableDenom, err)
+	}
+	if bz, err = cdc.MarshalJSON(&market); err != nil {
+		return err
+	}
+	state[markettypes.ModuleName] = bz
 	return nil
 }
 
@@ -93,13 +128,23 @@ func SetChallengeProfile(cdc codec.JSONCodec, state GenesisState, n, m uint32) e
 }
 
 // SetChallengeSchedule sets x/proofofcompute's epoch length and sample
-// rate in an app genesis state.
+// rate in an app genesis state, with the verification TTL the default
+// number of those epochs and as many opening blocks as the epoch leaves
+// room for.
 func SetChallengeSchedule(cdc codec.JSONCodec, state GenesisState, epochBlocks uint64, sampleRate math.LegacyDec) error {
 	var gen proofofcomputetypes.GenesisState
 	if err := cdc.UnmarshalJSON(state[proofofcomputetypes.ModuleName], &gen); err != nil {
 		return fmt.Errorf("decode %s genesis: %w", proofofcomputetypes.ModuleName, err)
 	}
 	gen.Params.EpochBlocks, gen.Params.SampleRate = epochBlocks, sampleRate
+	// A short epoch (local networks use 20 blocks) leaves room for fewer
+	// opening blocks: as many as fit, up to the default. Verifications last
+	// the default number of epochs.
+	p := &gen.Params
+	if room := int64(epochBlocks) - int64(p.CommitDeadlineBlocks+p.RevealWindowBlocks+proofofcomputetypes.MinEpochBlocksOverChallenges); room < int64(p.OpeningBlocks) { //nolint:gosec // small params
+		p.OpeningBlocks = uint32(max(room, 1)) //nolint:gosec // between 1 and the default
+	}
+	p.VerificationTtlBlocks = proofofcomputetypes.DefaultVerificationTTLEpochs * epochBlocks
 	if err := gen.Params.Validate(); err != nil {
 		return fmt.Errorf("proof-of-compute schedule: %w", err)
 	}

@@ -42,6 +42,7 @@ var GpumeshMsgClasses = map[string]MsgClass{
 	"/gpumesh.escrow.v1.MsgDeposit":      MsgClassUser,
 	"/gpumesh.escrow.v1.MsgWithdraw":     MsgClassProvider,
 	"/gpumesh.escrow.v1.MsgUpdateParams": MsgClassAuthority,
+	"/gpumesh.escrow.v1.MsgSpendReserve": MsgClassAuthority,
 
 	"/gpumesh.proofofcompute.v1.MsgCommitProof":  MsgClassProvider,
 	"/gpumesh.proofofcompute.v1.MsgRevealProof":  MsgClassProvider,

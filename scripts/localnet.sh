@@ -19,6 +19,8 @@
 #   LOCALNET_CHALLENGE_N         proof-of-compute matrix size of every class (default 256)
 #   LOCALNET_POC_EPOCH_BLOCKS    x/proofofcompute epoch_blocks (default 600)
 #   LOCALNET_POC_SAMPLE_RATE     x/proofofcompute sample_rate (default 0.25)
+#   LOCALNET_INVARIANTS_EVERY    check the invariants every N blocks, stopping at a
+#                                broken one (default 1; 0 = never)
 #   GPUMESHD              gpumeshd binary (default: <repo>/build/gpumeshd, built if stale)
 set -euo pipefail
 
@@ -32,6 +34,7 @@ MIN_DEPOSIT_SECONDS=${LOCALNET_MIN_DEPOSIT_SECONDS:-60}
 CHALLENGE_N=${LOCALNET_CHALLENGE_N:-256}
 POC_EPOCH_BLOCKS=${LOCALNET_POC_EPOCH_BLOCKS:-600}
 POC_SAMPLE_RATE=${LOCALNET_POC_SAMPLE_RATE:-0.25}
+INVARIANTS_EVERY=${LOCALNET_INVARIANTS_EVERY:-1}
 BIN=${GPUMESHD:-$ROOT/build/gpumeshd}
 START_TIMEOUT=${LOCALNET_START_TIMEOUT:-90}
 
@@ -39,12 +42,13 @@ die() { echo "localnet: $*" >&2; exit 1; }
 log() { echo "localnet: $*"; }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 is_uint "$OFFSET" || die "LOCALNET_PORT_OFFSET=$OFFSET: want a non-negative integer"
+is_uint "$INVARIANTS_EVERY" || die "LOCALNET_INVARIANTS_EVERY=$INVARIANTS_EVERY: want a non-negative integer"
 
 # Ports of node i, in the order: p2p rpc proxy-app metrics grpc api.
 node_ports() {
@@ -192,7 +196,8 @@ cmd_start() {
   "$BIN" testnet init-files --validators "$validators" --output-dir "$DIR" --chain-id "$CHAIN_ID" \
     --port-offset "$OFFSET" --block-time "$BLOCK_TIME" \
     --provider-unbonding-time "$PROVIDER_UNBONDING" --min-deposit-seconds "$MIN_DEPOSIT_SECONDS" \
-    --challenge-n "$CHALLENGE_N" --poc-epoch-blocks "$POC_EPOCH_BLOCKS" --poc-sample-rate "$POC_SAMPLE_RATE" >/dev/null
+    --challenge-n "$CHALLENGE_N" --poc-epoch-blocks "$POC_EPOCH_BLOCKS" --poc-sample-rate "$POC_SAMPLE_RATE" \
+    --invariants-every "$INVARIANTS_EVERY" >/dev/null
 
   log "starting $validators validator(s) of $CHAIN_ID in $DIR"
   for ((i = 0; i < validators; i++)); do launch_node "$i"; done

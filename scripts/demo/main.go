@@ -2,7 +2,7 @@
 // single-validator chain with mock GPUs, driven only through the CLI, REST
 // and three real gpumesh-provider sidecars.
 //
-//  1. start the chain (1 s blocks, 16-block proof epochs, every idle node
+//  1. start the chain (1 s blocks, 24-block proof epochs, every idle node
 //     sampled) and three sidecars: provider1 (mock dgx-h100, 2.00 USDC per
 //     H100-hour), provider2 (mock rtx4090x4) and provider3 (mock dgx-h100,
 //     2.20 USDC, started with the test-only corrupt-opening fault);
@@ -123,11 +123,11 @@ func (d *demo) cleanup() {
 }
 
 func (d *demo) run() {
-	d.say("Starting a single-validator chain (1 s blocks, 16-block proof epochs) in %s", rel(d.root, d.dir))
+	d.say("Starting a single-validator chain (1 s blocks, 24-block proof epochs) in %s", rel(d.root, d.dir))
 	_ = os.RemoveAll(d.dir)
 	cmd := exec.Command(filepath.Join(d.root, "scripts", "localnet.sh"), "start", "--validators", "1")
 	cmd.Env = append(os.Environ(), "LOCALNET_DIR="+d.dir, "GPUMESHD="+d.gpumeshd,
-		"LOCALNET_POC_EPOCH_BLOCKS=16", "LOCALNET_POC_SAMPLE_RATE=1", "LOCALNET_MIN_DEPOSIT_SECONDS=20")
+		"LOCALNET_POC_EPOCH_BLOCKS=24", "LOCALNET_POC_SAMPLE_RATE=1", "LOCALNET_MIN_DEPOSIT_SECONDS=20")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		d.failf("the local network did not start: %v\n%s", err, out)
 	}

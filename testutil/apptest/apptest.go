@@ -13,6 +13,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	dbm "github.com/cosmos/cosmos-db"
@@ -65,7 +66,9 @@ type App struct {
 	valSet   *cmttypes.ValidatorSet
 	// BlockTime is the time of the last finalized block.
 	BlockTime time.Time
-	rng       *rand.Rand
+	// rng draws SignTx's memos; it has the same seed in every app, so two
+	// apps that sign the same transactions produce the same bytes.
+	rng *rand.Rand
 }
 
 // NewAccount derives a deterministic account from its name.
@@ -80,6 +83,8 @@ type Option func(*options)
 type options struct {
 	genesis      []func(codec.JSONCodec, app.GenesisState) error
 	minGasPrices string
+	appOpts      map[string]any
+	authority    string
 }
 
 // WithGenesis changes the genesis state before the chain starts.
@@ -91,6 +96,25 @@ func WithGenesis(fn func(cdc codec.JSONCodec, state app.GenesisState) error) Opt
 // enforces (e.g. "0.025umesh").
 func WithMinGasPrices(prices string) Option {
 	return func(o *options) { o.minGasPrices = prices }
+}
+
+// WithAppOption sets an app.toml option that app.New reads (e.g.
+// app.FlagInvariantsEvery).
+func WithAppOption(key string, value any) Option {
+	return func(o *options) {
+		if o.appOpts == nil {
+			o.appOpts = make(map[string]any)
+		}
+		o.appOpts[key] = value
+	}
+}
+
+// WithConsensusAuthority sets the authority of the consensus params, which
+// sdk.ValidateAuthority accepts in place of a module's governance account:
+// a test account named here can sign every MsgUpdateParams in a
+// transaction (the governance account itself cannot sign).
+func WithConsensusAuthority(addr sdk.AccAddress) Option {
+	return func(o *options) { o.authority = addr.String() }
 }
 
 // New starts an app at genesis with one validator and the test accounts,
@@ -105,11 +129,13 @@ func New(t testing.TB, opts ...Option) *App {
 	// A temporary home keeps the upgrade keeper's files out of the package
 	// directory.
 	appOpts := simtestutil.AppOptionsMap{flags.FlagHome: t.TempDir()}
+	for k, v := range o.appOpts {
+		appOpts[k] = v
+	}
 	gapp := app.New(log.NewNopLogger(), db, true, appOpts, baseapp.SetChainID(ChainID),
 		baseapp.SetMinGasPrices(o.minGasPrices))
 
-	valSet, err := simtestutil.CreateRandomValidatorSet()
-	require.NoError(t, err)
+	valSet := validatorSet()
 
 	accounts := make(map[string]Account, len(AccountNames))
 	genAccs := make([]authtypes.GenesisAccount, 0, len(AccountNames))
@@ -132,11 +158,15 @@ func New(t testing.TB, opts ...Option) *App {
 	stateBytes, err := json.Marshal(genesis)
 	require.NoError(t, err)
 
+	consensusParams := *simtestutil.DefaultConsensusParams
+	if o.authority != "" {
+		consensusParams.Authority = &cmtproto.AuthorityParams{Authority: o.authority}
+	}
 	genesisTime := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, err = gapp.InitChain(&abci.RequestInitChain{
 		ChainId:         ChainID,
 		Time:            genesisTime,
-		ConsensusParams: simtestutil.DefaultConsensusParams,
+		ConsensusParams: &consensusParams,
 		AppStateBytes:   stateBytes,
 		InitialHeight:   1,
 	})
@@ -148,6 +178,15 @@ func New(t testing.TB, opts ...Option) *App {
 	}
 	a.NextBlock()
 	return a
+}
+
+// validatorSet is the single validator of every test app. Its key is
+// derived from a fixed secret, so two apps started with the same options
+// have byte-identical genesis states and app hashes (the determinism test
+// compares two apps block by block).
+func validatorSet() *cmttypes.ValidatorSet {
+	priv := ed25519.GenPrivKeyFromSecret([]byte("gpumesh-test/validator"))
+	return cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(priv.PubKey(), 1)})
 }
 
 // Account returns the named test account.

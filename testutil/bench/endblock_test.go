@@ -14,7 +14,6 @@ import (
 
 	"github.com/gpumesh/gpumesh/app"
 	"github.com/gpumesh/gpumesh/testutil/bench/results"
-	marketkeeper "github.com/gpumesh/gpumesh/x/market/keeper"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 )
@@ -101,16 +100,20 @@ func TestEndBlockScaling(t *testing.T) {
 // TestSettlementStorm starts leases that all run dry at the same second
 // and measures the blocks that close them. Every one settles exactly (its
 // whole deposit paid, even when the cap defers its close to a later block)
-// and frees its GPU; each block closes at most DueDryPerBlock.
+// and frees its GPU; each block closes at most x/market's
+// max_dry_closes_per_block (its default here).
 //
 // Smoke run: the cap plus 50 leases (two blocks). Full run: 5 000.
 func TestSettlementStorm(t *testing.T) {
-	perBlock := marketkeeper.DueDryPerBlock
+	perBlock := int(markettypes.DefaultMaxDryClosesPerBlock)
 	leases, providers := perBlock+50, perBlock/GPUsPerProvider+5
 	if Full() {
 		leases, providers = 5_000, 500
 	}
 	m := NewMarket(t, providers, leases)
+	params, err := m.MarketKeeper.GetParams(m.Ctx())
+	require.NoError(t, err)
+	require.Equal(t, perBlock, int(params.MaxDryClosesPerBlock), "the bench chain runs the default cap")
 	// 1 USDC at 2 USDC per GPU-hour lasts 1 800 s.
 	const deposit = 1_000_000
 	ids := m.AddLeases(leases, LeaseOpts{Deposit: deposit, PricePerGPUHour: 2_000_000})

@@ -187,7 +187,7 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 			challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
 			require.NoError(t, err)
 		}
-		for c.LastBlockHeight() < challenges[0].OpenHeight {
+		for c.LastBlockHeight() < challenges[0].OpenedHeight() {
 			c.MustBlock()
 		}
 		for i := range T {

@@ -755,8 +755,8 @@ func (lg *loadGen) msgAt(i int, seq uint64) (loadKind, sdk.Msg, uint64) {
 			Tenant:             tenant,
 			Spec:               markettypes.ResourceSpec{GpuClasses: []string{"h100"}, GpusPerNode: 1, Nodes: 1},
 			MaxPricePerGpuHour: usdc(2_500_000),
-			Deposit:            usdc(100_000),
-			BidWindowSeconds:   3600, // open until the account closes it
+			Deposit:            app.StableMinDeposit, // the least x/escrow accepts on a local network
+			BidWindowSeconds:   3600,                 // open until the account closes it
 		}, 400_000
 	case kindDeposit:
 		return kind, &escrowtypes.MsgDeposit{Sender: tenant, Id: escrowtypes.AccountID{Tenant: tenant, Seq: order},

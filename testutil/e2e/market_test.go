@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -240,17 +241,18 @@ bid_window: 0s
 	}
 	require.True(t, found, "uusdc in the stats: %+v", stats.Denoms)
 
-	// A lease with a small deposit: 1 GPU at 3600000 uusdc/h (1000 per
-	// second) and 25000 uusdc runs dry 25 s after it starts; the chain
-	// closes it in the first block at or after that second.
+	// A lease with the smallest deposit x/escrow accepts, 1 USDC
+	// (min_deposits): 1 GPU at 144 USDC/h (40000 uusdc per second) runs
+	// dry 25 s after it starts (x/market's 20 s minimum is 800000 uusdc);
+	// the chain closes it in the first block at or after that second.
 	small := writeOrder(t, "small.yaml", `gpu_classes: [h100-sxm-80g]
 gpus_per_node: 1
-max_price_per_gpu_hour: 3600000uusdc
+max_price_per_gpu_hour: 144000000uusdc
 bid_window: 0s
 `)
-	res = ln.Tx("market", "create-order", small, "--deposit", "25000uusdc", "--from", "alice")
+	res = ln.Tx("market", "create-order", small, "--deposit", "1000000uusdc", "--from", "alice")
 	require.Equal(t, uint32(0), res.Code, res.RawLog)
-	res = ln.Tx("market", "create-bid", alice+"/3", "3600000uusdc", "--gpus", gpus1[4], "--from", "provider1")
+	res = ln.Tx("market", "create-bid", alice+"/3", "144000000uusdc", "--gpus", gpus1[4], "--from", "provider1")
 	require.Equal(t, uint32(0), res.Code, res.RawLog)
 	require.Eventually(t, func() bool {
 		return GetJSON(ln.REST(0)+"/gpumesh/market/v1/leases/"+alice+"/3", &lease) == nil &&
@@ -262,7 +264,7 @@ bid_window: 0s
 	require.GreaterOrEqual(t, closed, dry, "closed before it ran dry")
 	require.LessOrEqual(t, closed, dry+2, "closed more than a block after it ran dry (block time 1 s)")
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/escrow/v1/accounts/"+alice+"/3", &acct))
-	require.Equal(t, "25000", acct.Account.Paid)
+	require.Equal(t, "1000000", acct.Account.Paid)
 	require.Equal(t, "0", acct.Account.Refunded)
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/provider/v1/gpus/"+gpus1[4], &gpu))
 	require.Empty(t, gpu.Gpu.AllocatedTo, "the GPU is free again")
@@ -281,4 +283,33 @@ bid_window: 0s
 	out, err = ln.CLI("q", "market", "leases", "--tenant", alice, "-o", "json")
 	require.NoError(t, err)
 	require.Equal(t, 3, strings.Count(out, `"provider"`), "alice's three leases: %s", out)
+
+	requireInvariantsHold(t, ln)
+}
+
+// requireInvariantsHold checks that the local network, which checks every
+// invariant at the end of every block (invariants-every = 1) and would
+// have stopped at a broken one, still makes blocks, and that node0 reports
+// every invariant holding (`gpumeshd query invariants`).
+func requireInvariantsHold(t *testing.T, ln *Localnet) {
+	t.Helper()
+	h, err := ln.Height(0)
+	require.NoError(t, err)
+	ln.WaitHeight(0, h+2, 20*time.Second)
+	out, err := ln.CLI("q", "invariants", "-o", "json")
+	require.NoError(t, err, out)
+	var report struct {
+		Height  int64    `json:"height"`
+		OK      bool     `json:"ok"`
+		Modules []string `json:"modules"`
+		Broken  []any    `json:"broken"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &report), out)
+	require.True(t, report.OK, "broken invariants: %v", report.Broken)
+	require.Empty(t, report.Broken)
+	require.Equal(t, []string{"provider", "stakingslash", "escrow", "market", "proofofcompute"}, report.Modules)
+	require.GreaterOrEqual(t, report.Height, h+2)
+	out, err = ln.CLI("q", "invariants")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "all 5 modules' invariants hold")
 }

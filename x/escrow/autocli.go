@@ -46,8 +46,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				// Hand-written in client/cli: ids are written tenant/seq.
 				{RpcMethod: "Deposit", Skip: true},
 				{RpcMethod: "Withdraw", Skip: true},
-				// Governance only: submitted inside a gov proposal.
+				// Governance only: submitted inside a gov proposal (see
+				// the README for a MsgSpendReserve proposal).
 				{RpcMethod: "UpdateParams", Skip: true},
+				{RpcMethod: "SpendReserve", Skip: true},
 			},
 		},
 	}

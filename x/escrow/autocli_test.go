@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpumesh/gpumesh/cmd/gpumeshd/cmd"
 	"github.com/gpumesh/gpumesh/testutil/apptest"
+	"github.com/gpumesh/gpumesh/x/escrow/types"
 )
 
 // The CLI has the documented command shapes: positional arguments, a short
@@ -25,7 +26,7 @@ func TestCLICommands(t *testing.T) {
 		maxArgs int
 	}{
 		{"tx escrow deposit", "deposit [tenant/seq] [amount]", 2, 2},
-		{"tx escrow withdraw", "withdraw [tenant/seq]...", 1, 100},
+		{"tx escrow withdraw", "withdraw [tenant/seq]...", 1, types.MaxWithdrawLeasesLimit},
 		{"query escrow params", "params", 0, 0},
 		{"query escrow account", "account [tenant] [seq]", 2, 2},
 		{"query escrow accounts", "accounts [tenant]", 1, 1},

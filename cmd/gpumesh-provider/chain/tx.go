@@ -14,9 +14,12 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
+	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
+	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
 // TxResult is an included transaction.
@@ -53,7 +56,12 @@ func (e *TxError) Error() string {
 
 // SendOptions tune one transaction.
 type SendOptions struct {
-	// Free sends it without a fee (proofs the chain waives fees for).
+	// Free sends proofs without a fee, as the chain admits a provider's
+	// own acceptable commits and reveals (x/proofofcompute "Zero-fee
+	// proofs"): the gas limit is capped at the chain's computed cap for
+	// them, and the memo must fit poctypes.FreeMemoMaxBytes. When the
+	// simulation needs more gas than the cap, the transaction pays the
+	// configured gas prices instead.
 	Free bool
 	// Memo is attached to the transaction.
 	Memo string
@@ -159,6 +167,10 @@ func (s *signer) factory(opts SendOptions) tx.Factory {
 
 func (s *signer) sendOnce(ctx context.Context, opts SendOptions, msgs []sdk.Msg) (*TxResult, error) {
 	c := s.client
+	if opts.Free && len(opts.Memo) > poctypes.FreeMemoMaxBytes {
+		return nil, fmt.Errorf("memo of %d bytes: a free proof transaction carries at most %d", len(opts.Memo),
+			poctypes.FreeMemoMaxBytes)
+	}
 	f := s.factory(opts)
 	simBytes, err := f.BuildSimTx(msgs...)
 	if err != nil {
@@ -169,8 +181,16 @@ func (s *signer) sendOnce(ctx context.Context, opts SendOptions, msgs []sdk.Msg)
 		return nil, simulateError(err)
 	}
 	gas := uint64(math.Ceil(float64(sim.GasInfo.GasUsed) * c.opts.GasAdjustment))
+	free := opts.Free
+	if free {
+		capped, err := s.freeGasCap(ctx, f, msgs)
+		if err != nil {
+			return nil, err
+		}
+		gas, free = freeGasLimit(sim.GasInfo.GasUsed, gas, capped)
+	}
 	f = f.WithGas(gas)
-	if !opts.Free && c.opts.GasPrices != "" {
+	if !free && c.opts.GasPrices != "" {
 		prices, err := sdk.ParseDecCoins(c.opts.GasPrices)
 		if err != nil {
 			return nil, fmt.Errorf("chain.gas_prices %q: %w", c.opts.GasPrices, err)
@@ -213,6 +233,111 @@ func (s *signer) sendOnce(ctx context.Context, opts SendOptions, msgs []sdk.Msg)
 		return res, &TxError{Stage: "deliver_tx", Codespace: res.Codespace, Code: res.Code, Log: res.Log, Hash: res.Hash}
 	}
 	return res, nil
+}
+
+// freeGasLimit is the gas limit of a free proof transaction: the adjusted
+// simulation, at most the chain's cap. free is false when the simulation
+// alone needs more than the cap: the chain would not admit the
+// transaction free, so it pays (at adjusted gas).
+func freeGasLimit(simulated, adjusted, capped uint64) (gas uint64, free bool) {
+	if simulated > capped {
+		return adjusted, false
+	}
+	return min(adjusted, capped), true
+}
+
+// freeGasCap is the largest gas limit the chain admits without a fee for
+// msgs (poctypes.FreeGas, the chain's own computation): from the
+// challenges, params and inventory on chain, and the size the signed
+// transaction has with no gas limit (a gas limit only adds bytes, which
+// only raises the cap).
+func (s *signer) freeGasCap(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (uint64, error) {
+	c := s.client
+	pp, err := c.PoC.Params(ctx, &poctypes.QueryParamsRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("proof-of-compute params: %w", err)
+	}
+	ap, err := c.Auth.Params(ctx, &authtypes.QueryParamsRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("auth params: %w", err)
+	}
+	challenges := map[uint64]poctypes.Challenge{}
+	var inventory []providertypes.Node
+	sum := poctypes.NewFreeGas(pp.Params.Gas)
+	for _, m := range msgs {
+		var id uint64
+		switch msg := m.(type) {
+		case *poctypes.MsgCommitProof:
+			id = msg.ChallengeId
+		case *poctypes.MsgRevealProof:
+			id = msg.ChallengeId
+		default:
+			return 0, fmt.Errorf("only proofs are sent free, not %s", sdk.MsgTypeURL(m))
+		}
+		ch, ok := challenges[id]
+		if !ok {
+			if ch, _, err = c.Challenge(ctx, id); err != nil {
+				return 0, fmt.Errorf("challenge %d: %w", id, err)
+			}
+			challenges[id] = ch
+		}
+		nodeGPUs := func() (int, error) {
+			if inventory == nil {
+				res, err := c.Provider.Inventory(ctx, &providertypes.QueryInventoryRequest{Owner: s.addr.String()})
+				if err != nil {
+					return 0, fmt.Errorf("inventory: %w", err)
+				}
+				inventory = res.Nodes
+			}
+			return poctypes.PassNodeGPUs(ch, func(g poctypes.ChallengedGPU) (providertypes.Node, bool, error) {
+				for _, n := range inventory {
+					for _, ng := range n.Gpus {
+						if ng.Uuid == g.Uuid {
+							return n, true, nil
+						}
+					}
+				}
+				return providertypes.Node{}, false, nil
+			})
+		}
+		if err := sum.Add(ch, m, nodeGPUs); err != nil {
+			return 0, err
+		}
+	}
+	size, err := s.sizeWithoutGas(f, msgs)
+	if err != nil {
+		return 0, err
+	}
+	return sum.Cap(size, poctypes.TxGasCosts{PerByte: ap.Params.TxSizeCostPerByte, SigVerify: ap.Params.SigVerifyCostSecp256k1}), nil
+}
+
+// secp256k1SignatureBytes is the size of a secp256k1 signature (r ‖ s).
+const secp256k1SignatureBytes = 64
+
+// sizeWithoutGas is the size of the signed transaction carrying msgs
+// without a fee and with no gas limit: built as it will be signed, with a
+// placeholder signature of the right size.
+func (s *signer) sizeWithoutGas(f tx.Factory, msgs []sdk.Msg) (int, error) {
+	c := s.client
+	b, err := f.WithGas(0).WithFees("").BuildUnsignedTx(msgs...)
+	if err != nil {
+		return 0, fmt.Errorf("build tx: %w", err)
+	}
+	rec, err := c.opts.Keyring.Key(c.opts.KeyName)
+	if err != nil {
+		return 0, fmt.Errorf("key.name %q: %w", c.opts.KeyName, err)
+	}
+	pk, err := rec.GetPubKey()
+	if err != nil {
+		return 0, fmt.Errorf("key.name %q: %w", c.opts.KeyName, err)
+	}
+	err = b.SetSignatures(signing.SignatureV2{PubKey: pk, Sequence: s.seq, Data: &signing.SingleSignatureData{
+		SignMode: signing.SignMode_SIGN_MODE_DIRECT, Signature: make([]byte, secp256k1SignatureBytes)}})
+	if err != nil {
+		return 0, err
+	}
+	bz, err := c.enc.TxConfig.TxEncoder()(b.GetTx())
+	return len(bz), err
 }
 
 // simulateError turns a failed simulation into a TxError, keeping the

@@ -124,7 +124,7 @@ answers within the commit deadline; the default here is small enough for any CPU
 			commitment := proof.Commitment()
 			commit := time.Since(start)
 			openSeed := sha256.Sum256(append(seed[:], 'o'))
-			idx := challenge.Openings(openSeed, 0, p)
+			idx := challenge.Openings([][32]byte{openSeed}, 0, p)
 			start = time.Now()
 			rev, err := proof.Open(idx)
 			if err != nil {

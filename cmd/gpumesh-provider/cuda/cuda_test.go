@@ -66,7 +66,7 @@ func checkGoldenVectors(t *testing.T, mul challenge.Multiplier) {
 		require.Equal(t, v.Commitment, hex.EncodeToString(cm[:]), "commitment, n=%d", v.N)
 		obh, err := hex.DecodeString(v.OpenBlockHash)
 		require.NoError(t, err)
-		idx := challenge.Openings(challenge.OpenSeed(v.ChallengeID, obh), v.GPUIndex, p)
+		idx := challenge.Openings([][32]byte{challenge.OpenSeed(v.ChallengeID, 0, obh)}, v.GPUIndex, p)
 		rev, err := proof.Open(idx)
 		require.NoError(t, err)
 		require.Len(t, rev.Openings, len(v.Openings))

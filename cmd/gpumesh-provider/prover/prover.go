@@ -134,7 +134,7 @@ func (p *Prover) track(c poctypes.Challenge) *state.Challenge {
 	t, ok := p.seen[c.Id]
 	if !ok {
 		t = &state.Challenge{ID: c.Id, IssuedHeight: c.IssueHeight, CommitDeadline: c.CommitDeadlineHeight,
-			OpenHeight: c.OpenHeight, Dispute: c.Kind == poctypes.CHALLENGE_KIND_DISPUTE}
+			OpenHeight: c.OpenedHeight(), Dispute: c.Kind == poctypes.CHALLENGE_KIND_DISPUTE}
 		for _, g := range c.Gpus {
 			t.GPUs = append(t.GPUs, g.Uuid)
 		}
@@ -189,7 +189,7 @@ func (p *Prover) commitAll(ctx context.Context, blk chain.Block, issued []poctyp
 	for _, c := range batch {
 		t := p.seen[c.Id]
 		t.CommittedAt, t.State = res.Height, poctypes.CHALLENGE_STATE_COMMITTED.String()
-		p.log.Info("challenge committed", "challenge", c.Id, "height", res.Height, "open_height", c.OpenHeight)
+		p.log.Info("challenge committed", "challenge", c.Id, "height", res.Height, "opened_height", c.OpenedHeight())
 	}
 	return firstErr
 }

@@ -80,8 +80,8 @@ func newProver(f *fakeChain, corrupt bool) (*prover.Prover, *metrics.Metrics) {
 func open(f *fakeChain) {
 	hash := sha256.Sum256([]byte("block 9"))
 	f.c.State = poctypes.CHALLENGE_STATE_OPENED
-	seed := challenge.OpenSeed(f.c.Id, hash[:])
-	f.c.OpenSeed = seed[:]
+	seed := challenge.OpenSeed(f.c.Id, 0, hash[:])
+	f.c.OpenSeeds, f.c.OpeningBlocks = [][]byte{seed[:]}, 1
 }
 
 // verify checks every reveal as the chain's verifier does.

@@ -63,7 +63,7 @@ type Challenge struct {
 	GPUs           []string
 	IssuedHeight   int64
 	CommitDeadline int64
-	OpenHeight     int64
+	OpenHeight     int64 // the height whose block completes the openings
 	Outcome        string
 	Dispute        bool
 	ProveTime      time.Duration

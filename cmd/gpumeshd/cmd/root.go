@@ -113,7 +113,7 @@ func initRootCmd(rootCmd *cobra.Command, basics module.BasicManager, encoding ap
 		TestnetCmd(basics, encoding),
 	)
 
-	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, appExport, func(*cobra.Command) {})
+	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, appExport, addStartFlags)
 
 	rootCmd.AddCommand(
 		server.StatusCommand(),
@@ -141,6 +141,7 @@ func queryCommand() *cobra.Command {
 		server.QueryBlockResultsCmd(),
 		authcli.QueryTxsByEventsCmd(),
 		authcli.QueryTxCmd(),
+		InvariantsCmd(),
 	)
 	return cmd
 }
@@ -194,14 +195,24 @@ func appExport(
 }
 
 // initAppConfig returns app.toml's template and defaults: gRPC on, REST on,
-// and a non-zero minimum gas price so a public node does not accept free
-// transactions.
+// a non-zero minimum gas price so a public node does not accept free
+// transactions, and the [gpumesh] invariant checks off (a real node pays
+// for them on every checked block or query; local networks turn them on).
 func initAppConfig() (string, any) {
 	cfg := serverconfig.DefaultConfig()
 	cfg.MinGasPrices = "0.0025" + app.BondDenom
 	cfg.API.Enable = true
 	cfg.GRPC.Enable = true
-	return serverconfig.DefaultConfigTemplate, cfg
+	return appConfigTemplate, AppConfig{Config: *cfg}
+}
+
+// addStartFlags adds gpumesh's app.toml options to `gpumeshd start`; a flag
+// given overrides app.toml.
+func addStartFlags(cmd *cobra.Command) {
+	cmd.Flags().Uint64(app.FlagInvariantsEvery, 0,
+		"check the gpumesh invariants at the end of every N-th block and stop at a broken one (0: never)")
+	cmd.Flags().Bool(app.FlagInvariantsQuery, false,
+		"answer 'gpumeshd query invariants' (walks whole stores; not for public RPC nodes)")
 }
 
 type emptyAppOptions struct{}

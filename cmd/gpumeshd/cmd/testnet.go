@@ -91,6 +91,9 @@ type testnetConfig struct {
 	challengeN, challengeM uint32
 	pocEpochBlocks         uint64
 	pocSampleRate          string
+	// invariantsEvery is app.toml's [gpumesh] invariants-every: local
+	// networks check every invariant every block and stop at a broken one.
+	invariantsEvery uint64
 }
 
 func (c testnetConfig) validate() error {
@@ -152,7 +155,9 @@ func testnetInitFilesCmd(basics module.BasicManager, encoding app.EncodingConfig
 		Short: "Create the homes, keys and shared genesis of a local network",
 		Long: `Create <output-dir>/node0 … node{N-1}: one validator each, on loopback, with
 ports shifted by 100 per node (node0: P2P 26656, RPC 26657, gRPC 9090, REST 1317),
-REST and gRPC enabled, zero minimum gas prices and short block times.
+REST and gRPC enabled, zero minimum gas prices and short block times. Every
+node checks the gpumesh invariants every block (--invariants-every) and
+answers 'gpumeshd query invariants'.
 
 The test accounts alice, bob, provider1, provider2 and provider3 are created
 from fixed, public mnemonics in node0's keyring and funded with umesh and uusdc.
@@ -206,6 +211,8 @@ Never use them on a real network. scripts/localnet.sh drives this command.`,
 	f.Uint64Var(&cfg.pocEpochBlocks, "poc-epoch-blocks", 600, "x/proofofcompute epoch_blocks")
 	f.StringVar(&cfg.pocSampleRate, "poc-sample-rate", "0.25",
 		"x/proofofcompute sample_rate: the chance an idle node is challenged per epoch")
+	f.Uint64Var(&cfg.invariantsEvery, "invariants-every", 1,
+		"app.toml [gpumesh] invariants-every: check the gpumesh invariants every N blocks, stopping at a broken one (0: never)")
 	return cmd
 }
 
@@ -324,7 +331,14 @@ func initTestnetNode(cfg testnetConfig, encoding app.EncodingConfig, i int) (*te
 	appCfg.API.Address = fmt.Sprintf("tcp://127.0.0.1:%d", ports.API)
 	appCfg.GRPC.Enable = true
 	appCfg.GRPC.Address = fmt.Sprintf("127.0.0.1:%d", ports.GRPC)
-	serverconfig.WriteConfigFile(filepath.Join(home, "config", "app.toml"), appCfg)
+	// Local networks check the invariants (every block by default) and
+	// answer `gpumeshd query invariants`: their RPC is on loopback.
+	if err := writeAppConfig(filepath.Join(home, "config", "app.toml"), AppConfig{
+		Config:  *appCfg,
+		Gpumesh: GpumeshConfig{InvariantsEvery: cfg.invariantsEvery, InvariantsQuery: true},
+	}); err != nil {
+		return nil, err
+	}
 
 	if err := writeClientConfig(home, cfg.chainID, cfg.keyringBackend, ports.RPC); err != nil {
 		return nil, err

@@ -67,6 +67,10 @@ func TestTestnetInitFiles(t *testing.T) {
 		require.Contains(t, string(appCfg), fmt.Sprintf(`address = "tcp://127.0.0.1:%d"`, p.API))
 		require.Contains(t, string(appCfg), fmt.Sprintf(`address = "127.0.0.1:%d"`, p.GRPC))
 		require.Contains(t, string(appCfg), `minimum-gas-prices = "0umesh"`)
+		// Local networks check every invariant every block and answer
+		// `gpumeshd query invariants`.
+		require.Equal(t, map[string]any{"invariants-every": int64(1), "invariants-query": true},
+			gpumeshSection(t, filepath.Join(home, "config", "app.toml")))
 		clientCfg, err := os.ReadFile(filepath.Join(home, "config", "client.toml"))
 		require.NoError(t, err)
 		require.Contains(t, string(clientCfg), `chain-id = "gpumesh-t-9"`)

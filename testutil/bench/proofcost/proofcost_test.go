@@ -116,12 +116,12 @@ func TestProofCosts(t *testing.T) {
 
 // env is an app with a real OPENED challenge of an 8-GPU node.
 type env struct {
-	a        *apptest.App
-	c        types.Challenge
-	provider apptest.Account
-	key      [2]uint32
-	openSeed [32]byte
-	server   types.MsgServer
+	a         *apptest.App
+	c         types.Challenge
+	provider  apptest.Account
+	key       [2]uint32
+	openSeeds [][32]byte
+	server    types.MsgServer
 	// txSizeCost is auth's gas per transaction byte.
 	txSizeCost uint64
 }
@@ -178,18 +178,18 @@ func newEnv(t *testing.T) *env {
 		commit.Commitments = append(commit.Commitments, h[:])
 	}
 	deliver(commit)
-	for a.LastBlockHeight() < c.OpenHeight {
+	for a.LastBlockHeight() < c.OpenedHeight() {
 		a.NextBlock()
 	}
 	c, err = k.GetChallenge(a.Ctx(), c.Id)
 	require.NoError(t, err)
 	require.Equal(t, types.CHALLENGE_STATE_OPENED, c.State)
-	require.Len(t, c.OpenSeed, challenge.HashSize)
+	require.Len(t, c.OpenSeeds, int(c.OpeningBlocks))
 
 	e := &env{a: a, c: c, provider: p, server: pockeeper.NewMsgServerImpl(k)}
 	e.key, err = c.GPUKey(apptest.ChainID, 0)
 	require.NoError(t, err)
-	copy(e.openSeed[:], c.OpenSeed)
+	e.openSeeds = pockeeper.OpenSeeds(c)
 	e.txSizeCost = a.AccountKeeper.GetParams(a.Ctx()).TxSizeCostPerByte
 	return e
 }
@@ -254,7 +254,7 @@ type gpuReveal struct {
 // With lie, opening 0's entry is one too high before hashing: its path is
 // consistent and only the entry check can catch it.
 func (e *env) buildReveal(p challenge.Params, rng *rand.ChaCha8, lie bool) gpuReveal {
-	idx := challenge.Openings(e.openSeed, 0, p)
+	idx := challenge.Openings(e.openSeeds, 0, p)
 	leaves := make([]map[uint64][]byte, p.M)
 	for b := range leaves {
 		leaves[b] = map[uint64][]byte{}
@@ -373,7 +373,7 @@ func (e *env) measureVerify(t *testing.T, r gpuReveal, k uint32, sz sizes) resul
 	t.Helper()
 	p := r.p
 	p.K = k
-	require.Equal(t, challenge.Openings(e.openSeed, 0, p), r.idx[:k], "the chain's first k openings")
+	require.Equal(t, challenge.Openings(e.openSeeds, 0, p), r.idx[:k], "the chain's first k openings")
 	msg := r.msg(e.c, k)
 	v := results.VerifyPoint{N: int(p.N), M: int(p.M), K: int(k), RevealBytes: msg.Size()}
 	v.TxBytes = len(e.a.SignTx(e.provider, msg))
@@ -532,7 +532,7 @@ func proveOnce(t *testing.T, p challenge.Params) time.Duration {
 	t.Helper()
 	key := [2]uint32{9, 10}
 	openSeed := sha256.Sum256([]byte("proofcost open seed"))
-	idx := challenge.Openings(openSeed, 0, p)
+	idx := challenge.Openings([][32]byte{openSeed}, 0, p)
 	start := time.Now()
 	proof, err := challenge.Prove(context.Background(), key, p, challenge.CPUMultiplier(0), challenge.ProverOptions{})
 	require.NoError(t, err)

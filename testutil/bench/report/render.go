@@ -433,7 +433,7 @@ func stormSection(p *page, r *Results) {
 	}
 	s := &r.Storm
 	p.f("%d one-GPU leases started in the same block with the same deposit and price, so that all run dry at the\n", s.Leases)
-	p.f("same second. EndBlock closes at most %d run-dry leases per block (`DueDryPerBlock` in x/market); the\n", s.Cap)
+	p.f("same second. EndBlock closes at most %d run-dry leases per block (x/market's `max_dry_closes_per_block`); the\n", s.Cap)
 	p.l("rest close in the following blocks. Each lease is settled exactly (its whole deposit paid, even when",
 		"its close was deferred), closed with reason `insufficient_funds`, and its GPU freed; the test checks",
 		"all of it.",

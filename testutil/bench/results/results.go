@@ -104,8 +104,8 @@ type ScalingPoint struct {
 // Storm is storm.json: leases that all run dry at the same second.
 type Storm struct {
 	Leases int `json:"leases"`
-	// Cap is the most run-dry closes one block makes
-	// (x/market keeper.DueDryPerBlock); the rest wait for the next block.
+	// Cap is the most run-dry closes one block makes (x/market's
+	// max_dry_closes_per_block); the rest wait for the next block.
 	Cap          int     `json:"cap"`
 	QuietBlockMs float64 `json:"quiet_block_ms"`
 	// Blocks are the blocks that closed the storm, in order.

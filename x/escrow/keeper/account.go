@@ -40,8 +40,10 @@ func (k *Keeper) GetAccount(ctx context.Context, tenant sdk.AccAddress, seq uint
 }
 
 // OpenAccount moves an order's deposit from the tenant into a new account
-// (tenant, seq) in state OPEN. The denom must be allowed and the amount
-// positive.
+// (tenant, seq) in state OPEN. The denom must be allowed and the amount at
+// least the denom's min_deposits entry: every account is an order in
+// x/market's queues, so the minimum is what makes a storm of orders lock
+// real money.
 func (k *Keeper) OpenAccount(ctx context.Context, tenant sdk.AccAddress, seq uint64, deposit sdk.Coin) (types.Account, error) {
 	id := types.NewAccountID(tenant, seq)
 	if seq == 0 {
@@ -50,12 +52,16 @@ func (k *Keeper) OpenAccount(ctx context.Context, tenant sdk.AccAddress, seq uin
 	if err := types.ValidatePositiveCoin("deposit", deposit); err != nil {
 		return types.Account{}, err
 	}
-	allowed, err := k.IsAllowedDenom(ctx, deposit.Denom)
+	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return types.Account{}, err
 	}
-	if !allowed {
+	if !params.IsAllowed(deposit.Denom) {
 		return types.Account{}, errorsmod.Wrapf(types.ErrDenomNotAllowed, "deposit denom %q is not in the allowed_denoms param", deposit.Denom)
+	}
+	if minimum := params.MinDeposit(deposit.Denom); deposit.Amount.LT(minimum) {
+		return types.Account{}, errorsmod.Wrapf(types.ErrDepositTooSmall, "deposit %s is below the min_deposits entry %s%s",
+			deposit, minimum, deposit.Denom)
 	}
 	key := collections.Join(tenant, seq)
 	if has, err := k.Accounts.Has(ctx, key); err != nil {
@@ -87,7 +93,8 @@ func (k *Keeper) OpenAccount(ctx context.Context, tenant sdk.AccAddress, seq uin
 // Deposit adds amount, paid by sender, to an account that is not closed.
 // A streaming account is settled first; one that has already run dry
 // (runs_dry_at ≤ block time) refuses the deposit with ErrAccountDepleted,
-// as its lease closes in this block. The new runs_dry_at moves its entry in
+// as its lease is due to close (in this block, or a later one when
+// x/market's EndBlock cap carries it over). The new runs_dry_at moves its entry in
 // the dry queue.
 func (k *Keeper) Deposit(ctx context.Context, sender, tenant sdk.AccAddress, seq uint64, amount sdk.Coin) (types.Account, error) {
 	key := collections.Join(tenant, seq)
@@ -107,7 +114,7 @@ func (k *Keeper) Deposit(ctx context.Context, sender, tenant sdk.AccAddress, seq
 	now := blockUnix(ctx)
 	if acc.State == types.ACCOUNT_STATE_STREAMING {
 		if acc.RunsDryAt.Unix() <= now {
-			return acc, errorsmod.Wrapf(types.ErrAccountDepleted, "account %s ran dry at %s; the lease closes in this block",
+			return acc, errorsmod.Wrapf(types.ErrAccountDepleted, "account %s ran dry at %s; x/market's EndBlock closes its lease",
 				acc.Id, acc.RunsDryAt)
 		}
 		if acc, _, err = k.settle(ctx, acc); err != nil {

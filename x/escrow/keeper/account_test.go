@@ -277,7 +277,7 @@ func TestRunsDryExactly(t *testing.T) {
 	require.Equal(t, []types.AccountID{id}, due)
 	_, err = f.k.Deposit(f.ctx, f.payer, f.tenant, 1, coin(uusdc, 1_000_000))
 	require.ErrorIs(t, err, types.ErrAccountDepleted)
-	require.Contains(t, err.Error(), "ran dry at 2026-01-01 00:00:35 +0000 UTC; the lease closes in this block")
+	require.Contains(t, err.Error(), "ran dry at 2026-01-01 00:00:35 +0000 UTC; x/market's EndBlock closes its lease")
 
 	// Closed five seconds late (a slow block): 25000 paid, nothing more.
 	f.at(s + 30)

@@ -27,8 +27,10 @@ type Keeper struct {
 	distr types.DistributionKeeper
 	// moduleAddress holds every balance and bid deposit.
 	moduleAddress sdk.AccAddress
-	// reserveModule receives the reserve fee (market_reserve).
-	reserveModule string
+	// reserveModule receives the reserve fee (market_reserve); governance
+	// spends it with MsgSpendReserve.
+	reserveModule  string
+	reserveAddress sdk.AccAddress
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -56,20 +58,22 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 	if moduleAddress == nil {
 		panic(fmt.Errorf("x/%s: the %s module account is not configured", types.ModuleName, types.ModuleName))
 	}
-	if reserveModule == "" || ak.GetModuleAddress(reserveModule) == nil {
+	reserveAddress := ak.GetModuleAddress(reserveModule)
+	if reserveModule == "" || reserveAddress == nil {
 		panic(fmt.Errorf("x/%s: reserve module account %q is not configured", types.ModuleName, reserveModule))
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := &Keeper{
-		cdc:           cdc,
-		storeService:  storeService,
-		addressCodec:  addressCodec,
-		authority:     authority,
-		bank:          bank,
-		distr:         distr,
-		moduleAddress: moduleAddress,
-		reserveModule: reserveModule,
-		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		cdc:            cdc,
+		storeService:   storeService,
+		addressCodec:   addressCodec,
+		authority:      authority,
+		bank:           bank,
+		distr:          distr,
+		moduleAddress:  moduleAddress,
+		reserveModule:  reserveModule,
+		reserveAddress: reserveAddress,
+		Params:         collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Accounts: collections.NewMap(sb, types.AccountsKey, "accounts",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key), codec.CollValue[types.Account](cdc)),
 		DryQueue: collections.NewKeySet(sb, types.DryQueueKey, "dry_queue",

@@ -9,6 +9,7 @@ import (
 
 	"cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
@@ -47,10 +48,41 @@ type fixture struct {
 }
 
 // newFixture builds the fixture; every scenario ends with the invariants of
-// all gpumesh modules checked.
+// all gpumesh modules checked. Its min_deposits are one base unit of each
+// denom: these tests check the settlement arithmetic on small, round
+// amounts (3600 units an hour…). TestOpenAccountMinDeposit checks the
+// minimum with the params of a local network (newLocalnetFixture).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	a := apptest.New(t)
+	return newFixtureWith(t, apptest.New(t, withEscrowParams(func(p *types.Params) {
+		p.MinDeposits = sdk.NewCoins(sdk.NewInt64Coin(umesh, 1), sdk.NewInt64Coin(uusdc, 1))
+	})))
+}
+
+// newLocalnetFixture is the fixture over the genesis a local network and
+// every other test app uses: the default params with uusdc allowed
+// (app.AllowStablePayments).
+func newLocalnetFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureWith(t, apptest.New(t))
+}
+
+// withEscrowParams changes x/escrow's genesis params.
+func withEscrowParams(mut func(p *types.Params)) apptest.Option {
+	return apptest.WithGenesis(func(cdc codec.JSONCodec, state app.GenesisState) error {
+		var gen types.GenesisState
+		if err := cdc.UnmarshalJSON(state[types.ModuleName], &gen); err != nil {
+			return err
+		}
+		mut(&gen.Params)
+		bz, err := cdc.MarshalJSON(&gen)
+		state[types.ModuleName] = bz
+		return err
+	})
+}
+
+func newFixtureWith(t *testing.T, a *apptest.App) *fixture {
+	t.Helper()
 	f := &fixture{
 		t: t, app: a, k: a.EscrowKeeper, ctx: a.KeeperCtx(),
 		msgs:        keeper.NewMsgServerImpl(a.EscrowKeeper),

@@ -79,3 +79,22 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
 }
+
+// SpendReserve pays out of the market reserve; only the authority may send
+// it, inside a governance proposal.
+func (s msgServer) SpendReserve(ctx context.Context, msg *types.MsgSpendReserve) (*types.MsgSpendReserveResponse, error) {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), s.k.authority, msg.Authority); err != nil {
+		return nil, err
+	}
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	recipient, err := s.k.addressCodec.StringToBytes(msg.Recipient)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "recipient %q: %s", msg.Recipient, err)
+	}
+	if err := s.k.SpendReserve(ctx, msg.Authority, recipient, msg.Amount, msg.Reason); err != nil {
+		return nil, err
+	}
+	return &types.MsgSpendReserveResponse{}, nil
+}

@@ -32,9 +32,17 @@ func (k *Keeper) Settle(ctx context.Context, tenant sdk.AccAddress, seq uint64) 
 
 // Withdraw settles the provider's leases ids at the block time and returns
 // what the provider received and what went to fees. Every id is checked
-// first (valid, at most MaxWithdrawLeases, no duplicates, streaming, paid
-// to provider), so a bad id settles nothing.
+// first (at most max_withdraw_leases, valid, no duplicates, streaming,
+// paid to provider), so a bad id settles nothing.
 func (k *Keeper) Withdraw(ctx context.Context, provider sdk.AccAddress, ids []types.AccountID) (paid, fees sdk.Coins, err error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) > int(params.MaxWithdrawLeases) {
+		return nil, nil, errorsmod.Wrapf(types.ErrInvalidWithdraw, "lease_ids holds %d leases, above max_withdraw_leases %d",
+			len(ids), params.MaxWithdrawLeases)
+	}
 	if err := types.ValidateWithdrawIDs(ids); err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgDeposit{}, "gpumesh/escrow/MsgDeposit")
 	legacy.RegisterAminoMsg(cdc, &MsgWithdraw{}, "gpumesh/escrow/MsgWithdraw")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "gpumesh/escrow/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSpendReserve{}, "gpumesh/escrow/MsgSpendReserve")
 	cdc.RegisterConcrete(&Params{}, "gpumesh/escrow/Params", nil)
 }
 
@@ -23,6 +24,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgDeposit{},
 		&MsgWithdraw{},
 		&MsgUpdateParams{},
+		&MsgSpendReserve{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

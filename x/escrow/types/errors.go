@@ -22,4 +22,7 @@ var (
 	ErrInvalidWithdraw    = errorsmod.Register(ModuleName, 16, "invalid withdraw")
 	ErrInvalidStream      = errorsmod.Register(ModuleName, 17, "invalid stream")
 	ErrInvalidGenesis     = errorsmod.Register(ModuleName, 18, "invalid genesis")
+	ErrDepositTooSmall    = errorsmod.Register(ModuleName, 19, "deposit below the minimum")
+	ErrInvalidSpend       = errorsmod.Register(ModuleName, 20, "invalid reserve spend")
+	ErrReserveTooLow      = errorsmod.Register(ModuleName, 21, "market reserve balance too low")
 )

@@ -2,6 +2,8 @@ package types
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
@@ -92,8 +94,8 @@ func (gs GenesisState) Validate() error {
 		}
 		delete(sums, t.Denom)
 	}
-	for d, s := range sums {
-		if s.Settled.IsPositive() || s.Refunded.IsPositive() {
+	for _, d := range slices.Sorted(maps.Keys(sums)) {
+		if s := sums[d]; s.Settled.IsPositive() || s.Refunded.IsPositive() {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "totals: no entry for %s, whose accounts paid %s and refunded %s",
 				d, s.Settled, s.Refunded)
 		}

@@ -12,8 +12,8 @@ const (
 
 	// SecondsPerHour converts prices per GPU-hour to per-second accrual.
 	SecondsPerHour = 3600
-	// MaxWithdrawLeases bounds the leases of one MsgWithdraw.
-	MaxWithdrawLeases = 100
+	// MaxReserveReasonLength bounds MsgSpendReserve's reason, in bytes.
+	MaxReserveReasonLength = 256
 )
 
 // Collection prefixes. Never reuse or renumber a prefix: it is the on-disk

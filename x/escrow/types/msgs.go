@@ -11,6 +11,7 @@ var (
 	_ sdk.HasValidateBasic = (*MsgDeposit)(nil)
 	_ sdk.HasValidateBasic = (*MsgWithdraw)(nil)
 	_ sdk.HasValidateBasic = (*MsgUpdateParams)(nil)
+	_ sdk.HasValidateBasic = (*MsgSpendReserve)(nil)
 )
 
 func validateAddress(field, addr string) error {
@@ -49,8 +50,9 @@ func (m *MsgDeposit) ValidateBasic() error {
 }
 
 // ValidateBasic checks the message without state: a valid provider, 1 to
-// MaxWithdrawLeases valid lease ids and no duplicates. Errors name the
-// index (lease_ids[3] …).
+// MaxWithdrawLeasesLimit valid lease ids and no duplicates. Errors name
+// the index (lease_ids[3] …). The keeper holds the ids to the
+// max_withdraw_leases param, at most that limit.
 func (m *MsgWithdraw) ValidateBasic() error {
 	if err := validateAddress("provider", m.Provider); err != nil {
 		return err
@@ -59,13 +61,13 @@ func (m *MsgWithdraw) ValidateBasic() error {
 }
 
 // ValidateWithdrawIDs checks the lease ids of a withdrawal: 1 to
-// MaxWithdrawLeases valid ids, no duplicates.
+// MaxWithdrawLeasesLimit valid ids, no duplicates.
 func ValidateWithdrawIDs(ids []AccountID) error {
 	if len(ids) == 0 {
 		return errorsmod.Wrap(ErrInvalidWithdraw, "lease_ids must name at least one lease")
 	}
-	if len(ids) > MaxWithdrawLeases {
-		return errorsmod.Wrapf(ErrInvalidWithdraw, "lease_ids holds %d leases, at most %d allowed", len(ids), MaxWithdrawLeases)
+	if len(ids) > MaxWithdrawLeasesLimit {
+		return errorsmod.Wrapf(ErrInvalidWithdraw, "lease_ids holds %d leases, at most %d allowed", len(ids), MaxWithdrawLeasesLimit)
 	}
 	seen := make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -90,6 +92,35 @@ func (m *MsgUpdateParams) ValidateBasic() error {
 	}
 	if err := m.Params.Validate(); err != nil {
 		return errorsmod.Wrap(ErrInvalidParams, err.Error())
+	}
+	return nil
+}
+
+// ValidateBasic checks the message without state: valid authority and
+// recipient addresses, a valid, non-empty amount of positive coins and a
+// reason of at most MaxReserveReasonLength bytes. The handler checks the
+// authority, that the recipient may receive coins and the reserve's
+// balance.
+func (m *MsgSpendReserve) ValidateBasic() error {
+	if err := validateAddress("authority", m.Authority); err != nil {
+		return err
+	}
+	if err := validateAddress("recipient", m.Recipient); err != nil {
+		return err
+	}
+	if m.Amount.Empty() {
+		return errorsmod.Wrap(ErrInvalidAmount, "amount must name at least one coin")
+	}
+	for i, c := range m.Amount {
+		if c.Amount.IsNil() {
+			return errorsmod.Wrapf(ErrInvalidAmount, "amount[%d] (denom %q) has no amount", i, c.Denom)
+		}
+	}
+	if err := m.Amount.Validate(); err != nil {
+		return errorsmod.Wrapf(ErrInvalidAmount, "amount %q: %s", m.Amount.String(), err)
+	}
+	if len(m.Reason) > MaxReserveReasonLength {
+		return errorsmod.Wrapf(ErrInvalidSpend, "reason is %d bytes, at most %d allowed", len(m.Reason), MaxReserveReasonLength)
 	}
 	return nil
 }

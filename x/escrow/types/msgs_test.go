@@ -2,6 +2,7 @@ package types_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func id(n byte, seq uint64) types.AccountID { return types.AccountID{Tenant: tes
 
 func TestMsgValidateBasic(t *testing.T) {
 	good := sdk.NewCoin("uusdc", math.NewInt(5))
-	many := make([]types.AccountID, types.MaxWithdrawLeases+1)
+	many := make([]types.AccountID, types.MaxWithdrawLeasesLimit+1)
 	for i := range many {
 		many[i] = id(1, uint64(i+1))
 	}
@@ -44,13 +45,13 @@ func TestMsgValidateBasic(t *testing.T) {
 		{"deposit bad denom", &types.MsgDeposit{Sender: testAddr(9), Id: id(1, 1), Amount: sdk.Coin{Denom: "1x", Amount: math.NewInt(1)}},
 			types.ErrInvalidAmount, []string{"amount", "1x"}},
 		{"withdraw ok", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: []types.AccountID{id(1, 1), id(1, 2), id(3, 1)}}, nil, nil},
-		{"withdraw the maximum", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: many[:types.MaxWithdrawLeases]}, nil, nil},
+		{"withdraw the maximum", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: many[:types.MaxWithdrawLeasesLimit]}, nil, nil},
 		{"withdraw bad provider", &types.MsgWithdraw{Provider: "", LeaseIds: []types.AccountID{id(1, 1)}},
 			sdkerrors.ErrInvalidAddress, []string{`provider ""`}},
 		{"withdraw no ids", &types.MsgWithdraw{Provider: testAddr(2)},
 			types.ErrInvalidWithdraw, []string{"lease_ids must name at least one lease"}},
 		{"withdraw too many", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: many},
-			types.ErrInvalidWithdraw, []string{"lease_ids holds 101 leases, at most 100"}},
+			types.ErrInvalidWithdraw, []string{"lease_ids holds 1001 leases, at most 1000"}},
 		{"withdraw duplicate", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: []types.AccountID{id(1, 1), id(1, 2), id(3, 1), id(1, 2)}},
 			types.ErrInvalidWithdraw, []string{"lease_ids[3]", "duplicate of lease_ids[1]", id(1, 2).String()}},
 		{"withdraw bad id", &types.MsgWithdraw{Provider: testAddr(2), LeaseIds: []types.AccountID{id(1, 1), id(1, 2), id(3, 1), {Tenant: "bad"}}},
@@ -61,6 +62,23 @@ func TestMsgValidateBasic(t *testing.T) {
 			sdkerrors.ErrInvalidAddress, []string{`authority "gov"`}},
 		{"update params bad params", &types.MsgUpdateParams{Authority: testAddr(4), Params: types.Params{}},
 			types.ErrInvalidParams, []string{"allowed_denoms"}},
+		{"spend reserve ok", spend(nil), nil, nil},
+		{"spend reserve longest reason", spend(func(m *types.MsgSpendReserve) { m.Reason = strings.Repeat("r", 256) }), nil, nil},
+		{"spend reserve bad authority", spend(func(m *types.MsgSpendReserve) { m.Authority = "gov" }),
+			sdkerrors.ErrInvalidAddress, []string{`authority "gov"`}},
+		{"spend reserve bad recipient", spend(func(m *types.MsgSpendReserve) { m.Recipient = "mesh1nope" }),
+			sdkerrors.ErrInvalidAddress, []string{`recipient "mesh1nope"`}},
+		{"spend reserve no amount", spend(func(m *types.MsgSpendReserve) { m.Amount = nil }),
+			types.ErrInvalidAmount, []string{"amount must name at least one coin"}},
+		{"spend reserve zero", spend(func(m *types.MsgSpendReserve) { m.Amount = sdk.Coins{sdk.NewInt64Coin("umesh", 0)} }),
+			types.ErrInvalidAmount, []string{"amount", "0umesh"}},
+		{"spend reserve unsorted", spend(func(m *types.MsgSpendReserve) {
+			m.Amount = sdk.Coins{sdk.NewInt64Coin("uusdc", 1), sdk.NewInt64Coin("umesh", 1)}
+		}), types.ErrInvalidAmount, []string{"amount", "1uusdc,1umesh"}},
+		{"spend reserve nil amount", spend(func(m *types.MsgSpendReserve) { m.Amount = sdk.Coins{{Denom: "umesh"}} }),
+			types.ErrInvalidAmount, []string{"amount[0]", `"umesh"`, "has no amount"}},
+		{"spend reserve reason too long", spend(func(m *types.MsgSpendReserve) { m.Reason = strings.Repeat("r", 257) }),
+			types.ErrInvalidSpend, []string{"reason is 257 bytes, at most 256"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.msg.ValidateBasic()
@@ -74,6 +92,19 @@ func TestMsgValidateBasic(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spend is a valid MsgSpendReserve changed by mut.
+func spend(mut func(m *types.MsgSpendReserve)) *types.MsgSpendReserve {
+	m := &types.MsgSpendReserve{
+		Authority: testAddr(4), Recipient: testAddr(5),
+		Amount: sdk.NewCoins(sdk.NewInt64Coin("umesh", 10), sdk.NewInt64Coin("uusdc", 20)),
+		Reason: "compensate the tenants of a slashed provider (proposal 7)",
+	}
+	if mut != nil {
+		mut(m)
+	}
+	return m
 }
 
 func TestParseAccountID(t *testing.T) {

@@ -13,6 +13,18 @@ import (
 // staking denom.
 const DefaultDenom = "umesh"
 
+const (
+	// DefaultMaxWithdrawLeases is how many leases one MsgWithdraw may settle.
+	DefaultMaxWithdrawLeases = 100
+	// MaxWithdrawLeasesLimit bounds max_withdraw_leases (and a
+	// MsgWithdraw's ids before any state is read).
+	MaxWithdrawLeasesLimit = 1_000
+)
+
+// DefaultMinDeposit is the least deposit of an order paid in umesh: 10 MESH.
+// 100 000 orders then lock 1 000 000 MESH until they close.
+var DefaultMinDeposit = sdk.NewCoin(DefaultDenom, math.NewInt(10_000_000))
+
 // Default rates: umesh pays a 2% take fee, every other denom 10%, and every
 // settlement 0.25% to the market reserve.
 var (
@@ -24,10 +36,12 @@ var (
 // DefaultParams returns the default parameters of x/escrow.
 func DefaultParams() Params {
 	return Params{
-		AllowedDenoms:   []string{DefaultDenom},
-		TakeRates:       []DenomRate{{Denom: DefaultDenom, Rate: DefaultUmeshTakeRate}},
-		DefaultTakeRate: DefaultTakeRate,
-		ReserveRate:     DefaultReserveRate,
+		AllowedDenoms:     []string{DefaultDenom},
+		TakeRates:         []DenomRate{{Denom: DefaultDenom, Rate: DefaultUmeshTakeRate}},
+		DefaultTakeRate:   DefaultTakeRate,
+		ReserveRate:       DefaultReserveRate,
+		MinDeposits:       sdk.NewCoins(DefaultMinDeposit),
+		MaxWithdrawLeases: DefaultMaxWithdrawLeases,
 	}
 }
 
@@ -81,7 +95,57 @@ func (p Params) Validate() error {
 				d, DecString(p.TakeRate(d)), DecString(p.ReserveRate), DecString(sum))
 		}
 	}
+	if err := p.validateMinDeposits(allowed); err != nil {
+		return err
+	}
+	if p.MaxWithdrawLeases == 0 || p.MaxWithdrawLeases > MaxWithdrawLeasesLimit {
+		return fmt.Errorf("max_withdraw_leases must be in [1, %d], got %d", MaxWithdrawLeasesLimit, p.MaxWithdrawLeases)
+	}
 	return nil
+}
+
+// validateMinDeposits checks that every allowed denom has exactly one
+// positive minimum deposit, that nothing else has one and that the list is
+// sorted by denom (the canonical form of sdk.Coins).
+func (p Params) validateMinDeposits(allowed map[string]bool) error {
+	seen := make(map[string]bool, len(p.MinDeposits))
+	for i, c := range p.MinDeposits {
+		if err := sdk.ValidateDenom(c.Denom); err != nil {
+			return fmt.Errorf("min_deposits[%d] %q: %w", i, c.Denom, err)
+		}
+		if !allowed[c.Denom] {
+			return fmt.Errorf("min_deposits[%d].denom %q: not in allowed_denoms", i, c.Denom)
+		}
+		if seen[c.Denom] {
+			return fmt.Errorf("min_deposits[%d].denom %q: duplicate denom", i, c.Denom)
+		}
+		seen[c.Denom] = true
+		if c.Amount.IsNil() || !c.Amount.IsPositive() {
+			return fmt.Errorf("min_deposits[%d] %s: must be positive", i, c)
+		}
+		if i > 0 && p.MinDeposits[i-1].Denom > c.Denom {
+			return fmt.Errorf("min_deposits[%d].denom %q: the list must be sorted by denom (after %q)", i, c.Denom,
+				p.MinDeposits[i-1].Denom)
+		}
+	}
+	for i, d := range p.AllowedDenoms {
+		if !seen[d] {
+			return fmt.Errorf("allowed_denoms[%d] %q has no min_deposits entry: every payment denom needs a minimum order deposit", i, d)
+		}
+	}
+	return nil
+}
+
+// MinDeposit is the least deposit an account in denom may open with; zero
+// for a denom without an entry (one not allowed). It reads the list
+// linearly, so it does not depend on the list being sorted.
+func (p Params) MinDeposit(denom string) math.Int {
+	for _, c := range p.MinDeposits {
+		if c.Denom == denom {
+			return c.Amount
+		}
+	}
+	return math.ZeroInt()
 }
 
 // TakeRate is the take rate of denom: its entry in take_rates, else

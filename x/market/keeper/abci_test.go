@@ -12,6 +12,7 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gpumesh/gpumesh/app"
 	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	"github.com/gpumesh/gpumesh/x/market/types"
@@ -67,11 +68,12 @@ func TestMarketThroughFinalizeBlock(t *testing.T) {
 	require.Equal(t, p2.Address.String(), lease.Provider)
 	require.Equal(t, a.BlockTime, lease.StartTime, "leased in the EndBlock of the block that reached the window end")
 
-	// An instant order, answered in the next block, whose deposit covers
-	// the minimum: 2 GPUs × 2.5 USDC × 600 s = 833 334 (rounded up). At the
-	// full price it runs dry after ceil(600.00048) = 601 s.
+	// An instant order, answered in the next block, whose deposit is the
+	// least both minimums allow: x/market's 600 s of 2 GPUs × 2.5 USDC is
+	// 833 334 (rounded up), x/escrow's min_deposits 1 USDC. At the full
+	// price it runs dry after 3600 × 1 000 000 / 5 000 000 = 720 s.
 	instant := *order
-	instant.Tenant, instant.BidWindowSeconds, instant.Deposit = bob.Address.String(), 0, sdk.NewInt64Coin(testUSDC, 833_334)
+	instant.Tenant, instant.BidWindowSeconds, instant.Deposit = bob.Address.String(), 0, app.StableMinDeposit
 	deliver(bob, &instant)
 	iid := types.OrderID{Tenant: bob.Address.String(), Seq: 1}
 	deliver(p1, &types.MsgCreateBid{Provider: p1.Address.String(), OrderId: iid, PricePerGpuHour: sdk.NewInt64Coin(testUSDC, 2_500_000),
@@ -82,7 +84,7 @@ func TestMarketThroughFinalizeBlock(t *testing.T) {
 	tenant := bob.Address
 	acc, err := a.EscrowKeeper.GetAccount(a.Ctx(), tenant, 1)
 	require.NoError(t, err)
-	require.Equal(t, ilease.StartTime.Add(601*time.Second), acc.RunsDryAt)
+	require.Equal(t, ilease.StartTime.Add(720*time.Second), acc.RunsDryAt)
 
 	// Jump to the block just before it runs dry, then one more block.
 	a.BlockTime = acc.RunsDryAt.Add(-apptest.BlockInterval - time.Second)

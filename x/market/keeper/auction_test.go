@@ -120,8 +120,13 @@ func TestLifecycleCheapestBidWins(t *testing.T) {
 	require.Equal(t, types.BID_STATE_CLOSED, won.State)
 	require.Equal(t, types.BID_CLOSE_REASON_LEASE_CLOSED, won.CloseReason)
 	require.Equal(t, types.Counters{OrdersCreated: 1, LeasesStarted: 1, LeasesClosed: 1, BidsCreated: 2}, f.counters())
-	require.Equal(t, providerkeeper.NextReputation(repBefore, providertypes.MaxReputation, 100), f.reputation(f.p2),
-		"a completed lease raises the reputation")
+	// A completed lease moves the reputation by lease_completed_bps (100)
+	// weighed by value (1.11 of 100 USDC) and duration (1000 of 3600 s):
+	// 100 × 111/10000 × 2777/10000 rounds to no step at all.
+	valueBps, durBps := gross.MulRaw(10_000).QuoRaw(100_000_000).Uint64(), uint64(1000*10_000/3600)
+	require.Equal(t, providerkeeper.NextReputation(repBefore, providertypes.MaxReputation, uint32(100*(valueBps*durBps/10_000)/10_000)),
+		f.reputation(f.p2), "a small completed lease barely moves the reputation")
+	require.Equal(t, repBefore, f.reputation(f.p2))
 	ev := marketEvents[*types.EventLeaseClosed](t, f.ctx)
 	require.Equal(t, []*types.EventLeaseClosed{{
 		Id: id, Provider: f.p2.String(), Reason: types.LEASE_CLOSE_REASON_TENANT,

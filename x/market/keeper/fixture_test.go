@@ -53,9 +53,10 @@ type marketFixture struct {
 	defaultBidDeposit sdk.Coin
 }
 
-func newMarket(t *testing.T) *marketFixture {
+// newMarket builds the fixture over a test app started with opts.
+func newMarket(t *testing.T, opts ...apptest.Option) *marketFixture {
 	t.Helper()
-	a := apptest.New(t)
+	a := apptest.New(t, opts...)
 	f := &marketFixture{
 		t: t, app: a, k: a.MarketKeeper, ctx: a.KeeperCtx(),
 		msgs:              keeper.NewMsgServerImpl(a.MarketKeeper),

@@ -43,3 +43,6 @@ func (h ProviderHooks) BeforeProviderDeregistered(ctx context.Context, owner sdk
 
 // AfterProviderDeregistered implements providertypes.ProviderHooks.
 func (h ProviderHooks) AfterProviderDeregistered(context.Context, sdk.AccAddress) error { return nil }
+
+// AfterGPUAllocationChanged implements providertypes.ProviderHooks.
+func (ProviderHooks) AfterGPUAllocationChanged(context.Context, sdk.AccAddress) error { return nil }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -127,8 +129,8 @@ func (k *Keeper) checkLeases(ctx context.Context, report func(string, ...any)) e
 	if err != nil {
 		return err
 	}
-	for addr, n := range perProvider {
-		report("provider %s has %d active leases but no provider_active_leases entry", addr, n)
+	for _, addr := range slices.Sorted(maps.Keys(perProvider)) {
+		report("provider %s has %d active leases but no provider_active_leases entry", addr, perProvider[addr])
 	}
 	if sum != active {
 		report("provider_active_leases sum to %d, %d leases are active", sum, active)

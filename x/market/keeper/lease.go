@@ -7,6 +7,7 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -203,7 +204,11 @@ func (k *Keeper) CloseLease(ctx context.Context, id types.OrderID, reason types.
 
 	switch reason {
 	case types.LEASE_CLOSE_REASON_TENANT, types.LEASE_CLOSE_REASON_EXPIRED, types.LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS:
-		_, err = k.provider.ApplyReputationEvent(ctx, provider, providertypes.REPUTATION_EVENT_LEASE_COMPLETED)
+		var scale uint32
+		if scale, err = k.completedLeaseWeight(ctx, lease, account.Denom, account.Paid); err != nil {
+			return err
+		}
+		_, err = k.provider.ApplyReputationEventScaled(ctx, provider, providertypes.REPUTATION_EVENT_LEASE_COMPLETED, scale)
 	case types.LEASE_CLOSE_REASON_PROVIDER:
 		_, err = k.provider.ApplyReputationEvent(ctx, provider, providertypes.REPUTATION_EVENT_EARLY_CLOSE)
 	}
@@ -217,12 +222,67 @@ func (k *Keeper) CloseLease(ctx context.Context, id types.OrderID, reason types.
 	})
 }
 
+// completedLeaseWeight is how much a completed lease moves its provider's
+// reputation, in basis points of the lease_completed step:
+// min(1, paid / reputation_lease_value[denom]) × min(1, duration /
+// reputation_lease_seconds). A lease to one's own second account pays take
+// and reserve fees on what it pays, so a full step costs the self-dealer
+// those fees on reputation_lease_value, and a cheap or short lease moves
+// the score by almost nothing. A denom without a value earns no step.
+func (k *Keeper) completedLeaseWeight(ctx context.Context, lease types.Lease, denom string, paid math.Int) (uint32, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	value := params.ReputationLeaseValue.AmountOf(denom)
+	if !value.IsPositive() || !paid.IsPositive() || params.ReputationLeaseSeconds == 0 {
+		return 0, nil
+	}
+	valueBps := uint64(types.BasisPoints)
+	if paid.LT(value) {
+		valueBps = paid.MulRaw(types.BasisPoints).Quo(value).Uint64() // < BasisPoints
+	}
+	end := lease.ClosedAt
+	if !lease.EndTime.IsZero() && lease.EndTime.Before(end) {
+		end = lease.EndTime // closed late by the per-block cap: the lease ran to its end
+	}
+	durBps := uint64(types.BasisPoints)
+	if d := end.Unix() - lease.StartTime.Unix(); d < int64(params.ReputationLeaseSeconds) { //nolint:gosec // ≤ MaxSecondsLimit
+		durBps = uint64(max(d, 0)) * types.BasisPoints / params.ReputationLeaseSeconds
+	}
+	return uint32(valueBps * durBps / types.BasisPoints), nil //nolint:gosec // ≤ BasisPoints
+}
+
+// dueReason is EXPIRED when an ACTIVE lease's end time has passed and
+// INSUFFICIENT_FUNDS when its escrow has run dry (in that order, as
+// EndBlock closes them), UNSPECIFIED while it is not due.
+func (k *Keeper) dueReason(ctx context.Context, lease types.Lease) (types.LeaseCloseReason, error) {
+	now := blockTime(ctx)
+	if !lease.EndTime.IsZero() && !now.Before(lease.EndTime) {
+		return types.LEASE_CLOSE_REASON_EXPIRED, nil
+	}
+	key, err := lease.Id.Key()
+	if err != nil {
+		return types.LEASE_CLOSE_REASON_UNSPECIFIED, err
+	}
+	account, err := k.escrow.GetAccount(ctx, key.K1(), key.K2())
+	if err != nil {
+		return types.LEASE_CLOSE_REASON_UNSPECIFIED, err
+	}
+	if !account.RunsDryAt.IsZero() && !now.Before(account.RunsDryAt) {
+		return types.LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS, nil
+	}
+	return types.LEASE_CLOSE_REASON_UNSPECIFIED, nil
+}
+
 // CloseLeaseBy closes an ACTIVE lease at the request of one of its parties.
 // The tenant closes with reason TENANT. The provider closes with reason
 // PROVIDER and is slashed for INFRACTION_EARLY_CLOSE, with the tenant as
-// beneficiary: a lease past its end is closed by EndBlock, so every close
-// by the provider is early. Providers should not take open-ended orders
-// they cannot serve.
+// beneficiary: a lease that is not yet due is abandoned. A lease already
+// due (past its end time or its escrow's runs_dry_at, waiting for EndBlock's
+// per-block cap) closes EXPIRED or INSUFFICIENT_FUNDS for either party,
+// without a slash. Providers should not take open-ended orders they cannot
+// serve.
 func (k *Keeper) CloseLeaseBy(ctx context.Context, sender sdk.AccAddress, id types.OrderID) error {
 	lease, err := k.GetLease(ctx, id)
 	if err != nil {
@@ -244,6 +304,14 @@ func (k *Keeper) CloseLeaseBy(ctx context.Context, sender sdk.AccAddress, id typ
 		reason = types.LEASE_CLOSE_REASON_PROVIDER
 	default:
 		return errorsmod.Wrapf(types.ErrUnauthorized, "sender %s is neither the tenant nor the provider of lease %s", sender, id)
+	}
+	// A lease already due (its end time or its escrow's runs_dry_at has
+	// passed, and EndBlock's per-block cap has not reached it yet) closes
+	// for that reason, whoever asks: closing it is no abandonment.
+	if due, err := k.dueReason(ctx, lease); err != nil {
+		return err
+	} else if due != types.LEASE_CLOSE_REASON_UNSPECIFIED {
+		reason = due
 	}
 	if err := k.CloseLease(ctx, id, reason); err != nil {
 		return err

@@ -145,6 +145,9 @@ func (k *Keeper) CreateOrder(ctx context.Context, msg *types.MsgCreateOrder) (ty
 // checkOrder checks an order against the params, the known GPU classes and
 // the allowed denoms. msg has passed ValidateBasic.
 func (k *Keeper) checkOrder(ctx context.Context, msg *types.MsgCreateOrder, params types.Params) error {
+	if err := checkSpecLimits(msg.Spec, params); err != nil {
+		return err
+	}
 	denom := msg.MaxPricePerGpuHour.Denom
 	allowed, err := k.escrow.IsAllowedDenom(ctx, denom)
 	if err != nil {
@@ -159,9 +162,6 @@ func (k *Keeper) checkOrder(ctx context.Context, msg *types.MsgCreateOrder, para
 	}
 	if err := types.CheckClassEntries(msg.Spec, providerParams.GpuClasses); err != nil {
 		return err
-	}
-	if msg.Spec.Nodes > params.MaxNodesPerOrder {
-		return errorsmod.Wrapf(types.ErrInvalidSpec, "nodes %d is above max_nodes_per_order %d", msg.Spec.Nodes, params.MaxNodesPerOrder)
 	}
 	if msg.Spec.GpusPerNode > providerParams.MaxGpusPerNode {
 		return errorsmod.Wrapf(types.ErrInvalidSpec, "gpus_per_node %d is above the providers' max_gpus_per_node %d",
@@ -185,6 +185,27 @@ func (k *Keeper) checkOrder(ctx context.Context, msg *types.MsgCreateOrder, para
 		return errorsmod.Wrapf(types.ErrDepositTooSmall,
 			"deposit %s is below %s%s: %d s (min_deposit_seconds) of %d GPUs at %s per GPU-hour",
 			msg.Deposit, minDeposit, denom, params.MinDepositSeconds, msg.Spec.TotalGPUs(), msg.MaxPricePerGpuHour)
+	}
+	return nil
+}
+
+// checkSpecLimits checks a spec against the params that bound an order's
+// size: nodes, GPUs in all, regions and GPU classes. ValidateBasic has
+// checked the protocol's hard limits (MaxGPUsPerBid, MaxRegionsPerSpec,
+// MaxGPUClassesPerSpec), which bound these params.
+func checkSpecLimits(spec types.ResourceSpec, params types.Params) error {
+	if spec.Nodes > params.MaxNodesPerOrder {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "nodes %d is above max_nodes_per_order %d", spec.Nodes, params.MaxNodesPerOrder)
+	}
+	if total := spec.TotalGPUs(); total > uint64(params.MaxGpusPerOrder) {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "nodes %d × gpus_per_node %d = %d GPUs is above max_gpus_per_order %d",
+			spec.Nodes, spec.GpusPerNode, total, params.MaxGpusPerOrder)
+	}
+	if n := len(spec.Regions); n > int(params.MaxRegionsPerOrder) {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "regions: %d is above max_regions_per_order %d", n, params.MaxRegionsPerOrder)
+	}
+	if n := len(spec.GpuClasses); n > int(params.MaxClassesPerOrder) {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "gpu_classes: %d is above max_classes_per_order %d", n, params.MaxClassesPerOrder)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestCreateOrder(t *testing.T) {
 
 	// Orders may be paid in umesh too.
 	meshOrder := f.order(f.tenant, func(m *types.MsgCreateOrder) {
-		m.MaxPricePerGpuHour, m.Deposit = sdk.NewInt64Coin(testMESH, 1_000_000), sdk.NewInt64Coin(testMESH, 400_000)
+		m.MaxPricePerGpuHour, m.Deposit = sdk.NewInt64Coin(testMESH, 1_000_000), escrowtypes.DefaultMinDeposit
 	})
 	require.Equal(t, uint64(2), meshOrder.Seq)
 }
@@ -87,6 +87,10 @@ func TestCreateOrderErrors(t *testing.T) {
 		// 2 GPUs × 2.5 USDC × 600 s / 3600 s = 833 333.33…, rounded up.
 		{"deposit too small", func(m *types.MsgCreateOrder) { m.Deposit = sdk.NewInt64Coin(testUSDC, 833_333) },
 			types.ErrDepositTooSmall, "deposit 833333uusdc is below 833334uusdc: 600 s (min_deposit_seconds) of 2 GPUs at 2500000uusdc per GPU-hour"},
+		// x/market's minimum is met, x/escrow's min_deposits (1 USDC on a
+		// local network) is not: an order needs both.
+		{"deposit below min_deposits", func(m *types.MsgCreateOrder) { m.Deposit = sdk.NewInt64Coin(testUSDC, 999_999) },
+			escrowtypes.ErrDepositTooSmall, "deposit 999999uusdc is below the min_deposits entry 1000000uusdc"},
 		{"deposit beyond balance", func(m *types.MsgCreateOrder) { m.Deposit = sdk.NewInt64Coin(testUSDC, 2_000_000_000_000) },
 			sdkerrors.ErrInsufficientFunds, "deposit 2000000000000uusdc into account"},
 	}
@@ -101,9 +105,19 @@ func TestCreateOrderErrors(t *testing.T) {
 	}
 	require.Equal(t, tenantUSDC, f.balance(f.tenant, testUSDC))
 
-	// The exact minimum is accepted.
-	id := f.order(f.tenant, func(m *types.MsgCreateOrder) { m.Deposit = sdk.NewInt64Coin(testUSDC, 833_334) })
+	// The exact minimum, the larger of the two, is accepted: x/escrow's
+	// 1 USDC here, and x/market's 600 s when the order is larger.
+	id := f.order(f.tenant, func(m *types.MsgCreateOrder) { m.Deposit = sdk.NewInt64Coin(testUSDC, 1_000_000) })
 	require.Equal(t, uint64(1), id.Seq, "refused orders used no sequence")
+	// 4 GPUs × 2.5 USDC × 600 s / 3600 s = 1 666 666.66…, rounded up.
+	m := f.orderMsg(f.tenant)
+	m.Spec.GpusPerNode, m.Deposit = 4, sdk.NewInt64Coin(testUSDC, 1_666_666)
+	_, err := f.msgs.CreateOrder(f.ctx, m)
+	require.ErrorIs(t, err, types.ErrDepositTooSmall)
+	m.Deposit = sdk.NewInt64Coin(testUSDC, 1_666_667)
+	res, err := f.msgs.CreateOrder(f.ctx, m)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), res.Id.Seq)
 }
 
 // Closing an open order refunds its deposit and every bid deposit; bids

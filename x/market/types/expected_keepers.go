@@ -24,6 +24,10 @@ type ProviderKeeper interface {
 	// ReleaseGPUs frees GPUs allocated to leaseID (all or nothing).
 	ReleaseGPUs(ctx context.Context, owner sdk.AccAddress, leaseID string, uuids []string) error
 	ApplyReputationEvent(ctx context.Context, owner sdk.AccAddress, event providertypes.ReputationEvent) (uint32, error)
+	// ApplyReputationEventScaled applies an event with its step scaled by
+	// scaleBps/10000.
+	ApplyReputationEventScaled(ctx context.Context, owner sdk.AccAddress, event providertypes.ReputationEvent,
+		scaleBps uint32) (uint32, error)
 }
 
 // StakingSlashKeeper is the part of x/stakingslash that x/market uses.

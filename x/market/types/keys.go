@@ -12,10 +12,12 @@ const (
 	MaxEndpointLength = 512
 	// MaxSSHPubkeyLength bounds an order's SSH public key, in bytes.
 	MaxSSHPubkeyLength = 8192
-	// MaxGPUClassesPerSpec bounds the accepted classes of a spec.
-	MaxGPUClassesPerSpec = 16
-	// MaxRegionsPerSpec bounds the accepted regions of a spec.
-	MaxRegionsPerSpec = 32
+	// MaxGPUClassesPerSpec bounds the accepted classes of a spec in
+	// ValidateBasic, and max_classes_per_order, which the keeper enforces.
+	MaxGPUClassesPerSpec = 64
+	// MaxRegionsPerSpec bounds the accepted regions of a spec in
+	// ValidateBasic, and max_regions_per_order, which the keeper enforces.
+	MaxRegionsPerSpec = 64
 	// MaxNameLength bounds a class, region or interconnect name in a spec.
 	MaxNameLength = 64
 	// BasisPoints is 100%, in basis points.
@@ -23,7 +25,8 @@ const (
 	// SecondsPerHour converts prices per GPU-hour to per-second accrual.
 	SecondsPerHour = 3600
 	// MaxGPUsPerBid bounds the GPUs of one bid, and so an order's nodes ×
-	// gpus_per_node.
+	// gpus_per_node, in ValidateBasic: the protocol's hard limit, and the
+	// bound of max_gpus_per_order, which the keeper enforces.
 	MaxGPUsPerBid = 1024
 	// MaxGPUUUIDLength bounds one GPU UUID in a bid, in bytes.
 	MaxGPUUUIDLength = 64

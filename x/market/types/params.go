@@ -18,6 +18,18 @@ const (
 	DefaultMaxNodesPerOrder       = 32
 	DefaultPriceIndexWeightBps    = 2_000
 	DefaultMaxDurationSeconds     = 365 * 86_400
+	DefaultMaxGPUsPerOrder        = MaxGPUsPerBid
+	DefaultMaxRegionsPerOrder     = 32
+	DefaultMaxClassesPerOrder     = 16
+	// The EndBlock caps: a lease end or a dry close is one settlement
+	// (a few bank sends) and a GPU release; a window end ranks and
+	// re-checks up to max_bids_per_order bids, so it costs more.
+	DefaultMaxLeaseEndsPerBlock  = 1_000
+	DefaultMaxDryClosesPerBlock  = 1_000
+	DefaultMaxWindowEndsPerBlock = 500
+	// DefaultReputationLeaseSeconds is the duration of a lease that earns a
+	// full reputation step: an hour.
+	DefaultReputationLeaseSeconds = 3_600
 
 	// MaxBidsPerOrderLimit bounds max_bids_per_order: picking a winner
 	// re-checks bids in rank order, so the bound is the worst case of one
@@ -28,10 +40,19 @@ const (
 	// MaxSecondsLimit bounds every duration parameter (10 years), so that
 	// block time + any of them stays far inside int64 seconds.
 	MaxSecondsLimit = 10 * 365 * 86_400
+	// MaxPerBlockLimit bounds the three EndBlock caps. It is a sanity bound
+	// on the param, not a safe value: a cap is chosen so that a block
+	// processing it stays well under the block time (docs/benchmarks.md).
+	MaxPerBlockLimit = 100_000
 )
 
-// DefaultBidDeposit is 5 MESH (5 000 000 umesh).
-var DefaultBidDeposit = sdk.NewCoin(DefaultBidDepositDenom, math.NewInt(5_000_000))
+var (
+	// DefaultBidDeposit is 5 MESH (5 000 000 umesh).
+	DefaultBidDeposit = sdk.NewCoin(DefaultBidDepositDenom, math.NewInt(5_000_000))
+	// DefaultReputationLeaseValue is the payment of a lease, per denom,
+	// that earns a full reputation step: 100 MESH.
+	DefaultReputationLeaseValue = sdk.NewCoins(sdk.NewCoin("umesh", math.NewInt(100_000_000)))
+)
 
 // DefaultParams returns the default parameters of x/market.
 func DefaultParams() Params {
@@ -44,6 +65,14 @@ func DefaultParams() Params {
 		MaxNodesPerOrder:       DefaultMaxNodesPerOrder,
 		PriceIndexWeightBps:    DefaultPriceIndexWeightBps,
 		MaxDurationSeconds:     DefaultMaxDurationSeconds,
+		MaxGpusPerOrder:        DefaultMaxGPUsPerOrder,
+		MaxRegionsPerOrder:     DefaultMaxRegionsPerOrder,
+		MaxClassesPerOrder:     DefaultMaxClassesPerOrder,
+		MaxLeaseEndsPerBlock:   DefaultMaxLeaseEndsPerBlock,
+		MaxDryClosesPerBlock:   DefaultMaxDryClosesPerBlock,
+		MaxWindowEndsPerBlock:  DefaultMaxWindowEndsPerBlock,
+		ReputationLeaseValue:   DefaultReputationLeaseValue,
+		ReputationLeaseSeconds: DefaultReputationLeaseSeconds,
 	}
 }
 
@@ -66,17 +95,34 @@ func (p Params) Validate() error {
 		return fmt.Errorf("price_index_weight_bps must be in [1, %d], got %d", BasisPoints, p.PriceIndexWeightBps)
 	}
 	for _, f := range []struct {
-		field string
-		value uint64
+		field      string
+		value, max uint64
 	}{
-		{"min_deposit_seconds", p.MinDepositSeconds},
-		{"max_bid_window_seconds", p.MaxBidWindowSeconds},
-		{"instant_order_ttl_seconds", p.InstantOrderTtlSeconds},
-		{"max_duration_seconds", p.MaxDurationSeconds},
+		{"min_deposit_seconds", p.MinDepositSeconds, MaxSecondsLimit},
+		{"max_bid_window_seconds", p.MaxBidWindowSeconds, MaxSecondsLimit},
+		{"instant_order_ttl_seconds", p.InstantOrderTtlSeconds, MaxSecondsLimit},
+		{"max_duration_seconds", p.MaxDurationSeconds, MaxSecondsLimit},
+		{"reputation_lease_seconds", p.ReputationLeaseSeconds, MaxSecondsLimit},
+		{"max_gpus_per_order", uint64(p.MaxGpusPerOrder), MaxGPUsPerBid},
+		{"max_regions_per_order", uint64(p.MaxRegionsPerOrder), MaxRegionsPerSpec},
+		{"max_classes_per_order", uint64(p.MaxClassesPerOrder), MaxGPUClassesPerSpec},
+		{"max_lease_ends_per_block", uint64(p.MaxLeaseEndsPerBlock), MaxPerBlockLimit},
+		{"max_dry_closes_per_block", uint64(p.MaxDryClosesPerBlock), MaxPerBlockLimit},
+		{"max_window_ends_per_block", uint64(p.MaxWindowEndsPerBlock), MaxPerBlockLimit},
 	} {
-		if f.value == 0 || f.value > MaxSecondsLimit {
-			return fmt.Errorf("%s must be in [1, %d], got %d", f.field, MaxSecondsLimit, f.value)
+		if f.value == 0 || f.value > f.max {
+			return fmt.Errorf("%s must be in [1, %d], got %d", f.field, f.max, f.value)
 		}
+	}
+	// Coins.Validate refuses unsorted or duplicate denoms and non-positive
+	// amounts; an empty list is valid (no lease earns a reputation step).
+	for i, c := range p.ReputationLeaseValue {
+		if c.Amount.IsNil() {
+			return fmt.Errorf("reputation_lease_value[%d] (denom %q) has no amount", i, c.Denom)
+		}
+	}
+	if err := p.ReputationLeaseValue.Validate(); err != nil {
+		return fmt.Errorf("reputation_lease_value %s: %w", p.ReputationLeaseValue, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,20 +20,40 @@ func spec2xH100() types.ResourceSpec {
 	}
 }
 
+// manyNames returns n distinct valid class names (c0, c1, …).
+func manyNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("c%d", i)
+	}
+	return out
+}
+
+// manyRegions returns n distinct valid regions (US-z0, US-z1, …).
+func manyRegions(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("US-z%d", i)
+	}
+	return out
+}
+
 func TestValidateSpec(t *testing.T) {
 	require.NoError(t, types.ValidateSpec(spec2xH100()))
+	// The hard limits themselves pass; the keeper holds orders to the
+	// smaller max_classes_per_order and max_regions_per_order.
+	atLimits := spec2xH100()
+	atLimits.GpuClasses, atLimits.Regions = manyNames(types.MaxGPUClassesPerSpec), manyRegions(types.MaxRegionsPerSpec)
+	atLimits.Nodes, atLimits.GpusPerNode = 32, 32
+	require.NoError(t, types.ValidateSpec(atLimits))
 	tests := []struct {
 		name string
 		mut  func(s *types.ResourceSpec)
 		msg  string
 	}{
-		{"no class", func(s *types.ResourceSpec) { s.GpuClasses = nil }, "gpu_classes: want 1-16 class names or models, got 0"},
-		{"too many classes", func(s *types.ResourceSpec) {
-			s.GpuClasses = nil
-			for i := range 17 {
-				s.GpuClasses = append(s.GpuClasses, strings.Repeat("a", i+1))
-			}
-		}, "gpu_classes: want 1-16 class names or models, got 17"},
+		{"no class", func(s *types.ResourceSpec) { s.GpuClasses = nil }, "gpu_classes: want 1-64 class names or models, got 0"},
+		{"too many classes", func(s *types.ResourceSpec) { s.GpuClasses = manyNames(65) },
+			"gpu_classes: want 1-64 class names or models, got 65"},
 		{"capital class", func(s *types.ResourceSpec) { s.GpuClasses = []string{"H100"} }, `gpu_classes[0] "H100" must be 1-64 lowercase`},
 		{"empty class", func(s *types.ResourceSpec) { s.GpuClasses = []string{"h100", ""} }, `gpu_classes[1] "" must be`},
 		{"long class", func(s *types.ResourceSpec) { s.GpuClasses = []string{strings.Repeat("a", 65)} }, "must be 1-64 lowercase"},
@@ -41,12 +62,7 @@ func TestValidateSpec(t *testing.T) {
 		{"no gpus per node", func(s *types.ResourceSpec) { s.GpusPerNode = 0 }, "gpus_per_node must be at least 1, got 0"},
 		{"no nodes", func(s *types.ResourceSpec) { s.Nodes = 0 }, "nodes must be at least 1, got 0"},
 		{"too many gpus", func(s *types.ResourceSpec) { s.Nodes, s.GpusPerNode = 33, 32 }, "nodes 33 × gpus_per_node 32 = 1056 GPUs, at most 1024"},
-		{"too many regions", func(s *types.ResourceSpec) {
-			s.Regions = nil
-			for i := range 33 {
-				s.Regions = append(s.Regions, "US-z"+strings.Repeat("a", i+1))
-			}
-		}, "regions: at most 32, got 33"},
+		{"too many regions", func(s *types.ResourceSpec) { s.Regions = manyRegions(65) }, "regions: at most 64, got 65"},
 		{"bad region", func(s *types.ResourceSpec) { s.Regions = []string{"US", "usa"} }, `regions[1] "usa" must be an ISO 3166-1 alpha-2 code`},
 		{"empty region", func(s *types.ResourceSpec) { s.Regions = []string{""} }, `regions[0] "" must be`},
 		{"duplicate region", func(s *types.ResourceSpec) { s.Regions = []string{"DE-fra1", "DE-fra1"} }, `regions[1] "DE-fra1" is listed twice`},

@@ -83,20 +83,29 @@ func TestProverMatchesNaiveProduct(t *testing.T) {
 	}
 }
 
-// Openings follow spec §6 byte for byte, LeafIndex and Commitment §5.
+// Openings follow spec §6 (protocol v2) byte for byte: segment seeds from
+// one block hash each, opening t drawn from segment t mod L; LeafIndex and
+// Commitment §5.
 func TestOpeningsAndCommitmentBytes(t *testing.T) {
-	bh := sha256.Sum256([]byte("open"))
-	seed := OpenSeed(77, bh[:])
-	var pre []byte
-	pre = append(pre, "gpumesh/poc/v1/open"...)
-	pre = binary.BigEndian.AppendUint64(pre, 77)
-	pre = append(pre, bh[:]...)
-	require.Equal(t, sha256.Sum256(pre), seed)
+	var seeds [][32]byte
+	for j := range uint32(3) {
+		bh := sha256.Sum256([]byte{'o', byte(j)})
+		seed := OpenSeed(77, j, bh[:])
+		var pre []byte
+		pre = append(pre, "gpumesh/poc/v2/open"...)
+		pre = binary.BigEndian.AppendUint64(pre, 77)
+		pre = binary.BigEndian.AppendUint32(pre, j)
+		pre = append(pre, bh[:]...)
+		require.Equal(t, sha256.Sum256(pre), seed, "segment %d", j)
+		seeds = append(seeds, seed)
+	}
+	require.NotEqual(t, seeds[0], seeds[1])
 
 	p := Params{N: 256, M: 3, K: 5}
-	idx := Openings(seed, 2, p)
+	idx := Openings(seeds, 2, p)
 	require.Len(t, idx, 5)
 	for tt, x := range idx {
+		seed := seeds[tt%3]
 		buf := append(append([]byte{}, seed[:]...), 0, 0, 0, 2)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(tt))
 		r := sha256.Sum256(buf)
@@ -179,7 +188,7 @@ func honestReveal(t testing.TB) ([2]uint32, Params, []byte, []Index, Reveal) {
 	p := Params{N: 64, M: 2, K: 16}
 	proof, err := Prove(context.Background(), key, p, CPUMultiplier(1), ProverOptions{})
 	require.NoError(t, err)
-	idx := Openings(OpenSeed(1, []byte("bh")), 0, p)
+	idx := Openings([][32]byte{OpenSeed(1, 0, []byte("bh"))}, 0, p)
 	rev, err := proof.Open(idx)
 	require.NoError(t, err)
 	cm := proof.Commitment()

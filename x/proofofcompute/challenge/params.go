@@ -14,6 +14,8 @@ const (
 	// MaxM bounds the products per GPU and MaxK the opened entries.
 	MaxM = 16
 	MaxK = 64
+	// MaxDepth is log2(MaxN²/16), the longest Merkle path.
+	MaxDepth = 28
 	// LeafEntries int32 entries of a row of C make one leaf of LeafBytes.
 	LeafEntries = 16
 	LeafBytes   = 64
@@ -24,6 +26,22 @@ const (
 // Params are the sizes of one GPU's challenge: n×n matrices, m products,
 // k opened entries.
 type Params struct{ N, M, K uint32 }
+
+// These limits are the single source of truth for every module: x/provider
+// validates a GPU class's challenge size with ValidateSize, x/proofofcompute
+// its openings with MaxK, and MsgRevealProof's shape with MaxM and MaxDepth.
+
+// ValidateSize checks a GPU class's challenge size n × m against the
+// protocol's limits; fields are named as in the x/provider params.
+func ValidateSize(n, m uint32) error {
+	if n < MinN || n > MaxN || n&(n-1) != 0 {
+		return fmt.Errorf("challenge_n must be a power of two in [%d, %d], got %d", MinN, MaxN, n)
+	}
+	if m < 1 || m > MaxM {
+		return fmt.Errorf("challenge_m must be in [1, %d], got %d", MaxM, m)
+	}
+	return nil
+}
 
 // Validate checks the sizes against the protocol's limits.
 func (p Params) Validate() error {

@@ -53,34 +53,38 @@ func KeyFromSeed(seed [32]byte) [2]uint32 {
 // Index names one entry C[b][i][j].
 type Index struct{ B, I, J uint32 }
 
-// OpenSeed is H("gpumesh/poc/v1/open" ‖ u64be(id) ‖ BH(ho)): the block
-// hash of the opening height, unknown when the provider committed, picks
-// the entries to open (spec §6).
-func OpenSeed(challengeID uint64, blockHash []byte) [32]byte {
+// OpenSeed is the seed of one segment of a challenge's openings (spec
+// §6, protocol v2): H("gpumesh/poc/v2/open" ‖ u64be(id) ‖ u32be(segment)
+// ‖ BH(open_height + segment)). The openings come from several blocks so
+// that no single proposer, by choosing its block's contents, picks more
+// than one segment of them.
+func OpenSeed(challengeID uint64, segment uint32, blockHash []byte) [32]byte {
 	h := sha256.New()
-	h.Write([]byte("gpumesh/poc/v1/open"))
-	var id [8]byte
-	binary.BigEndian.PutUint64(id[:], challengeID)
-	h.Write(id[:])
+	h.Write([]byte("gpumesh/poc/v2/open"))
+	var buf [12]byte
+	binary.BigEndian.PutUint64(buf[:8], challengeID)
+	binary.BigEndian.PutUint32(buf[8:], segment)
+	h.Write(buf[:])
 	h.Write(blockHash)
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
 }
 
-// Openings returns the k entries GPU gpuIndex must open, in t order:
-// r = H(open_seed ‖ u32be(g) ‖ u32be(t)); b = u64be(r[0:8]) mod m,
-// i = u64be(r[8:16]) mod n, j = u64be(r[16:24]) mod n. It returns nil for
-// parameters with m or n zero.
-func Openings(openSeed [32]byte, gpuIndex uint32, p Params) []Index {
-	if p.M == 0 || p.N == 0 {
+// Openings returns the k entries GPU gpuIndex must open, in t order.
+// Opening t is drawn from the segment seed s = seeds[t mod len(seeds)]:
+// r = H(s ‖ u32be(g) ‖ u32be(t)); b = u64be(r[0:8]) mod m,
+// i = u64be(r[8:16]) mod n, j = u64be(r[16:24]) mod n. It returns nil
+// without seeds or for parameters with m or n zero.
+func Openings(seeds [][32]byte, gpuIndex uint32, p Params) []Index {
+	if p.M == 0 || p.N == 0 || len(seeds) == 0 {
 		return nil
 	}
 	out := make([]Index, p.K)
 	var buf [32 + 8]byte
-	copy(buf[:32], openSeed[:])
 	binary.BigEndian.PutUint32(buf[32:36], gpuIndex)
 	for t := uint32(0); t < p.K; t++ {
+		copy(buf[:32], seeds[int(t)%len(seeds)][:])
 		binary.BigEndian.PutUint32(buf[36:40], t)
 		r := sha256.Sum256(buf[:])
 		out[t] = Index{

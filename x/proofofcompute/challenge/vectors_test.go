@@ -112,7 +112,7 @@ func buildVectors(t *testing.T) vectorFile {
 		}
 		cm := proof.Commitment()
 		vec.Commitment = hex.EncodeToString(cm[:])
-		idx := Openings(OpenSeed(id, obh), in.gpuIndex, p)
+		idx := Openings([][32]byte{OpenSeed(id, 0, obh)}, in.gpuIndex, p)
 		rev, err := proof.Open(idx)
 		require.NoError(t, err)
 		for t2, x := range idx {
@@ -187,7 +187,7 @@ func TestVectorsVerify(t *testing.T) {
 		}
 		cm := Commitment(roots)
 		require.Equal(t, v.Commitment, hex.EncodeToString(cm[:]))
-		idx := Openings(OpenSeed(v.ChallengeID, unhex(v.OpenBlockHash)), v.GPUIndex, p)
+		idx := Openings([][32]byte{OpenSeed(v.ChallengeID, 0, unhex(v.OpenBlockHash))}, v.GPUIndex, p)
 		for t2, o := range v.Openings {
 			require.Equal(t, Index{B: o.B, I: o.I, J: o.J}, idx[t2], "opening %d", t2)
 			op := Opening{Leaf: unhex(o.Leaf)}

@@ -13,10 +13,12 @@ import (
 )
 
 // EndBlocker runs the module's clock. Every step reads only what is due at
-// this height, so a block's work is bounded by the params (nodes scanned
-// per block) and by the challenges due now, never by the number of
-// providers, GPUs or leases:
+// this height, and every queue at most max_due_per_block entries, so a
+// block's work is bounded by the params, never by the number of providers,
+// GPUs or leases:
 //
+//  0. this block's hash is kept for the multi-block openings, and the
+//     verifications that lapsed by this height are expired;
 //  1. the running epoch's GPU-second totals advance to the block time (a
 //     handful of supply counters);
 //  2. at the epoch's last block, its issuance is minted into the reward
@@ -32,6 +34,14 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	h := sdkCtx.BlockHeight()
+	if err := k.recordBlockHash(ctx); err != nil {
+		return err
+	}
+	// Lapsed verifications first, so that an epoch ending in this block
+	// pays no GPU whose check has expired.
+	if err := k.expireVerifications(ctx, params); err != nil {
+		return err
+	}
 	e, found, err := k.currentEpoch(ctx)
 	if err != nil {
 		return err
@@ -62,28 +72,31 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if err := k.issueScheduled(ctx, params); err != nil {
 		return err
 	}
-	if err := k.processQueue(ctx, k.OpenQueue, h, func(ctx context.Context, c types.Challenge) error {
+	if err := k.processQueue(ctx, k.OpenQueue, h, params.MaxDuePerBlock, func(ctx context.Context, c types.Challenge) error {
 		return k.open(ctx, params, c)
 	}); err != nil {
 		return err
 	}
-	return k.processQueue(ctx, k.RevealQueue, h, k.revealDeadline)
+	return k.processQueue(ctx, k.RevealQueue, h, params.MaxDuePerBlock, k.revealDeadline)
 }
 
-// processQueue handles every challenge queued at a height ≤ h. Each one
-// runs in its own cached context: if its side effects fail (a slash or a
+// processQueue handles the challenges queued at a height ≤ h, oldest
+// first, at most limit of them; the rest wait for the next block (an
+// opening then draws from the same block hashes, and a reveal deadline
+// still refuses late reveals by height). Each one runs in its own cached
+// context: if its side effects fail (a slash or a
 // lease close returning an error), they are dropped, the error is
 // recorded on the challenge and logged, and the chain goes on — a bug in
 // one outcome must not halt block production.
 func (k *Keeper) processQueue(ctx context.Context, queue collections.KeySet[collections.Pair[int64, uint64]], h int64,
-	fn func(context.Context, types.Challenge) error,
+	limit uint32, fn func(context.Context, types.Challenge) error,
 ) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	var due []collections.Pair[int64, uint64]
 	err := queue.Walk(ctx, new(collections.Range[collections.Pair[int64, uint64]]).EndInclusive(collections.Join(h, uint64(1<<64-1))),
 		func(key collections.Pair[int64, uint64]) (bool, error) {
 			due = append(due, key)
-			return false, nil
+			return uint32(len(due)) >= limit, nil
 		})
 	if err != nil {
 		return err

@@ -75,17 +75,18 @@ func (k *Keeper) issue(ctx context.Context, params types.Params, kind types.Chal
 		IssueTime:            sdkCtx.BlockTime().UTC(),
 		CommitDeadlineHeight: h + int64(params.CommitDeadlineBlocks),
 		OpenHeight:           h + int64(params.CommitDeadlineBlocks) + 1,
+		OpeningBlocks:        params.OpeningBlocks,
 		State:                types.CHALLENGE_STATE_ISSUED,
 		LeaseId:              leaseID,
 	}
-	c.RevealDeadlineHeight = c.OpenHeight + int64(params.RevealWindowBlocks)
+	c.RevealDeadlineHeight = c.OpenedHeight() + int64(params.RevealWindowBlocks)
 	if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
 		return c, err
 	}
 	if err := k.ProviderChallenges.Set(ctx, collections.Join(provider, c.Id)); err != nil {
 		return c, err
 	}
-	if err := k.OpenQueue.Set(ctx, collections.Join(c.OpenHeight, c.Id)); err != nil {
+	if err := k.OpenQueue.Set(ctx, collections.Join(c.OpenedHeight(), c.Id)); err != nil {
 		return c, err
 	}
 	if kind == types.CHALLENGE_KIND_CAPACITY {
@@ -148,17 +149,28 @@ func (k *Keeper) Commit(ctx context.Context, msg *types.MsgCommitProof) error {
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventProofCommitted{Id: c.Id, Provider: c.Provider})
 }
 
-// Openings returns the entries every GPU of an opened challenge must
-// open, in gpu_index order; nil before the opening height.
-func Openings(c types.Challenge) []types.GPUOpenings {
-	if len(c.OpenSeed) != challenge.HashSize {
+// OpenSeeds returns a challenge's segment seeds; nil before it opened.
+func OpenSeeds(c types.Challenge) [][32]byte {
+	if len(c.OpenSeeds) == 0 {
 		return nil
 	}
-	var seed [32]byte
-	copy(seed[:], c.OpenSeed)
+	out := make([][32]byte, len(c.OpenSeeds))
+	for i, s := range c.OpenSeeds {
+		copy(out[i][:], s)
+	}
+	return out
+}
+
+// Openings returns the entries every GPU of an opened challenge must
+// open, in gpu_index order; nil before it opened.
+func Openings(c types.Challenge) []types.GPUOpenings {
+	seeds := OpenSeeds(c)
+	if seeds == nil {
+		return nil
+	}
 	out := make([]types.GPUOpenings, len(c.Gpus))
 	for g, gpu := range c.Gpus {
-		idx := challenge.Openings(seed, uint32(g), gpu.ChallengeParams(c.Openings))
+		idx := challenge.Openings(seeds, uint32(g), gpu.ChallengeParams(c.Openings))
 		o := types.GPUOpenings{GpuIndex: uint32(g), Uuid: gpu.Uuid, Indices: make([]types.OpeningIndex, len(idx))}
 		for t, x := range idx {
 			o.Indices[t] = types.OpeningIndex{B: x.B, I: x.I, J: x.J}
@@ -168,8 +180,33 @@ func Openings(c types.Challenge) []types.GPUOpenings {
 	return out
 }
 
-// open handles a challenge at its opening height: one without commitments
-// is missed; a committed one gets its opening seed from this block's hash.
+// recordBlockHash keeps this block's header hash for the openings of the
+// next blocks, and forgets the hash KeepBlockHashes blocks back.
+func (k *Keeper) recordBlockHash(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	h := sdkCtx.BlockHeight()
+	if err := k.BlockHashes.Set(ctx, h, append([]byte(nil), sdkCtx.HeaderHash()...)); err != nil {
+		return err
+	}
+	return k.BlockHashes.Remove(ctx, h-types.KeepBlockHashes)
+}
+
+// blockHash is the recorded header hash of height h, or this block's when
+// h is no longer kept (an opening carried over for more than
+// KeepBlockHashes blocks by the per-block cap).
+func (k *Keeper) blockHash(ctx context.Context, h int64) ([]byte, error) {
+	bh, err := k.BlockHashes.Get(ctx, h)
+	if errors.Is(err, collections.ErrNotFound) {
+		return sdk.UnwrapSDKContext(ctx).HeaderHash(), nil
+	}
+	return bh, err
+}
+
+// open handles a challenge once the last of its opening blocks has been
+// made: one without commitments is missed; a committed one draws its
+// openings, opening_blocks segments each from the hash of one block from
+// open_height on, so the proposer of any one block picks at most one
+// segment.
 func (k *Keeper) open(ctx context.Context, params types.Params, c types.Challenge) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if c.State == types.CHALLENGE_STATE_ISSUED {
@@ -179,8 +216,15 @@ func (k *Keeper) open(ctx context.Context, params types.Params, c types.Challeng
 	if c.State != types.CHALLENGE_STATE_COMMITTED {
 		return fmt.Errorf("challenge %d in the open queue is %s", c.Id, c.State)
 	}
-	seed := challenge.OpenSeed(c.Id, sdkCtx.HeaderHash())
-	c.OpenSeed = seed[:]
+	c.OpenSeeds = make([][]byte, c.OpeningBlocks)
+	for j := range c.OpeningBlocks {
+		bh, err := k.blockHash(ctx, c.OpenHeight+int64(j))
+		if err != nil {
+			return err
+		}
+		seed := challenge.OpenSeed(c.Id, j, bh)
+		c.OpenSeeds[j] = seed[:]
+	}
 	c.State = types.CHALLENGE_STATE_OPENED
 	// The reveal window runs from the block after this one.
 	c.RevealDeadlineHeight = sdkCtx.BlockHeight() + int64(params.RevealWindowBlocks)
@@ -191,7 +235,7 @@ func (k *Keeper) open(ctx context.Context, params types.Params, c types.Challeng
 		return err
 	}
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventChallengeOpened{
-		Id: c.Id, Provider: c.Provider, RevealDeadlineHeight: c.RevealDeadlineHeight, OpenSeed: c.OpenSeed,
+		Id: c.Id, Provider: c.Provider, RevealDeadlineHeight: c.RevealDeadlineHeight, OpenSeeds: c.OpenSeeds,
 		Openings: Openings(c),
 	})
 }
@@ -236,9 +280,7 @@ func (k *Keeper) Reveal(ctx context.Context, msg *types.MsgRevealProof) (*types.
 	if err != nil {
 		return nil, err
 	}
-	var openSeed [32]byte
-	copy(openSeed[:], c.OpenSeed)
-	idx := challenge.Openings(openSeed, msg.GpuIndex, p)
+	idx := challenge.Openings(OpenSeeds(c), msg.GpuIndex, p)
 	if err := challenge.VerifyReveal(key, p, gpu.Commitment, idx, rev); err != nil {
 		if errors.Is(err, challenge.ErrMalformed) {
 			return nil, errorsmod.Wrapf(types.ErrInvalidReveal, "challenge %d, gpu_index %d: %s", c.Id, msg.GpuIndex, err)

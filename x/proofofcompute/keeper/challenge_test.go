@@ -35,7 +35,7 @@ func TestHonestCapacityRoundPasses(t *testing.T) {
 	require.Equal(t, c.CommitDeadlineHeight+1, c.OpenHeight)
 
 	c, proofs := f.commitAndOpen(p1, c)
-	require.Equal(t, c.OpenHeight+10, c.RevealDeadlineHeight)
+	require.Equal(t, c.OpenedHeight()+10, c.RevealDeadlineHeight)
 	msgs := make([]sdk.Msg, len(c.Gpus))
 	for g := range c.Gpus {
 		msgs[g] = f.revealMsg(c, proofs, g)
@@ -57,12 +57,15 @@ func TestHonestCapacityRoundPasses(t *testing.T) {
 	require.Equal(t, uint64(8*1000), reward.Weight, "8 verified h100-sxm-80g GPUs of weight 1000")
 	f.invariants()
 
-	// Run to the end of the epoch: the issuance (nothing leased, so the
-	// full base reward) is minted and all of it is owed to provider1.
-	epoch, err := f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), c.Epoch)
+	// Run to the end of the epoch the check passed in: the issuance
+	// (nothing leased, so the full base reward) is minted and all of it is
+	// owed to provider1.
+	current, err := f.a.ProofOfComputeKeeper.CurrentEpoch.Get(f.a.Ctx())
+	require.NoError(t, err)
+	epoch, err := f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), current)
 	require.NoError(t, err)
 	f.advanceTo(epoch.StartHeight + testEpochBlocks - 1)
-	epoch, err = f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), c.Epoch)
+	epoch, err = f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), current)
 	require.NoError(t, err)
 	params, err := f.a.ProofOfComputeKeeper.GetParams(f.a.Ctx())
 	require.NoError(t, err)

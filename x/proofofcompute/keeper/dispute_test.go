@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/app"
+	"github.com/gpumesh/gpumesh/testutil/apptest"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
@@ -17,8 +18,8 @@ import (
 
 // disputeSetup onboards provider1, leases two of its GPUs to alice and
 // has alice dispute the lease; it returns the lease id and the challenge.
-func disputeSetup(t *testing.T, seed string) (*pocFixture, markettypes.OrderID, types.Challenge) {
-	f := newPoC(t)
+func disputeSetup(t *testing.T, seed string, opts ...apptest.Option) (*pocFixture, markettypes.OrderID, types.Challenge) {
+	f := newPoC(t, opts...)
 	p1, alice := f.a.Account("provider1"), f.a.Account("alice")
 	node := f.onboard("provider1", seed)
 	id := f.lease(alice, p1, node.Gpus[0].Uuid, node.Gpus[1].Uuid)
@@ -84,13 +85,13 @@ func TestDisputeFailOrMissUpholdsTheDispute(t *testing.T) {
 			if answer == "wrong" {
 				var proofs = f.prove(c)
 				f.deliver(p1, commitMsg(c, proofs))
-				f.advanceTo(c.OpenHeight)
+				f.advanceTo(c.OpenedHeight())
 				c = f.challenge(c.Id)
 				bad := f.revealMsg(c, proofs, 1)
 				bad.Openings[3].Siblings[0][0] ^= 1
 				f.deliver(p1, bad)
 			} else {
-				f.advanceTo(c.OpenHeight)
+				f.advanceTo(c.OpenedHeight())
 			}
 			c = f.challenge(c.Id)
 			if answer == "wrong" {
@@ -147,7 +148,7 @@ func TestDisputeRefusals(t *testing.T) {
 	// The open dispute still runs; a new one on the closed lease is refused
 	// once it ends.
 	c := f.challenge(f.disputes(id)[0].ChallengeId)
-	f.advanceTo(c.OpenHeight)
+	f.advanceTo(c.OpenedHeight())
 	res = f.a.DeliverTx(alice, &types.MsgOpenDispute{Tenant: alice.Address.String(), LeaseId: id, Fee: fee})
 	require.Equal(t, types.ErrLeaseNotDisputable.ABCICode(), res.Code)
 	require.Contains(t, res.Log, "LEASE_STATE_CLOSED")

@@ -163,8 +163,10 @@ func challengeable(n providertypes.Node) bool {
 
 // scheduleStep examines up to schedule_scan_per_block nodes after the
 // cursor: each node with an idle GPU of a known class is sampled with
-// probability sample_rate and, if sampled, planned at a height drawn from
-// the rest of the epoch. The walk stops at the last node or when the epoch
+// probability sample_rate, or taken whatever the draw when one of those
+// GPUs is unverified or its verification would lapse before a check issued
+// in the next epoch could finish (needsCheck), and planned at a height
+// drawn from the rest of the epoch. The walk stops at the last node or when the epoch
 // has no later height left.
 func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.Epoch) error {
 	cur, err := k.Cursor.Get(ctx)
@@ -193,6 +195,9 @@ func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.
 	}
 	threshold := sampleThreshold(params.SampleRate)
 	span := uint64(last - lo + 1)
+	// A node is checked this epoch whatever the draw if a verification
+	// would lapse before a check issued in the next epoch could finish.
+	recheckBy := last + int64(params.EpochBlocks+params.CommitDeadlineBlocks+uint64(params.OpeningBlocks)+params.RevealWindowBlocks) //nolint:gosec // bounded params
 	for _, ref := range refs {
 		cur.NodesExamined++
 		cur.Provider, cur.NodeId = ref.Owner.String(), ref.Node.Id
@@ -201,7 +206,7 @@ func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.
 		}
 		r := sampleHash(e.Seed, ref.Owner, ref.Node.Id)
 		draw := new(big.Int).SetUint64(binary.BigEndian.Uint64(r[0:8]))
-		if draw.Cmp(threshold) >= 0 {
+		if draw.Cmp(threshold) >= 0 && !needsCheck(ref.Node, params.VerificationTtlBlocks, recheckBy) {
 			continue
 		}
 		at := lo + int64(binary.BigEndian.Uint64(r[8:16])%span)
@@ -214,17 +219,21 @@ func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.
 	return k.Cursor.Set(ctx, cur)
 }
 
-// issueScheduled issues the capacity challenges planned for this height.
-// A node is skipped when its provider is no longer active or is jailed,
-// when it still has an unresolved challenge, or when it has no idle GPU of
-// a known class left.
+// issueScheduled issues the capacity challenges planned for this height or
+// earlier, oldest first, at most max_due_per_block of them (the rest are
+// issued in the next blocks). A node is skipped when its provider is no
+// longer active or not eligible in x/stakingslash (jailed, or bonded below
+// what its GPUs require: it earns nothing, so a check would only cost the
+// chain), when it still has an unresolved challenge, or when it has no
+// idle GPU of a known class left.
 func (k *Keeper) issueScheduled(ctx context.Context, params types.Params) error {
 	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	var due []collections.Triple[int64, sdk.AccAddress, string]
-	err := k.Schedule.Walk(ctx, collections.NewPrefixedTripleRange[int64, sdk.AccAddress, string](h),
+	rng := collections.NewPrefixUntilTripleRange[int64, sdk.AccAddress, string](h)
+	err := k.Schedule.Walk(ctx, rng,
 		func(key collections.Triple[int64, sdk.AccAddress, string]) (bool, error) {
 			due = append(due, key)
-			return false, nil
+			return uint32(len(due)) >= params.MaxDuePerBlock, nil
 		})
 	if err != nil {
 		return err
@@ -247,7 +256,7 @@ func (k *Keeper) issueScheduled(ctx context.Context, params types.Params) error 
 			}
 			continue
 		}
-		if jailed, err := k.stakingslash.IsJailed(ctx, owner); err != nil || jailed {
+		if eligible, err := k.stakingslash.IsEligible(ctx, owner); err != nil || !eligible {
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -120,10 +121,8 @@ var commitMsg = cli.CommitMsg
 // revealMsg opens GPU g of an OPENED challenge at the chain's indices.
 func (f *pocFixture) revealMsg(c types.Challenge, proofs []*challenge.GPUProof, g int) *types.MsgRevealProof {
 	f.t.Helper()
-	var seed [32]byte
-	require.Len(f.t, c.OpenSeed, 32, "challenge %d is not opened", c.Id)
-	copy(seed[:], c.OpenSeed)
-	rev, err := proofs[g].Open(challenge.Openings(seed, uint32(g), c.Gpus[g].ChallengeParams(c.Openings)))
+	require.Len(f.t, c.OpenSeeds, int(c.OpeningBlocks), "challenge %d is not opened", c.Id)
+	rev, err := proofs[g].Open(f.openings(c, g))
 	require.NoError(f.t, err)
 	msg := &types.MsgRevealProof{Provider: c.Provider, ChallengeId: c.Id, GpuIndex: uint32(g), Roots: rev.Roots}
 	for _, o := range rev.Openings {
@@ -138,7 +137,7 @@ func (f *pocFixture) commitAndOpen(provider apptest.Account, c types.Challenge) 
 	f.t.Helper()
 	proofs := f.prove(c)
 	f.deliver(provider, commitMsg(c, proofs))
-	f.advanceTo(c.OpenHeight)
+	f.advanceTo(c.OpenedHeight())
 	c = f.challenge(c.Id)
 	require.Equal(f.t, types.CHALLENGE_STATE_OPENED, c.State)
 	return c, proofs
@@ -152,9 +151,7 @@ func (f *pocFixture) invariants() {
 
 // openings are the indices GPU g of an opened challenge must open.
 func (f *pocFixture) openings(c types.Challenge, g int) []challenge.Index {
-	var seed [32]byte
-	copy(seed[:], c.OpenSeed)
-	return challenge.Openings(seed, uint32(g), c.Gpus[g].ChallengeParams(c.Openings))
+	return challenge.Openings(keeper.OpenSeeds(c), uint32(g), c.Gpus[g].ChallengeParams(c.Openings))
 }
 
 func mustProvider(t *testing.T, f *pocFixture, addr sdk.AccAddress) providertypes.Provider {

@@ -13,7 +13,9 @@ import (
 
 // InitGenesis imports a validated genesis state and rebuilds the indexes:
 // per-provider challenge lists, the open and reveal queues, the node →
-// open challenge map and the open disputes.
+// open challenge map, the open disputes and the verification queue. The
+// recent block hashes are not exported: an opening imported mid-way draws
+// its missing segments from the first block after the import.
 func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
@@ -34,7 +36,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		}
 		switch c.State {
 		case types.CHALLENGE_STATE_ISSUED, types.CHALLENGE_STATE_COMMITTED:
-			err = k.OpenQueue.Set(ctx, collections.Join(c.OpenHeight, c.Id))
+			err = k.OpenQueue.Set(ctx, collections.Join(c.OpenedHeight(), c.Id))
 		case types.CHALLENGE_STATE_OPENED:
 			err = k.RevealQueue.Set(ctx, collections.Join(c.RevealDeadlineHeight, c.Id))
 		}
@@ -104,7 +106,9 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	// The verification queue is derived from x/provider's verified GPUs,
+	// imported before this module.
+	return k.rebuildExpiry(ctx, gs.Params)
 }
 
 // ExportGenesis exports the module state; the indexes are left out and

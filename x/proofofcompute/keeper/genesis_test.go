@@ -34,7 +34,7 @@ func TestGenesisRoundTripMidChallenge(t *testing.T) {
 	id := f.lease(alice, p1, node.Gpus[0].Uuid, node.Gpus[1].Uuid)
 	honest := map[string]bool{p1.Address.String(): true}
 	proofs := map[uint64][]*challenge.GPUProof{}
-	for i := 0; i < 2*testEpochBlocks; i++ {
+	for i := 0; i < 3*testEpochBlocks; i++ {
 		f.respond(honest, proofs)
 	}
 	f.deliver(alice, &types.MsgOpenDispute{Tenant: alice.Address.String(), LeaseId: id, Fee: f.disputeFee()})

@@ -23,6 +23,7 @@ func AllInvariants(k *Keeper) sdk.Invariant { //nolint:staticcheck // see above
 	return func(ctx sdk.Context) (string, bool) {
 		for _, inv := range []sdk.Invariant{ //nolint:staticcheck // see above
 			ModuleAccountInvariant(k), RewardsInvariant(k), QueuesInvariant(k), DisputesInvariant(k),
+			WeightsInvariant(k), VerificationQueueInvariant(k),
 		} {
 			if msg, broken := inv(ctx); broken {
 				return msg, broken
@@ -133,7 +134,7 @@ func QueuesInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see abov
 			return n
 		}
 		opens := check(k.OpenQueue, "open queue", func(c types.Challenge, h int64) bool {
-			return (c.State == types.CHALLENGE_STATE_ISSUED || c.State == types.CHALLENGE_STATE_COMMITTED) && c.OpenHeight == h
+			return (c.State == types.CHALLENGE_STATE_ISSUED || c.State == types.CHALLENGE_STATE_COMMITTED) && c.OpenedHeight() == h
 		})
 		reveals := check(k.RevealQueue, "reveal queue", func(c types.Challenge, h int64) bool {
 			return c.State == types.CHALLENGE_STATE_OPENED && c.RevealDeadlineHeight == h
@@ -210,5 +211,83 @@ func DisputesInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see ab
 			return broken("disputes", "%d open-dispute entries for %d open disputes", indexed, open)
 		}
 		return "", false
+	}
+}
+
+// WeightsInvariant checks that nobody earns who may not: a provider whose
+// stored reward weight is positive is active, eligible in x/stakingslash
+// (registered, not jailed, bonded at least what its GPUs require) and has
+// verified idle GPUs now. (The weight's exact value follows the class
+// weights at the provider's last update, so governance changing a class's
+// weight does not break it.)
+func WeightsInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see above
+	return func(ctx sdk.Context) (string, bool) {
+		var problems []string
+		err := k.Rewards.Walk(ctx, nil, func(provider sdk.AccAddress, r types.ProviderReward) (bool, error) {
+			if r.Weight == 0 {
+				return false, nil
+			}
+			w, err := k.verifiedWeight(ctx, provider)
+			if err != nil {
+				return true, err
+			}
+			if w == 0 {
+				problems = append(problems, fmt.Sprintf("%s has reward weight %d but no verified idle GPU while active and eligible",
+					r.Provider, r.Weight))
+			}
+			return false, nil
+		})
+		if err != nil {
+			return broken("weights", "walk rewards: %s", err)
+		}
+		if len(problems) > 0 {
+			return broken("weights", "%v", problems)
+		}
+		return "", false
+	}
+}
+
+// VerificationQueueInvariant checks that every node listing a verified GPU
+// is in the verification queue, so every verification lapses. (A node is
+// queued at its check's expiry under the TTL in force when it passed; a
+// TTL lowered by governance applies to later checks, so the queued height
+// is not compared with the current TTL.)
+func VerificationQueueInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see above
+	return func(ctx sdk.Context) (string, bool) {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return broken("verification-queue", "params: %s", err)
+		}
+		first := make(map[string]bool)
+		err = k.VerificationExpiry.Walk(ctx, nil, func(key collections.Triple[int64, sdk.AccAddress, string]) (bool, error) {
+			first[key.K2().String()+"/"+key.K3()] = true
+			return false, nil
+		})
+		if err != nil {
+			return broken("verification-queue", "walk queue: %s", err)
+		}
+		var owner sdk.AccAddress
+		var nodeID string
+		for {
+			refs, done, err := k.provider.NodesAfter(ctx, owner, nodeID, 1000)
+			if err != nil {
+				return broken("verification-queue", "walk nodes: %s", err)
+			}
+			for _, ref := range refs {
+				owner, nodeID = ref.Owner, ref.Node.Id
+				for _, g := range ref.Node.Gpus {
+					if !g.Verified {
+						continue
+					}
+					if _, ok := first[ref.Owner.String()+"/"+ref.Node.Id]; !ok {
+						return broken("verification-queue", "GPU %s of %s/%s verified at %d (ttl %d) is not queued to expire",
+							g.Uuid, ref.Owner, ref.Node.Id, g.VerifiedHeight, params.VerificationTtlBlocks)
+					}
+				}
+			}
+			if done {
+				return "", false
+			}
+		}
 	}
 }

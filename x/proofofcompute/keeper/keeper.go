@@ -40,7 +40,8 @@ type Keeper struct {
 	Challenges collections.Map[uint64, types.Challenge]
 	// ProviderChallenges lists a provider's challenges.
 	ProviderChallenges collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	// OpenQueue: (open height, id) of ISSUED and COMMITTED challenges.
+	// OpenQueue: (opened height, id) of ISSUED and COMMITTED challenges:
+	// the height whose block completes the openings.
 	OpenQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// RevealQueue: (reveal deadline height, id) of OPENED challenges.
 	RevealQueue collections.KeySet[collections.Pair[int64, uint64]]
@@ -65,6 +66,11 @@ type Keeper struct {
 	// PendingFreeProofs: (challenge id, gpu index or commitMarker) admitted
 	// without a fee, written only in CheckTx state.
 	PendingFreeProofs collections.KeySet[collections.Pair[uint64, uint32]]
+	// BlockHashes: height → header hash, the last KeepBlockHashes blocks.
+	BlockHashes collections.Map[int64, []byte]
+	// VerificationExpiry: (expiry height, provider, node) of nodes with GPUs
+	// verified by a check; EndBlock unverifies the GPUs whose check expired.
+	VerificationExpiry collections.KeySet[collections.Triple[int64, sdk.AccAddress, string]]
 }
 
 // NewKeeper builds the keeper. authority must be a valid address (the
@@ -117,6 +123,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 			collections.PairKeyCodec(acc, collections.Uint64Key), codec.CollValue[types.LeaseUsage](cdc)),
 		PendingFreeProofs: collections.NewKeySet(sb, types.PendingFreeProofsKey, "pending_free_proofs",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint32Key)),
+		BlockHashes: collections.NewMap(sb, types.BlockHashesKey, "block_hashes", collections.Int64Key,
+			collections.BytesValue),
+		VerificationExpiry: collections.NewKeySet(sb, types.VerificationExpiryKey, "verification_expiry",
+			collections.TripleKeyCodec(collections.Int64Key, acc, collections.StringKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -51,7 +51,7 @@ func TestConsistentlyWrongProductFails(t *testing.T) {
 	liar := f.proveWith(c, 0, offByOne{challenge.CPUMultiplier(0)})
 	proofs[0] = liar
 	f.deliver(p1, commitMsg(c, proofs))
-	f.advanceTo(c.OpenHeight)
+	f.advanceTo(c.OpenedHeight())
 	c = f.challenge(c.Id)
 	before := f.bonded(p1.Address)
 
@@ -86,8 +86,10 @@ func TestLateCommitIsRefusedAndTheChallengeMissed(t *testing.T) {
 	res := f.a.DeliverTx(p1, commitMsg(c, proofs))
 	require.Equal(t, types.ErrDeadlinePassed.ABCICode(), res.Code, res.Log)
 	require.Contains(t, res.Log, "commit deadline was height")
+	require.Equal(t, types.CHALLENGE_STATE_ISSUED, f.challenge(c.Id).State, "refused: still waiting")
+	f.advanceTo(c.OpenedHeight())
 	c = f.challenge(c.Id)
-	require.Equal(t, types.CHALLENGE_STATE_MISSED, c.State, "the block that refused the commit is the opening height")
+	require.Equal(t, types.CHALLENGE_STATE_MISSED, c.State, "missed when the openings would have been drawn")
 	require.Contains(t, c.Failure, "no commitment by height")
 
 	col, _, err := f.a.StakingSlashKeeper.GetCollateral(f.a.Ctx(), p1.Address)
@@ -137,7 +139,7 @@ func TestProofRefusals(t *testing.T) {
 	require.Equal(t, types.ErrWrongState.ABCICode(), res.Code, "a reveal before the opening height")
 	require.Contains(t, res.Log, "CHALLENGE_STATE_COMMITTED")
 
-	f.advanceTo(c.OpenHeight)
+	f.advanceTo(c.OpenedHeight())
 	c = f.challenge(c.Id)
 	msg := f.revealMsg(c, proofs, 0)
 	stolen := *msg

@@ -23,7 +23,7 @@ func (k *Keeper) finish(ctx context.Context, c types.Challenge, state types.Chal
 	if err != nil {
 		return c, err
 	}
-	if err := k.OpenQueue.Remove(ctx, collections.Join(c.OpenHeight, c.Id)); err != nil {
+	if err := k.OpenQueue.Remove(ctx, collections.Join(c.OpenedHeight(), c.Id)); err != nil {
 		return c, err
 	}
 	if err := k.RevealQueue.Remove(ctx, collections.Join(c.RevealDeadlineHeight, c.Id)); err != nil {
@@ -56,8 +56,9 @@ func (k *Keeper) finish(ctx context.Context, c types.Challenge, state types.Chal
 }
 
 // resolvePass: every GPU opened correctly. The GPUs still listed by the
-// provider become verified, its reputation rises, its reward weight is
-// brought up to date; a dispute's fee goes to the provider.
+// provider become verified (until verification_ttl_blocks from now), its
+// reputation rises after a capacity check, its reward weight is brought up
+// to date; a dispute's fee goes to the provider.
 func (k *Keeper) resolvePass(ctx context.Context, c types.Challenge) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	c, err := k.finish(ctx, c, types.CHALLENGE_STATE_PASSED, "")
@@ -82,9 +83,17 @@ func (k *Keeper) resolvePass(ctx context.Context, c types.Challenge) error {
 			if err := k.provider.SetGPUsVerified(ctx, provider, listed, true); err != nil {
 				return err
 			}
+			if err := k.queueExpiry(ctx, provider, c, listed); err != nil {
+				return err
+			}
 		}
-		if _, err := k.provider.ApplyReputationEvent(ctx, provider, providertypes.REPUTATION_EVENT_PROOF_PASSED); err != nil {
-			return err
+		// Only capacity checks, which the chain schedules, raise the
+		// reputation: a provider could dispute its own lease from a second
+		// account as often as it likes (the fee comes back on a pass).
+		if c.Kind == types.CHALLENGE_KIND_CAPACITY {
+			if _, err := k.provider.ApplyReputationEvent(ctx, provider, providertypes.REPUTATION_EVENT_PROOF_PASSED); err != nil {
+				return err
+			}
 		}
 	}
 	if err := k.refreshWeight(ctx, provider); err != nil {

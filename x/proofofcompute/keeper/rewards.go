@@ -62,30 +62,34 @@ func (k *Keeper) RewardOf(ctx context.Context, provider sdk.AccAddress) (types.P
 	return r, nil
 }
 
-// verifiedWeight is the sum of the reward weights of the provider's
-// verified GPUs, from the class weights in the params.
+// verifiedWeight is what a provider's capacity earns per unit of the
+// reward index: the sum of the class reward weights of its GPUs that are
+// verified (a check passed less than verification_ttl_blocks ago) and idle
+// (a leased GPU is paid by its lease), and only while the provider is
+// active and eligible in x/stakingslash (registered, not jailed, bonded at
+// least min_bond_per_gpu for every billable GPU). It reads one row per
+// class the provider lists, never its GPUs.
 func (k *Keeper) verifiedWeight(ctx context.Context, provider sdk.AccAddress) (uint64, error) {
 	active, err := k.isActive(ctx, provider)
 	if err != nil || !active {
+		return 0, err
+	}
+	eligible, err := k.stakingslash.IsEligible(ctx, provider)
+	if err != nil || !eligible {
+		return 0, err
+	}
+	counts, err := k.provider.EarningGPUsOf(ctx, provider)
+	if err != nil || len(counts) == 0 {
 		return 0, err
 	}
 	params, err := k.provider.GetParams(ctx)
 	if err != nil {
 		return 0, err
 	}
-	nodes, err := k.provider.GetInventory(ctx, provider)
-	if err != nil {
-		return 0, err
-	}
 	var w uint64
-	for _, n := range nodes {
-		for _, g := range n.Gpus {
-			if !g.Verified {
-				continue
-			}
-			if class, ok := params.Class(g.Class); ok {
-				w += uint64(class.RewardWeight)
-			}
+	for _, c := range counts {
+		if class, ok := params.Class(c.Class); ok {
+			w += uint64(class.RewardWeight) * c.Count
 		}
 	}
 	return w, nil

@@ -43,12 +43,16 @@ type ProviderKeeper interface {
 	SupplyTotals(ctx context.Context) (allocated, verified uint64, err error)
 	SetGPUsVerified(ctx context.Context, owner sdk.AccAddress, uuids []string, verified bool) error
 	ApplyReputationEvent(ctx context.Context, owner sdk.AccAddress, event providertypes.ReputationEvent) (uint32, error)
+	// EarningGPUsOf counts, per class, the owner's verified idle GPUs.
+	EarningGPUsOf(ctx context.Context, owner sdk.AccAddress) ([]providertypes.ClassCount, error)
 }
 
 // StakingSlashKeeper is the part of x/stakingslash that x/proofofcompute
 // uses.
 type StakingSlashKeeper interface {
 	IsJailed(ctx context.Context, provider sdk.AccAddress) (bool, error)
+	// IsEligible: registered, not jailed, bonded at least the required bond.
+	IsEligible(ctx context.Context, provider sdk.AccAddress) (bool, error)
 	Slash(ctx context.Context, provider sdk.AccAddress, infraction stakingslashtypes.Infraction,
 		infractionHeight int64, beneficiaries ...stakingslashtypes.Beneficiary) (stakingslashtypes.SlashResult, error)
 }

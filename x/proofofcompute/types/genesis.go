@@ -165,12 +165,23 @@ func (c Challenge) Validate() error {
 				i, g.Uuid, c.State, challenge.HashSize, len(g.Commitment))
 		}
 	}
-	if c.CommitDeadlineHeight < c.IssueHeight || c.OpenHeight != c.CommitDeadlineHeight+1 || c.RevealDeadlineHeight <= c.OpenHeight {
-		return fmt.Errorf("heights must satisfy issue ≤ commit deadline < open = deadline + 1 < reveal deadline, got %d, %d, %d, %d",
-			c.IssueHeight, c.CommitDeadlineHeight, c.OpenHeight, c.RevealDeadlineHeight)
+	if c.OpeningBlocks < 1 || c.OpeningBlocks > c.Openings {
+		return fmt.Errorf("opening_blocks must be in [1, openings %d], got %d", c.Openings, c.OpeningBlocks)
 	}
-	if c.State == CHALLENGE_STATE_OPENED && len(c.OpenSeed) != challenge.HashSize {
-		return fmt.Errorf("an OPENED challenge needs a %d-byte open_seed", challenge.HashSize)
+	if c.CommitDeadlineHeight < c.IssueHeight || c.OpenHeight != c.CommitDeadlineHeight+1 ||
+		c.RevealDeadlineHeight <= c.OpenedHeight() {
+		return fmt.Errorf("heights must satisfy issue ≤ commit deadline < open = deadline + 1 ≤ opened = open + opening_blocks − 1 < reveal deadline, got %d, %d, %d, %d, %d",
+			c.IssueHeight, c.CommitDeadlineHeight, c.OpenHeight, c.OpenedHeight(), c.RevealDeadlineHeight)
+	}
+	if c.State == CHALLENGE_STATE_OPENED || len(c.OpenSeeds) > 0 {
+		if len(c.OpenSeeds) != int(c.OpeningBlocks) {
+			return fmt.Errorf("open_seeds: an opened challenge needs %d seeds (opening_blocks), got %d", c.OpeningBlocks, len(c.OpenSeeds))
+		}
+		for i, seed := range c.OpenSeeds {
+			if len(seed) != challenge.HashSize {
+				return fmt.Errorf("open_seeds[%d]: want %d bytes, got %d", i, challenge.HashSize, len(seed))
+			}
+		}
 	}
 	return nil
 }

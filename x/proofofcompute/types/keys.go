@@ -20,7 +20,7 @@ var (
 	ChallengesKey = collections.NewPrefix(2)
 	// ProviderChallengesKey: (provider, id) for per-provider listings.
 	ProviderChallengesKey = collections.NewPrefix(3)
-	// OpenQueueKey: (open height, id) of challenges not yet opened.
+	// OpenQueueKey: (opened height, id) of challenges not yet opened.
 	OpenQueueKey = collections.NewPrefix(4)
 	// RevealQueueKey: (reveal deadline height, id) of opened challenges.
 	RevealQueueKey = collections.NewPrefix(5)
@@ -50,4 +50,11 @@ var (
 	// PendingFreeProofsKey marks, in the CheckTx state only, proofs already
 	// admitted without a fee (see FreeProofTx); never written in a block.
 	PendingFreeProofsKey = collections.NewPrefix(16)
+	// BlockHashesKey: height → header hash of the last KeepBlockHashes
+	// blocks, for the multi-block openings.
+	BlockHashesKey = collections.NewPrefix(17)
+	// VerificationExpiryKey: (expiry height, provider, node id) of nodes
+	// whose GPUs passed a check, so EndBlock unverifies them when the check
+	// expires.
+	VerificationExpiryKey = collections.NewPrefix(18)
 )

@@ -15,8 +15,6 @@ const (
 	// MaxChallengeGPUs bounds the GPUs of one challenge (and so the
 	// commitments of one MsgCommitProof).
 	MaxChallengeGPUs = 1_024
-	// maxDepth is log2(MaxN²/16), the longest Merkle path.
-	maxDepth = 28
 	// MaxUtilPct is the largest mean utilization.
 	MaxUtilPct = 100
 )
@@ -82,8 +80,8 @@ func (m *MsgRevealProof) ValidateBasic() error {
 		if len(o.Leaf) != challenge.LeafBytes {
 			return errorsmod.Wrapf(ErrInvalidReveal, "openings[%d].leaf: want %d bytes, got %d", t, challenge.LeafBytes, len(o.Leaf))
 		}
-		if len(o.Siblings) == 0 || len(o.Siblings) > maxDepth {
-			return errorsmod.Wrapf(ErrInvalidReveal, "openings[%d].siblings: want 1 to %d hashes, got %d", t, maxDepth, len(o.Siblings))
+		if len(o.Siblings) == 0 || len(o.Siblings) > challenge.MaxDepth {
+			return errorsmod.Wrapf(ErrInvalidReveal, "openings[%d].siblings: want 1 to %d hashes, got %d", t, challenge.MaxDepth, len(o.Siblings))
 		}
 		for s, h := range o.Siblings {
 			if len(h) != challenge.HashSize {

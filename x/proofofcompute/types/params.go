@@ -28,6 +28,26 @@ const (
 	MaxScheduleScanPerBlock      = 100_000
 	MaxGasPerUnit                = 1_000_000
 	MinEpochBlocksOverChallenges = 2
+	// DefaultOpeningBlocks: the 16 openings come from 8 consecutive block
+	// hashes, 2 per block (README, Security: grinding).
+	DefaultOpeningBlocks = 8
+	// DefaultVerificationTTLEpochs: a passed check keeps a GPU verified
+	// for three epochs (README, Capacity rewards).
+	DefaultVerificationTTLEpochs = 3
+	// MinVerificationTTLEpochs: the TTL must cover two epochs, so that the
+	// forced check of the next epoch always lands before the TTL runs out.
+	MinVerificationTTLEpochs = 2
+	// MaxVerificationTTLBlocks bounds verification_ttl_blocks (about 19
+	// years at 6 s blocks).
+	MaxVerificationTTLBlocks = 100_000_000
+	// DefaultMaxDuePerBlock caps each EndBlock queue per block.
+	DefaultMaxDuePerBlock = 1_000
+	// MaxDuePerBlockLimit bounds max_due_per_block.
+	MaxDuePerBlockLimit = 100_000
+	// KeepBlockHashes is how many recent block hashes the module keeps for
+	// the multi-block openings (at least challenge.MaxK, the largest
+	// opening_blocks, plus room for openings carried over by the cap).
+	KeepBlockHashes = 256
 )
 
 var (
@@ -58,10 +78,13 @@ func DefaultParams() Params {
 			PerKiloMulAdds: DefaultGasPerKiloMulAdds,
 			PerHash:        DefaultGasPerHash,
 		},
-		DisputeFee:  DefaultDisputeFee,
-		BaseReward:  DefaultBaseReward,
-		RewardFloor: DefaultRewardFloor,
-		RewardAlpha: DefaultRewardAlpha,
+		DisputeFee:            DefaultDisputeFee,
+		BaseReward:            DefaultBaseReward,
+		RewardFloor:           DefaultRewardFloor,
+		RewardAlpha:           DefaultRewardAlpha,
+		OpeningBlocks:         DefaultOpeningBlocks,
+		VerificationTtlBlocks: DefaultVerificationTTLEpochs * DefaultEpochBlocks,
+		MaxDuePerBlock:        DefaultMaxDuePerBlock,
 	}
 }
 
@@ -74,18 +97,29 @@ func (p Params) Validate() error {
 	if p.RevealWindowBlocks == 0 || p.RevealWindowBlocks > MaxRevealWindowBlocks {
 		return fmt.Errorf("reveal_window_blocks must be in [1, %d], got %d", MaxRevealWindowBlocks, p.RevealWindowBlocks)
 	}
+	if p.Openings == 0 || p.Openings > challenge.MaxK {
+		return fmt.Errorf("openings must be in [1, %d], got %d", challenge.MaxK, p.Openings)
+	}
+	if p.OpeningBlocks == 0 || p.OpeningBlocks > p.Openings {
+		return fmt.Errorf("opening_blocks must be in [1, openings %d], got %d", p.Openings, p.OpeningBlocks)
+	}
 	// An epoch must be long enough for a challenge issued at its start to
 	// finish inside it, so that a node is never challenged twice at once.
-	minEpoch := p.CommitDeadlineBlocks + 1 + p.RevealWindowBlocks + MinEpochBlocksOverChallenges
+	minEpoch := p.CommitDeadlineBlocks + uint64(p.OpeningBlocks) + p.RevealWindowBlocks + MinEpochBlocksOverChallenges
 	if p.EpochBlocks < minEpoch || p.EpochBlocks > MaxEpochBlocks {
-		return fmt.Errorf("epoch_blocks must be in [%d, %d] (commit deadline + 1 + reveal window + %d), got %d",
+		return fmt.Errorf("epoch_blocks must be in [%d, %d] (commit deadline + opening blocks + reveal window + %d), got %d",
 			minEpoch, MaxEpochBlocks, MinEpochBlocksOverChallenges, p.EpochBlocks)
+	}
+	if minTTL := MinVerificationTTLEpochs * p.EpochBlocks; p.VerificationTtlBlocks < minTTL ||
+		p.VerificationTtlBlocks > MaxVerificationTTLBlocks {
+		return fmt.Errorf("verification_ttl_blocks must be in [%d, %d] (at least %d epochs), got %d",
+			minTTL, MaxVerificationTTLBlocks, MinVerificationTTLEpochs, p.VerificationTtlBlocks)
+	}
+	if p.MaxDuePerBlock == 0 || p.MaxDuePerBlock > MaxDuePerBlockLimit {
+		return fmt.Errorf("max_due_per_block must be in [1, %d], got %d", MaxDuePerBlockLimit, p.MaxDuePerBlock)
 	}
 	if err := unitDec("sample_rate", p.SampleRate); err != nil {
 		return err
-	}
-	if p.Openings == 0 || p.Openings > challenge.MaxK {
-		return fmt.Errorf("openings must be in [1, %d], got %d", challenge.MaxK, p.Openings)
 	}
 	if p.ScheduleScanPerBlock == 0 || p.ScheduleScanPerBlock > MaxScheduleScanPerBlock {
 		return fmt.Errorf("schedule_scan_per_block must be in [1, %d], got %d", MaxScheduleScanPerBlock, p.ScheduleScanPerBlock)
@@ -144,6 +178,12 @@ func (g ChallengedGPU) ChallengeParams(k uint32) challenge.Params {
 func (gas VerificationGas) RevealCost(p challenge.Params) uint64 {
 	c := challenge.VerifyCost(p)
 	return c.PhiloxCalls*gas.PerPhiloxCall + (c.MulAdds+1023)/1024*gas.PerKiloMulAdds + c.Hashes*gas.PerHash
+}
+
+// OpenedHeight is the height whose block completes the openings: the last
+// of the opening_blocks blocks from open_height.
+func (c Challenge) OpenedHeight() int64 {
+	return c.OpenHeight + int64(c.OpeningBlocks) - 1
 }
 
 // GPUKey is the Philox key of GPU g of the challenge on chain chainID: the

@@ -25,14 +25,14 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	supply := newSupplyChange()
 	for _, inv := range gs.Inventories {
 		bz, err := k.addressCodec.StringToBytes(inv.Owner)
 		if err != nil {
 			return err
 		}
 		owner := sdk.AccAddress(bz)
-		for class := range classesOf(inv.Nodes) {
+		supply := newSupplyChange(owner)
+		for _, class := range classesOf(inv.Nodes) {
 			if err := k.ClassProviders.Set(ctx, collections.Join(class, owner)); err != nil {
 				return err
 			}
@@ -48,8 +48,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 				supply.add(g, 1)
 			}
 		}
+		if err := supply.apply(ctx, k); err != nil {
+			return err
+		}
 	}
-	return supply.apply(ctx, k)
+	return nil
 }
 
 // ExportGenesis exports the module state: params, provider records in

@@ -19,7 +19,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.NoError(t, s.setInventory(p2, fixtures.Mixed("p2")))
 	inv := fixtures.H100x8("p1")
 	require.NoError(t, s.k.AllocateGPUs(s.ctx, p1, "mesh1t/3", []string{inv[0].Gpus[2].Uuid}))
-	require.NoError(t, s.k.SetGPUsVerified(s.ctx, p1, []string{inv[0].Gpus[4].Uuid}, true))
+	s.verify(p1, inv[0].Gpus[4].Uuid)
 	_, err := s.k.ApplyReputationEvent(s.ctx, p2, types.REPUTATION_EVENT_PROOF_PASSED)
 	require.NoError(t, err)
 	_, err = s.msg.DeregisterProvider(s.ctx, &types.MsgDeregisterProvider{Owner: p3.String()})

@@ -97,7 +97,7 @@ func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []s
 		}
 	}
 	// Nothing is written before every GPU has been checked.
-	supply := newSupplyChange()
+	supply := newSupplyChange(owner)
 	var allocated, verified int
 	for _, c := range changes {
 		supply.add(c[0], -1)
@@ -145,9 +145,12 @@ func (k *Keeper) AllocateGPUs(ctx context.Context, owner sdk.AccAddress, leaseID
 	if err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsAllocated{
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsAllocated{
 		Owner: owner.String(), LeaseId: leaseID, Uuids: uuids,
-	})
+	}); err != nil {
+		return err
+	}
+	return k.afterAllocationChanged(ctx, owner)
 }
 
 // ReleaseGPUs frees GPUs allocated to leaseID; every GPU must be allocated
@@ -164,15 +167,34 @@ func (k *Keeper) ReleaseGPUs(ctx context.Context, owner sdk.AccAddress, leaseID 
 	if err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsReleased{
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventGPUsReleased{
 		Owner: owner.String(), LeaseId: leaseID, Uuids: uuids,
-	})
+	}); err != nil {
+		return err
+	}
+	return k.afterAllocationChanged(ctx, owner)
 }
 
-// SetGPUsVerified records the outcome of a check on GPUs of owner.
+// afterAllocationChanged tells the hooks that GPUs of owner were allocated
+// or released (a leased GPU earns no capacity reward).
+func (k *Keeper) afterAllocationChanged(ctx context.Context, owner sdk.AccAddress) error {
+	if k.hooks == nil {
+		return nil
+	}
+	return k.hooks.AfterGPUAllocationChanged(ctx, owner)
+}
+
+// SetGPUsVerified records the outcome of a check on GPUs of owner: a
+// verified GPU gets this block's height as its verified_height (the check
+// expires from it), an unverified one 0.
 func (k *Keeper) SetGPUsVerified(ctx context.Context, owner sdk.AccAddress, uuids []string, verified bool) error {
+	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	err := k.updateGPUs(ctx, owner, uuids, func(_ string, g *types.GPU) error {
 		g.Verified = verified
+		g.VerifiedHeight = 0
+		if verified {
+			g.VerifiedHeight = h
+		}
 		return nil
 	})
 	if err != nil {

@@ -34,6 +34,9 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 		if !got.InventoryCountsEqual(want) {
 			return true, fmt.Errorf("provider %s: stats %+v do not match its nodes %+v", p.Owner, got, want)
 		}
+		if err := k.checkEarning(ctx, owner, p.Owner, nodes); err != nil {
+			return true, err
+		}
 		for _, n := range nodes {
 			for _, g := range n.Gpus {
 				loc, err := k.GPUIndex.Get(ctx, g.Uuid)
@@ -98,6 +101,36 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	}
 	if rows != len(supply) {
 		return fmt.Errorf("supply: %d rows stored, %d classes listed", rows, len(supply))
+	}
+	return nil
+}
+
+// checkEarning checks an owner's earning-GPU counts against its nodes: one
+// row per class with verified, idle GPUs, holding their number; and every
+// GPU's verified_height set exactly when it is verified.
+func (k *Keeper) checkEarning(ctx context.Context, owner sdk.AccAddress, name string, nodes []types.Node) error {
+	want := make(map[string]uint64)
+	for _, n := range nodes {
+		for _, g := range n.Gpus {
+			if g.Verified != (g.VerifiedHeight > 0) {
+				return fmt.Errorf("GPU %s of %s: verified %t with verified_height %d", g.Uuid, name, g.Verified, g.VerifiedHeight)
+			}
+			if earning(g) {
+				want[g.Class]++
+			}
+		}
+	}
+	counts, err := k.EarningGPUsOf(ctx, owner)
+	if err != nil {
+		return err
+	}
+	for _, c := range counts {
+		if want[c.Class] != c.Count {
+			return fmt.Errorf("provider %s: %d earning GPUs of %s stored, nodes have %d", name, c.Count, c.Class, want[c.Class])
+		}
+	}
+	if len(counts) != len(want) {
+		return fmt.Errorf("provider %s: earning GPUs stored for %d classes, nodes have %d", name, len(counts), len(want))
 	}
 	return nil
 }

@@ -3,7 +3,8 @@ package keeper
 import (
 	"context"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -156,11 +157,15 @@ func (k *Keeper) replaceInventory(ctx context.Context, owner sdk.AccAddress, p *
 			kept[g.Uuid] = true
 			if prev.node == n.Id && sameHardware(prev.gpu, g) {
 				n.Gpus[j].AllocatedTo, n.Gpus[j].Verified = prev.gpu.AllocatedTo, prev.gpu.Verified
+				n.Gpus[j].VerifiedHeight = prev.gpu.VerifiedHeight
 			}
 		}
 		newNodes[i] = n
 	}
-	for uuid, prev := range old {
+	// Old GPUs in UUID order, so that the first refused one, and everything
+	// after, is the same on every validator.
+	for _, uuid := range slices.Sorted(maps.Keys(old)) {
+		prev := old[uuid]
 		if !kept[uuid] {
 			removed = append(removed, uuid)
 		}
@@ -172,10 +177,9 @@ func (k *Keeper) replaceInventory(ctx context.Context, owner sdk.AccAddress, p *
 				"GPU %s on node %q is allocated to lease %s and may not be removed or changed", uuid, prev.node, prev.gpu.AllocatedTo)
 		}
 	}
-	sort.Strings(removed)
 
 	// Remove the old listing, then write the new one.
-	supply := newSupplyChange()
+	supply := newSupplyChange(owner)
 	for _, n := range oldNodes {
 		if err := k.Nodes.Remove(ctx, collections.Join(owner, n.Id)); err != nil {
 			return nil, nil, err
@@ -189,15 +193,18 @@ func (k *Keeper) replaceInventory(ctx context.Context, owner sdk.AccAddress, p *
 			return nil, nil, err
 		}
 	}
+	// Class keys in name order: a write's gas depends on its key, so a
+	// transaction running out of gas here must meet the same writes in the
+	// same order on every validator (a Go map's order differs per run).
 	oldClasses, newClasses := classesOf(oldNodes), classesOf(newNodes)
-	for class := range oldClasses {
-		if !newClasses[class] {
+	for _, class := range oldClasses {
+		if !slices.Contains(newClasses, class) {
 			if err := k.ClassProviders.Remove(ctx, collections.Join(class, owner)); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
-	for class := range newClasses {
+	for _, class := range newClasses {
 		if err := k.ClassProviders.Set(ctx, collections.Join(class, owner)); err != nil {
 			return nil, nil, err
 		}
@@ -245,52 +252,97 @@ func stillListed(nodes []types.Node, prev listedGPU) bool {
 	return false
 }
 
-func classesOf(nodes []types.Node) map[string]bool {
-	out := make(map[string]bool)
+// classesOf lists the classes of the GPUs on nodes, each once, sorted.
+func classesOf(nodes []types.Node) []string {
+	var out []string
 	for _, n := range nodes {
 		for _, g := range n.Gpus {
-			out[g.Class] = true
+			out = append(out, g.Class)
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-// supplyChange collects changes to the per-class counters so that each
-// class row is read and written once, however many GPUs move.
+// supplyChange collects changes to the per-class counters (and to one
+// owner's earning-GPU counts) so that each row is read and written once,
+// however many GPUs move.
 type supplyChange struct {
+	owner   sdk.AccAddress
 	classes []string
-	deltas  map[string]*[3]int // total, allocated, verified
+	deltas  map[string]*[4]int // total, allocated, verified, earning
 }
 
-func newSupplyChange() *supplyChange {
-	return &supplyChange{deltas: make(map[string]*[3]int)}
+func newSupplyChange(owner sdk.AccAddress) *supplyChange {
+	return &supplyChange{owner: owner, deltas: make(map[string]*[4]int)}
 }
+
+// earning reports whether a GPU counts for capacity rewards: verified and
+// not allocated to a lease.
+func earning(g types.GPU) bool { return g.Verified && g.AllocatedTo == "" }
 
 // add counts one GPU in (sign 1) or out (sign -1) of its class.
 func (s *supplyChange) add(g types.GPU, sign int) {
 	d, ok := s.deltas[g.Class]
 	if !ok {
-		d = new([3]int)
+		d = new([4]int)
 		s.deltas[g.Class] = d
 		s.classes = append(s.classes, g.Class)
 	}
 	d[0] += sign
 	d[1] += sign * flag(g.AllocatedTo != "")
 	d[2] += sign * flag(g.Verified)
+	d[3] += sign * flag(earning(g))
 }
 
 // apply writes the collected changes, in the order classes were met.
 func (s *supplyChange) apply(ctx context.Context, k *Keeper) error {
 	for _, class := range s.classes {
 		d := s.deltas[class]
-		if *d == ([3]int{}) {
+		if *d == ([4]int{}) {
 			continue
 		}
 		if err := k.addSupply(ctx, class, d[0], d[1], d[2]); err != nil {
 			return err
 		}
+		if d[3] != 0 {
+			if err := k.addEarning(ctx, s.owner, class, d[3]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// addEarning moves an owner's earning-GPU count of a class; a count that
+// reaches zero is deleted.
+func (k *Keeper) addEarning(ctx context.Context, owner sdk.AccAddress, class string, delta int) error {
+	key := collections.Join(owner, class)
+	n, err := k.EarningGPUs.Get(ctx, key)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	if delta < 0 && n < uint64(-delta) {
+		return errorsmod.Wrapf(types.ErrInvalidInventory, "earning GPUs of %s in %s would fall below zero", owner, class)
+	}
+	n = uint64(int64(n) + int64(delta)) //nolint:gosec // checked above
+	if n == 0 {
+		return k.EarningGPUs.Remove(ctx, key)
+	}
+	return k.EarningGPUs.Set(ctx, key, n)
+}
+
+// EarningGPUs returns, per class in name order, how many of owner's GPUs
+// are verified and idle: what capacity rewards weigh. It reads one row per
+// class the owner lists, however many GPUs it has.
+func (k *Keeper) EarningGPUsOf(ctx context.Context, owner sdk.AccAddress) ([]types.ClassCount, error) {
+	var out []types.ClassCount
+	err := k.EarningGPUs.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, string](owner),
+		func(key collections.Pair[sdk.AccAddress, string], n uint64) (bool, error) {
+			out = append(out, types.ClassCount{Class: key.K2(), Count: n})
+			return false, nil
+		})
+	return out, err
 }
 
 // addSupply moves the counters of a class; a row whose counters all reach

@@ -51,6 +51,10 @@ type Keeper struct {
 	ClassProviders collections.KeySet[collections.Pair[string, sdk.AccAddress]]
 	// Supply holds the running GPU counters per class.
 	Supply collections.Map[string, types.ClassSupply]
+	// EarningGPUs counts, per (owner, class), the owner's GPUs that are
+	// verified and idle (not allocated to a lease): the GPUs that capacity
+	// rewards weigh. Derived from the nodes, rebuilt on genesis import.
+	EarningGPUs collections.Map[collections.Pair[sdk.AccAddress, string], uint64]
 }
 
 // NewKeeper builds the keeper. authority must be a valid address (the
@@ -83,6 +87,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 			collections.PairKeyCodec(collections.StringKey, sdk.AccAddressKey)),
 		Supply: collections.NewMap(sb, types.SupplyKey, "supply", collections.StringKey,
 			codec.CollValue[types.ClassSupply](cdc)),
+		EarningGPUs: collections.NewMap(sb, types.EarningGPUsKey, "earning_gpus",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/testutil/apptest"
@@ -23,6 +25,20 @@ type suite struct {
 	k   *keeper.Keeper
 	msg types.MsgServer
 	q   types.QueryServer
+}
+
+// verify marks GPUs of owner verified the way x/proofofcompute does after
+// a passed check: verified in x/provider, and their node queued in
+// x/proofofcompute for the check to expire.
+func (s *suite) verify(owner sdk.AccAddress, uuids ...string) {
+	s.t.Helper()
+	require.NoError(s.t, s.k.SetGPUsVerified(s.ctx, owner, uuids, true))
+	for _, u := range uuids {
+		loc, err := s.k.GPUIndex.Get(s.ctx, u)
+		require.NoError(s.t, err)
+		require.NoError(s.t, s.app.ProofOfComputeKeeper.VerificationExpiry.Set(s.ctx,
+			collections.Join3(s.ctx.BlockHeight()+1000, owner, loc.NodeId)))
+	}
 }
 
 func setup(t *testing.T) *suite {

@@ -248,7 +248,7 @@ func TestVerifiedStateFollowsHardware(t *testing.T) {
 	owner := s.register("provider1", "US")
 	inv := fixtures.H100x8("p1")
 	require.NoError(t, s.setInventory(owner, inv))
-	require.NoError(t, s.k.SetGPUsVerified(s.ctx, owner, []string{inv[0].Gpus[0].Uuid, inv[0].Gpus[1].Uuid}, true))
+	s.verify(owner, inv[0].Gpus[0].Uuid, inv[0].Gpus[1].Uuid)
 	require.Equal(t, uint64(2), s.supply("h100-sxm-80g").Verified)
 	require.Equal(t, uint32(2), s.provider(owner).Stats.VerifiedGpus)
 

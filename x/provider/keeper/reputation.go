@@ -25,6 +25,20 @@ func NextReputation(old, target, bps uint32) uint32 {
 // for proofs and disputes, x/market for lease ends and early closes. It
 // works on deregistered providers too, so a score follows its owner.
 func (k *Keeper) ApplyReputationEvent(ctx context.Context, owner sdk.AccAddress, event types.ReputationEvent) (uint32, error) {
+	return k.ApplyReputationEventScaled(ctx, owner, event, types.BasisPoints)
+}
+
+// ApplyReputationEventScaled is ApplyReputationEvent with the event's step
+// scaled by scaleBps/10000 (at most 10000): x/market weighs a completed
+// lease by what it paid and how long it ran, so a cheap lease to one's own
+// second account barely moves the score. The event is counted in the stats
+// whatever its weight.
+func (k *Keeper) ApplyReputationEventScaled(ctx context.Context, owner sdk.AccAddress, event types.ReputationEvent,
+	scaleBps uint32,
+) (uint32, error) {
+	if scaleBps > types.BasisPoints {
+		return 0, errorsmod.Wrapf(types.ErrInvalidReputation, "scale %d bps is above %d", scaleBps, types.BasisPoints)
+	}
 	p, err := k.GetProvider(ctx, owner)
 	if err != nil {
 		return 0, err
@@ -54,6 +68,7 @@ func (k *Keeper) ApplyReputationEvent(ctx context.Context, owner sdk.AccAddress,
 	default:
 		return 0, errorsmod.Wrapf(types.ErrInvalidReputation, "event %s", event)
 	}
+	bps = uint32(uint64(bps) * uint64(scaleBps) / types.BasisPoints) //nolint:gosec // at most bps
 	old := p.Reputation
 	p.Reputation = NextReputation(old, target, bps)
 	if err := k.Providers.Set(ctx, owner, p); err != nil {

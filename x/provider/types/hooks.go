@@ -9,7 +9,9 @@ import (
 // ProviderHooks lets other modules follow the provider registry without
 // x/provider importing them: x/stakingslash mirrors registration and the
 // billable GPU count (for the required bond) and unbonds on deregistration;
-// x/market vetoes a deregistration while leases are active.
+// x/market vetoes a deregistration while leases are active;
+// x/proofofcompute keeps the provider's reward weight in step with its
+// verified, idle GPUs.
 type ProviderHooks interface {
 	// AfterProviderRegistered runs after a provider registers or re-registers.
 	AfterProviderRegistered(ctx context.Context, owner sdk.AccAddress) error
@@ -21,6 +23,9 @@ type ProviderHooks interface {
 	BeforeProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error
 	// AfterProviderDeregistered runs after the inventory has been removed.
 	AfterProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error
+	// AfterGPUAllocationChanged runs after GPUs of owner were allocated to a
+	// lease or released from one.
+	AfterGPUAllocationChanged(ctx context.Context, owner sdk.AccAddress) error
 }
 
 // MultiProviderHooks runs several hooks in order; the first error stops the
@@ -63,6 +68,16 @@ func (m MultiProviderHooks) BeforeProviderDeregistered(ctx context.Context, owne
 func (m MultiProviderHooks) AfterProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error {
 	for _, h := range m {
 		if err := h.AfterProviderDeregistered(ctx, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AfterGPUAllocationChanged implements ProviderHooks.
+func (m MultiProviderHooks) AfterGPUAllocationChanged(ctx context.Context, owner sdk.AccAddress) error {
+	for _, h := range m {
+		if err := h.AfterGPUAllocationChanged(ctx, owner); err != nil {
 			return err
 		}
 	}

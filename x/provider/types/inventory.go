@@ -30,3 +30,9 @@ func MarshalInventoryJSON(inv Inventory) ([]byte, error) {
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
+
+// ClassCount is a number of GPUs of one class.
+type ClassCount struct {
+	Class string
+	Count uint64
+}

@@ -28,4 +28,7 @@ var (
 	GPUIndexKey           = collections.NewPrefix(5)
 	ClassProvidersKey     = collections.NewPrefix(6)
 	SupplyKey             = collections.NewPrefix(7)
+	// EarningGPUsKey: (owner, class) → the owner's GPUs of the class that
+	// are verified and not allocated: what capacity rewards weigh.
+	EarningGPUsKey = collections.NewPrefix(8)
 )

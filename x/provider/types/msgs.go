@@ -161,7 +161,8 @@ func (m *MsgSetInventory) ValidateBasic() error {
 
 // ValidateNodes checks the shape of an inventory as a provider submits it:
 // ids, formats, limits and uniqueness of node ids and GPU UUIDs within it;
-// the chain-set fields (allocated_to, verified) must be empty.
+// the chain-set fields (allocated_to, verified, verified_height) must be
+// empty.
 func ValidateNodes(nodes []Node) error {
 	return validateNodes(nodes, false)
 }
@@ -220,6 +221,9 @@ func (g GPU) validateBasic(chainFields bool) error {
 		return fmt.Errorf("compute_capability %q must be major.minor (e.g. 9.0)", g.ComputeCapability)
 	case !driverVersionRe.MatchString(g.DriverVersion):
 		return fmt.Errorf("driver_version %q must be 1-32 letters, digits, '.' or '-'", g.DriverVersion)
+	case g.VerifiedHeight < 0 || (g.Verified != (g.VerifiedHeight > 0)):
+		return fmt.Errorf("verified_height %d does not match verified %t: a verified GPU has the height of its check, an unverified one 0",
+			g.VerifiedHeight, g.Verified)
 	case chainFields:
 		return nil
 	case g.AllocatedTo != "":

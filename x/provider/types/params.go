@@ -3,6 +3,8 @@ package types
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 )
 
 // Default baseline requirements and bounds.
@@ -14,9 +16,6 @@ const (
 	DefaultMaxGPUsPerNode      = 16
 	MaxGPUsPerNodeLimit        = 64
 	MaxNodesPerProviderLimit   = 1024
-	MinChallengeN              = 64
-	MaxChallengeN              = 65536
-	MaxChallengeM              = 64
 	MaxRewardWeight            = 1_000_000
 	TestClassName              = "test"
 	vramTolerancePercent       = 90
@@ -156,13 +155,9 @@ func (c GPUClass) Validate() error {
 	if c.RewardWeight > MaxRewardWeight {
 		return fmt.Errorf("reward_weight must be at most %d, got %d", MaxRewardWeight, c.RewardWeight)
 	}
-	if c.ChallengeN < MinChallengeN || c.ChallengeN > MaxChallengeN || c.ChallengeN&(c.ChallengeN-1) != 0 {
-		return fmt.Errorf("challenge_n must be a power of two in [%d, %d], got %d", MinChallengeN, MaxChallengeN, c.ChallengeN)
-	}
-	if c.ChallengeM == 0 || c.ChallengeM > MaxChallengeM {
-		return fmt.Errorf("challenge_m must be in [1, %d], got %d", MaxChallengeM, c.ChallengeM)
-	}
-	return nil
+	// The proof-of-compute protocol's own limits, so that a class
+	// governance accepts is a challenge every module accepts.
+	return challenge.ValidateSize(c.ChallengeN, c.ChallengeM)
 }
 
 // MinVRAMMiB is the least memory NVML may report for a GPU of the class:

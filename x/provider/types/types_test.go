@@ -55,7 +55,7 @@ func TestParamsValidate(t *testing.T) {
 		{"n not a power of two", func(p *types.Params) { p.GpuClasses[2].ChallengeN = 1000 },
 			"gpu_classes[2]: challenge_n must be a power of two in [64, 65536], got 1000"},
 		{"n too big", func(p *types.Params) { p.GpuClasses[2].ChallengeN = 131072 }, "got 131072"},
-		{"m zero", func(p *types.Params) { p.GpuClasses[0].ChallengeM = 0 }, "challenge_m must be in [1, 64], got 0"},
+		{"m zero", func(p *types.Params) { p.GpuClasses[0].ChallengeM = 0 }, "challenge_m must be in [1, 16], got 0"},
 		{"no nodes allowed", func(p *types.Params) { p.MaxNodesPerProvider = 0 }, "max_nodes_per_provider must be in [1, 1024], got 0"},
 		{"too many gpus", func(p *types.Params) { p.MaxGpusPerNode = 65 }, "max_gpus_per_node must be in [1, 64], got 65"},
 		{"reputation initial", func(p *types.Params) { p.Reputation.Initial = 10001 }, "reputation.initial must be at most 10000, got 10001"},

@@ -11,9 +11,19 @@ import (
 	"github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
-// EndBlocker pays out every unbonding entry whose completion time is at or
-// before the block time. It reads the queue only up to the block time, so
-// its cost is proportional to the entries due, never to all entries.
+// EndBlocker pays out the unbonding entries whose completion time is at or
+// before the block time, earliest first, at most max_unbondings_per_block
+// of them. It reads the queue only up to the block time and the cap, so
+// its cost is bounded by the cap, never by all entries.
+//
+// Entries due beyond the cap stay queued and are paid in the next blocks,
+// in completion order, so nothing is lost: every entry is paid exactly its
+// balance when its turn comes, a block or a few late. Until then it is
+// still an unbonding entry like any other: a slash for an infraction at or
+// after its creation height reaches it, as it reaches every unpaid entry
+// (that stake backed the provider when it misbehaved), and the payout is
+// what is left. No entry is paid twice: the payout deletes it and its
+// queue key.
 //
 // Each entry's remaining balance goes to the provider (to the reserve if
 // the provider's address is blocked from receiving funds, which only a
@@ -22,21 +32,24 @@ import (
 // emitted, and a record left with nothing to keep is pruned.
 func (k *Keeper) EndBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	iter, err := k.UnbondingQueue.Iterate(ctx,
-		collections.NewPrefixUntilTripleRange[time.Time, sdk.AccAddress, uint64](sdkCtx.BlockTime()))
+	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
-	due, err := iter.Keys() // closes the iterator before the store is written
+	limit := int(params.MaxUnbondingsPerBlock)
+	var due []collections.Triple[time.Time, sdk.AccAddress, uint64]
+	// Walk closes its iterator before the store is written below.
+	err = k.UnbondingQueue.Walk(ctx,
+		collections.NewPrefixUntilTripleRange[time.Time, sdk.AccAddress, uint64](sdkCtx.BlockTime()),
+		func(key collections.Triple[time.Time, sdk.AccAddress, uint64]) (bool, error) {
+			due = append(due, key)
+			return len(due) >= limit, nil
+		})
 	if err != nil {
 		return err
 	}
 	if len(due) == 0 {
 		return nil
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
 	}
 	touched := make([]sdk.AccAddress, 0, len(due))
 	seen := make(map[string]bool, len(due))

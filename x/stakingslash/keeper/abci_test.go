@@ -1,15 +1,20 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gpumesh/gpumesh/app"
+	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
@@ -83,4 +88,68 @@ func TestEndBlockSeveralProviders(t *testing.T) {
 	require.Len(t, eventsOf[*types.EventUnbondingCompleted](t, f.ctx), 2)
 	require.True(t, f.balance(f.moduleAddr).IsZero())
 	f.checkInvariants()
+}
+
+// 12 unbonding entries complete at the same time, max_unbondings_per_block
+// is 5 (set in genesis): EndBlock pays 5, 5 and 2 in three blocks, in
+// completion order, each entry exactly once and exactly its balance. An
+// entry carried over stays listed, and queued, until it is paid.
+func TestUnbondingStorm(t *testing.T) {
+	const limit, size = 5, 12
+	a := apptest.New(t, apptest.WithGenesis(func(cdc codec.JSONCodec, state app.GenesisState) error {
+		var gen types.GenesisState
+		if err := cdc.UnmarshalJSON(state[types.ModuleName], &gen); err != nil {
+			return err
+		}
+		gen.Params.MaxUnbondingsPerBlock = limit
+		bz, err := cdc.MarshalJSON(&gen)
+		state[types.ModuleName] = bz
+		return err
+	}))
+	f := newFixtureWith(t, a, a.StakingSlashKeeper)
+	providers := []sdk.AccAddress{f.provider, f.provider2}
+	want := make(map[string]math.Int, size) // provider/entry → amount
+	sums := []math.Int{math.ZeroInt(), math.ZeroInt()}
+	var completion time.Time
+	for j, p := range providers {
+		f.register(p, 0)
+		f.bond(p, 1_000_000)
+		for i := range size / len(providers) {
+			amount := int64(1_000 * (i + 1))
+			res := f.unbond(p, amount)
+			completion = res.CompletionTime
+			want[fmt.Sprintf("%s/%d", p, res.EntryId)] = ints(amount)
+			sums[j] = sums[j].AddRaw(amount)
+		}
+	}
+	before := []math.Int{f.balance(f.provider), f.balance(f.provider2)}
+	moduleBefore := f.balance(f.moduleAddr)
+
+	f.at(f.ctx.BlockHeight()+1, completion)
+	var perBlock []int
+	paid := make(map[string]math.Int, size)
+	for len(paid) < size {
+		require.Less(t, len(perBlock), (size+limit-1)/limit, "everything is paid within ceil(12/5) blocks")
+		if len(perBlock) > 0 {
+			f.advance(5 * time.Second)
+		}
+		require.NoError(t, f.k.EndBlocker(f.ctx))
+		done := eventsOf[*types.EventUnbondingCompleted](t, f.ctx)
+		perBlock = append(perBlock, len(done))
+		for _, e := range done {
+			key := fmt.Sprintf("%s/%d", e.Provider, e.EntryId)
+			_, twice := paid[key]
+			require.False(t, twice, "entry %s paid twice", key)
+			paid[key] = e.Amount
+		}
+		left := len(f.entries(f.provider)) + len(f.entries(f.provider2))
+		require.Equal(t, size-len(paid), left, "carried-over entries are still there")
+		f.checkInvariants()
+	}
+	require.Equal(t, []int{limit, limit, size - 2*limit}, perBlock)
+	require.Equal(t, want, paid, "every entry paid exactly its balance")
+	for j, p := range providers {
+		require.Equal(t, before[j].Add(sums[j]), f.balance(p))
+	}
+	require.Equal(t, moduleBefore.Sub(sums[0]).Sub(sums[1]), f.balance(f.moduleAddr))
 }

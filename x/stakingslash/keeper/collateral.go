@@ -174,6 +174,11 @@ func (k *Keeper) update(ctx context.Context, provider sdk.AccAddress,
 		}); err != nil {
 			return types.Collateral{}, err
 		}
+		if k.hooks != nil {
+			if err := k.hooks.AfterEligibilityChanged(ctx, provider, after); err != nil {
+				return types.Collateral{}, err
+			}
+		}
 	}
 	return c, nil
 }

@@ -45,7 +45,8 @@ func typedEvents[T interface{ ProtoMessage() }](events []abci.Event) []T {
 // through the hooks; MsgBond makes the provider eligible; a wrong denom is
 // refused with the module's code; MsgUnbond starts an entry that the
 // module's EndBlock pays out in the first block at or after its completion
-// time; deregistration unbonds the rest.
+// time (only the bond above what the listed GPUs require may leave);
+// deregistration unbonds the rest.
 func TestCollateralThroughFinalizeBlock(t *testing.T) {
 	a := apptest.New(t)
 	k := a.StakingSlashKeeper
@@ -65,7 +66,8 @@ func TestCollateralThroughFinalizeBlock(t *testing.T) {
 	require.Equal(t, types.ModuleName, res.Codespace)
 	require.Contains(t, res.Log, `"uusdc"`)
 
-	res = a.DeliverTx(p, &types.MsgBond{Provider: owner, Amount: sdk.NewCoin(denom, required)})
+	excess := required.QuoRaw(4)
+	res = a.DeliverTx(p, &types.MsgBond{Provider: owner, Amount: sdk.NewCoin(denom, required.Add(excess))})
 	require.Equal(t, uint32(0), res.Code, res.Log)
 	require.Len(t, typedEvents[*types.EventBonded](res.Events), 1)
 	changed := typedEvents[*types.EventEligibilityChanged](res.Events)
@@ -74,9 +76,12 @@ func TestCollateralThroughFinalizeBlock(t *testing.T) {
 	eligible, err := k.IsEligible(a.Ctx(), p.Address)
 	require.NoError(t, err)
 	require.True(t, eligible)
-	require.Equal(t, apptest.StartingBalance.AmountOf(denom).Sub(required), balance())
+	require.Equal(t, apptest.StartingBalance.AmountOf(denom).Sub(required.Add(excess)), balance())
 
-	res = a.DeliverTx(p, &types.MsgUnbond{Provider: owner, Amount: sdk.NewCoin(denom, required.QuoRaw(4))})
+	// The required bond stays: one unit more than the excess is refused.
+	res = a.DeliverTx(p, &types.MsgUnbond{Provider: owner, Amount: sdk.NewCoin(denom, excess.AddRaw(1))})
+	require.Equal(t, types.ErrBondLocked.ABCICode(), res.Code, res.Log)
+	res = a.DeliverTx(p, &types.MsgUnbond{Provider: owner, Amount: sdk.NewCoin(denom, excess)})
 	require.Equal(t, uint32(0), res.Code, res.Log)
 	var msgData sdk.TxMsgData
 	require.NoError(t, msgData.Unmarshal(res.Data))
@@ -97,7 +102,7 @@ func TestCollateralThroughFinalizeBlock(t *testing.T) {
 	done := typedEvents[*types.EventUnbondingCompleted](block.Events)
 	require.Len(t, done, 1)
 	require.Equal(t, unbond.EntryId, done[0].EntryId)
-	require.Equal(t, before.Add(required.QuoRaw(4)), balance())
+	require.Equal(t, before.Add(excess), balance())
 	require.NoError(t, k.CheckInvariants(a.Ctx()))
 
 	// Deregistration unbonds everything left through the provider hooks.
@@ -105,7 +110,7 @@ func TestCollateralThroughFinalizeBlock(t *testing.T) {
 	require.Equal(t, uint32(0), res.Code, res.Log)
 	started := typedEvents[*types.EventUnbondingStarted](res.Events)
 	require.Len(t, started, 1)
-	require.Equal(t, required.Sub(required.QuoRaw(4)), started[0].Amount)
+	require.Equal(t, required, started[0].Amount)
 	q, _, err := k.GetCollateral(a.Ctx(), p.Address)
 	require.NoError(t, err)
 	require.False(t, q.Registered)

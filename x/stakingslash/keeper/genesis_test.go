@@ -18,7 +18,7 @@ import (
 // unbonding queue rebuilt.
 func TestGenesisExportImport(t *testing.T) {
 	f := newFixture(t)
-	f.register(f.provider, 2)
+	f.register(f.provider, 0)
 	f.bond(f.provider, 5_000_000)
 	f.unbond(f.provider, 1_000_000)
 	f.advance(time.Hour)

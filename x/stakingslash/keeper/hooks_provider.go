@@ -59,3 +59,6 @@ func (h ProviderHooks) AfterProviderDeregistered(ctx context.Context, owner sdk.
 	})
 	return err
 }
+
+// AfterGPUAllocationChanged implements providertypes.ProviderHooks.
+func (ProviderHooks) AfterGPUAllocationChanged(context.Context, sdk.AccAddress) error { return nil }

@@ -77,7 +77,7 @@ func TestEligibilityThroughProviderHooks(t *testing.T) {
 	f.checkInvariants()
 
 	// Deregistered stake stays slashable until paid out...
-	res, err := f.k.Slash(f.ctx, p, types.INFRACTION_DISPUTE_FAILED, f.ctx.BlockHeight())
+	res, err := f.k.Slash(f.ctx, p, types.INFRACTION_UNOPENED_COMMIT, f.ctx.BlockHeight())
 	require.NoError(t, err)
 	require.Equal(t, ints(40_000_000), res.FromUnbonding)
 

@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -188,6 +189,11 @@ func (h *recordingHooks) AfterProviderSlashed(_ context.Context, p sdk.AccAddres
 	h.calls = append(h.calls, "slashed "+p.String()+" "+i.String())
 	h.total = append(h.total, slashed)
 	return h.err
+}
+
+func (h *recordingHooks) AfterEligibilityChanged(_ context.Context, p sdk.AccAddress, eligible bool) error {
+	h.calls = append(h.calls, fmt.Sprintf("eligible %s %t", p, eligible))
+	return nil
 }
 
 func (h *recordingHooks) AfterProviderJailed(_ context.Context, p sdk.AccAddress, until time.Time) error {

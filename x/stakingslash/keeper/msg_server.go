@@ -5,6 +5,7 @@ import (
 	"time"
 
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -54,7 +55,9 @@ func (s msgServer) Bond(ctx context.Context, msg *types.MsgBond) (*types.MsgBond
 }
 
 // Unbond moves bonded collateral into an unbonding entry paid out after
-// unbonding_time. It is allowed even when it makes the provider ineligible.
+// unbonding_time. It never takes the bond below what the provider's listed
+// GPUs require (jailed or not): that part stays at stake while the GPUs are
+// listed.
 func (s msgServer) Unbond(ctx context.Context, msg *types.MsgUnbond) (*types.MsgUnbondResponse, error) {
 	if err := msg.ValidateBasic(); err != nil {
 		return nil, err
@@ -68,6 +71,19 @@ func (s msgServer) Unbond(ctx context.Context, msg *types.MsgUnbond) (*types.Msg
 		if msg.Amount.Amount.GT(c.Bonded) {
 			return errorsmod.Wrapf(types.ErrInsufficientBond, "amount %s exceeds the bonded %s%s",
 				msg.Amount, c.Bonded, params.BondDenom)
+		}
+		// The bond required by the listed GPUs stays bonded: it backs their
+		// leases (allocated GPUs cannot be delisted while a lease runs) and
+		// their capacity rewards, so a slash for an early close or a failed
+		// dispute always finds it. List fewer GPUs, or deregister, to unbond
+		// it.
+		required := params.RequiredBond(c.BillableGpus)
+		if left := c.Bonded.Sub(msg.Amount.Amount); left.LT(required) {
+			return errorsmod.Wrapf(types.ErrBondLocked,
+				"amount %s would leave %s%s bonded, below the %s%s that %d listed GPUs require (min_bond_per_gpu %s); "+
+					"list fewer GPUs or deregister first (at most %s%s can be unbonded now)",
+				msg.Amount, left, params.BondDenom, required, params.BondDenom, c.BillableGpus, params.MinBondPerGpu,
+				math.MaxInt(c.Bonded.Sub(required), math.ZeroInt()), params.BondDenom)
 		}
 		open, err := s.countEntries(ctx, provider)
 		if err != nil {

@@ -47,35 +47,52 @@ func TestBondAndUnbond(t *testing.T) {
 	require.Equal(t, ints(800_000_001), f.bonded(f.provider))
 	require.Empty(t, eventsOf[*types.EventEligibilityChanged](t, f.ctx))
 
+	// The bond the listed GPUs require cannot leave: only the excess can.
+	// (The attack: unbond everything while leases run, then abandon them or
+	// fail a dispute, and the slash finds nothing.)
 	f.newEvents()
-	res := f.unbond(f.provider, 300_000_000)
+	_, err := f.msgs.Unbond(f.ctx, &types.MsgUnbond{Provider: f.provider.String(), Amount: coin(300_000_000)})
+	require.ErrorIs(t, err, types.ErrBondLocked)
+	require.ErrorContains(t, err, "amount 300000000umesh would leave 500000001umesh bonded, below the 800000000umesh that 8 listed GPUs require")
+	require.ErrorContains(t, err, "at most 1umesh can be unbonded now")
+	require.Equal(t, ints(800_000_001), f.bonded(f.provider))
+	require.Empty(t, f.entries(f.provider))
+	res := f.unbond(f.provider, 1)
 	require.Equal(t, uint64(0), res.EntryId)
+	require.Equal(t, ints(800_000_000), f.bonded(f.provider))
+	require.True(t, f.eligible(f.provider))
+
+	// Listing fewer GPUs frees their bond.
+	require.NoError(t, f.k.ProviderHooks().AfterInventoryChanged(f.ctx, f.provider, 5))
+	f.advance(time.Minute)
+	f.newEvents()
+	res = f.unbond(f.provider, 300_000_000)
+	require.Equal(t, uint64(1), res.EntryId)
 	require.Equal(t, f.ctx.BlockTime().Add(21*24*time.Hour), res.CompletionTime)
 	// Unbonding moves no coin yet: the stake stays in the module, slashable.
 	require.Equal(t, start.SubRaw(800_000_001), f.balance(f.provider))
 	require.Equal(t, ints(800_000_001), f.balance(f.moduleAddr))
-	require.Equal(t, ints(500_000_001), f.bonded(f.provider))
-	require.False(t, f.eligible(f.provider), "unbonding below the required bond is allowed and makes the provider ineligible")
+	require.Equal(t, ints(500_000_000), f.bonded(f.provider))
+	require.True(t, f.eligible(f.provider), "bonded exactly what 5 GPUs require")
 	started := eventsOf[*types.EventUnbondingStarted](t, f.ctx)
 	require.Len(t, started, 1)
 	require.Equal(t, types.EventUnbondingStarted{
-		Provider: f.provider.String(), EntryId: 0, Amount: ints(300_000_000), CompletionTime: res.CompletionTime,
+		Provider: f.provider.String(), EntryId: 1, Amount: ints(300_000_000), CompletionTime: res.CompletionTime,
 	}, *started[0])
-	changed = eventsOf[*types.EventEligibilityChanged](t, f.ctx)
-	require.Len(t, changed, 1)
-	require.False(t, changed[0].Eligible)
-	require.Equal(t, ints(500_000_001), changed[0].Bonded)
+	require.Empty(t, eventsOf[*types.EventEligibilityChanged](t, f.ctx))
 
 	entries := f.entries(f.provider)
-	require.Len(t, entries, 1)
+	require.Len(t, entries, 2)
 	require.Equal(t, types.UnbondingEntry{
-		Provider: f.provider.String(), Id: 0, CreationHeight: f.ctx.BlockHeight(), CompletionTime: res.CompletionTime,
+		Provider: f.provider.String(), Id: 1, CreationHeight: f.ctx.BlockHeight(), CompletionTime: res.CompletionTime,
 		InitialBalance: ints(300_000_000), Balance: ints(300_000_000),
-	}, entries[0])
+	}, entries[1])
 
-	// Ids count up per provider.
+	// Without listed GPUs everything may leave; ids count up per provider.
+	require.NoError(t, f.k.ProviderHooks().AfterInventoryChanged(f.ctx, f.provider, 0))
 	f.advance(time.Minute)
-	require.Equal(t, uint64(1), f.unbond(f.provider, 1).EntryId)
+	require.Equal(t, uint64(2), f.unbond(f.provider, 500_000_000).EntryId)
+	require.True(t, f.bonded(f.provider).IsZero())
 	f.checkInvariants()
 }
 

@@ -22,10 +22,9 @@ import (
 //     floor(fraction × initial_balance), capped at the entry's balance, is
 //     taken; older entries are not touched;
 //   - the total is paid out: floor(total × tenant_share) split equally
-//     (rounded down) among the TENANT beneficiaries, floor(total ×
-//     reporter_share) among the REPORTER beneficiaries, and everything else
-//     (a role with no beneficiary, blocked addresses, rounding) to the
-//     reserve module account. No coin is created or lost;
+//     (rounded down) among the TENANT beneficiaries, and everything else
+//     (no beneficiary, blocked addresses, rounding) to the reserve module
+//     account. No coin is created or lost;
 //   - the provider is jailed until block time + jail_duration when the
 //     duration is positive;
 //   - EventProviderSlashed is emitted and the hooks run (AfterProviderJailed,
@@ -63,9 +62,9 @@ func (k *Keeper) Slash(ctx context.Context, provider sdk.AccAddress, infraction 
 		if len(b.Address) == 0 {
 			return types.SlashResult{}, errorsmod.Wrapf(types.ErrInvalidBeneficiary, "beneficiaries[%d].address is empty", i)
 		}
-		if b.Role != types.BENEFICIARY_ROLE_TENANT && b.Role != types.BENEFICIARY_ROLE_REPORTER {
+		if b.Role != types.BENEFICIARY_ROLE_TENANT {
 			return types.SlashResult{}, errorsmod.Wrapf(types.ErrInvalidBeneficiary,
-				"beneficiaries[%d].role must be TENANT or REPORTER, got %s", i, b.Role)
+				"beneficiaries[%d].role must be TENANT, got %s", i, b.Role)
 		}
 	}
 
@@ -181,8 +180,9 @@ func (k *Keeper) slash(ctx sdk.Context, provider sdk.AccAddress, infraction type
 }
 
 // payOut sends total bond-denom coins from the module account: the tenant
-// and reporter shares to their beneficiaries, the rest to the reserve. It
-// returns the transfers made, the reserve's last; their sum is total.
+// share, split equally among the TENANT beneficiaries, and the rest to the
+// reserve. It returns the transfers made, the reserve's last; their sum is
+// total.
 func (k *Keeper) payOut(ctx context.Context, params types.Params, total math.Int,
 	beneficiaries []types.Beneficiary,
 ) ([]types.SlashPayout, error) {
@@ -191,39 +191,24 @@ func (k *Keeper) payOut(ctx context.Context, params types.Params, total math.Int
 	}
 	var payouts []types.SlashPayout
 	paid := math.ZeroInt()
-	for _, role := range []struct {
-		role  types.BeneficiaryRole
-		share math.LegacyDec
-	}{
-		{types.BENEFICIARY_ROLE_TENANT, params.TenantShare},
-		{types.BENEFICIARY_ROLE_REPORTER, params.ReporterShare},
-	} {
-		var group []sdk.AccAddress
+	if len(beneficiaries) > 0 {
+		each := params.TenantShare.MulInt(total).TruncateInt().QuoRaw(int64(len(beneficiaries)))
 		for _, b := range beneficiaries {
-			if b.Role == role.role {
-				group = append(group, b.Address)
+			if !each.IsPositive() {
+				break
 			}
-		}
-		if len(group) == 0 {
-			continue // the role's share goes to the reserve
-		}
-		each := role.share.MulInt(total).TruncateInt().QuoRaw(int64(len(group)))
-		if !each.IsPositive() {
-			continue
-		}
-		for _, addr := range group {
-			if k.bankKeeper.BlockedAddr(addr) {
+			if k.bankKeeper.BlockedAddr(b.Address) {
 				continue // a module account or other blocked address: its part goes to the reserve
 			}
-			if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr,
+			if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, b.Address,
 				sdk.NewCoins(sdk.NewCoin(params.BondDenom, each))); err != nil {
 				return nil, err
 			}
-			s, err := k.addressCodec.BytesToString(addr)
+			s, err := k.addressCodec.BytesToString(b.Address)
 			if err != nil {
 				return nil, err
 			}
-			payouts = append(payouts, types.SlashPayout{Address: s, Role: role.role, Amount: each})
+			payouts = append(payouts, types.SlashPayout{Address: s, Role: b.Role, Amount: each})
 			paid = paid.Add(each)
 		}
 	}

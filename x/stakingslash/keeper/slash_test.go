@@ -20,13 +20,9 @@ func tenantOf(a sdk.AccAddress) types.Beneficiary {
 	return types.Beneficiary{Address: a, Role: types.BENEFICIARY_ROLE_TENANT}
 }
 
-func reporterOf(a sdk.AccAddress) types.Beneficiary {
-	return types.Beneficiary{Address: a, Role: types.BENEFICIARY_ROLE_REPORTER}
-}
-
 // A slash takes the fraction from the bonded stake and from the unbonding
 // entries that started at or after the infraction, never from older ones,
-// and pays tenant 50%, reporter 10% and the reserve the rest, exactly.
+// and pays the tenant 50% and the reserve the rest, exactly.
 func TestSlashBondedAndUnbonding(t *testing.T) {
 	f := newFixture(t)
 	f.register(f.provider, 0)
@@ -42,10 +38,9 @@ func TestSlashBondedAndUnbonding(t *testing.T) {
 
 	f.at(h0+20, f.ctx.BlockTime().Add(time.Hour))
 	moduleBefore := f.balance(f.moduleAddr)
-	tenantBefore, reporterBefore, reserveBefore := f.balance(f.tenant), f.balance(f.reporter), f.balance(f.reserveAddr)
+	tenantBefore, reserveBefore := f.balance(f.tenant), f.balance(f.reserveAddr)
 
-	res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_WRONG_OPENING, infractionHeight,
-		tenantOf(f.tenant), reporterOf(f.reporter))
+	res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_WRONG_OPENING, infractionHeight, tenantOf(f.tenant))
 	require.NoError(t, err)
 	require.Equal(t, ints(100_000), res.FromBonded)
 	require.Equal(t, ints(30_000), res.FromUnbonding)
@@ -54,15 +49,13 @@ func TestSlashBondedAndUnbonding(t *testing.T) {
 	require.Equal(t, f.ctx.BlockTime().Add(7*24*time.Hour), res.JailedUntil)
 	wantPayouts := []types.SlashPayout{
 		{Address: f.tenant.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(65_000)},
-		{Address: f.reporter.String(), Role: types.BENEFICIARY_ROLE_REPORTER, Amount: ints(13_000)},
-		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(52_000)},
+		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(65_000)},
 	}
 	require.Equal(t, wantPayouts, res.Payouts)
 
 	// Balances moved exactly.
 	require.Equal(t, tenantBefore.AddRaw(65_000), f.balance(f.tenant))
-	require.Equal(t, reporterBefore.AddRaw(13_000), f.balance(f.reporter))
-	require.Equal(t, reserveBefore.AddRaw(52_000), f.balance(f.reserveAddr))
+	require.Equal(t, reserveBefore.AddRaw(65_000), f.balance(f.reserveAddr))
 	require.Equal(t, moduleBefore.SubRaw(130_000), f.balance(f.moduleAddr))
 
 	// State: bonded and the newer entry reduced, the older one untouched.
@@ -98,7 +91,7 @@ func TestSlashBondedAndUnbonding(t *testing.T) {
 	// A later slash takes 10% of the initial balance again, capped by what
 	// is left; the older entry stays untouched.
 	f.newEvents()
-	res, err = f.k.Slash(f.ctx, f.provider, types.INFRACTION_DISPUTE_FAILED, infractionHeight)
+	res, err = f.k.Slash(f.ctx, f.provider, types.INFRACTION_UNOPENED_COMMIT, infractionHeight)
 	require.NoError(t, err)
 	require.Equal(t, ints(90_000), res.FromBonded)
 	require.Equal(t, ints(30_000), res.FromUnbonding)
@@ -154,28 +147,27 @@ func TestSlashPayoutRounding(t *testing.T) {
 	f.register(f.provider, 0)
 	f.bond(f.provider, 999)
 	reserveBefore := f.balance(f.reserveAddr)
-	t1, t2, r := f.balance(f.tenant), f.balance(f.tenant2), f.balance(f.reporter)
+	t1, t2 := f.balance(f.tenant), f.balance(f.tenant2)
 
 	res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_DISPUTE_FAILED, f.ctx.BlockHeight(),
-		tenantOf(f.tenant), reporterOf(f.reporter), tenantOf(f.tenant2))
+		tenantOf(f.tenant), tenantOf(f.tenant2))
 	require.NoError(t, err)
-	// total 99; tenants floor(49.5)=49 → 24 each; reporter floor(9.9)=9; reserve 99-48-9 = 42.
-	require.Equal(t, ints(99), res.Total)
+	// 20% of 999 = floor(199.8) = 199; tenants floor(99.5) = 99 → 49 each;
+	// reserve 199 − 98 = 101.
+	require.Equal(t, ints(199), res.Total)
 	require.Equal(t, []types.SlashPayout{
-		{Address: f.tenant.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(24)},
-		{Address: f.tenant2.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(24)},
-		{Address: f.reporter.String(), Role: types.BENEFICIARY_ROLE_REPORTER, Amount: ints(9)},
-		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(42)},
+		{Address: f.tenant.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(49)},
+		{Address: f.tenant2.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(49)},
+		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(101)},
 	}, res.Payouts)
 	sum := math.ZeroInt()
 	for _, p := range res.Payouts {
 		sum = sum.Add(p.Amount)
 	}
 	require.Equal(t, res.Total, sum)
-	require.Equal(t, t1.AddRaw(24), f.balance(f.tenant))
-	require.Equal(t, t2.AddRaw(24), f.balance(f.tenant2))
-	require.Equal(t, r.AddRaw(9), f.balance(f.reporter))
-	require.Equal(t, reserveBefore.AddRaw(42), f.balance(f.reserveAddr))
+	require.Equal(t, t1.AddRaw(49), f.balance(f.tenant))
+	require.Equal(t, t2.AddRaw(49), f.balance(f.tenant2))
+	require.Equal(t, reserveBefore.AddRaw(101), f.balance(f.reserveAddr))
 	f.checkInvariants()
 }
 
@@ -187,19 +179,19 @@ func TestSlashBlockedBeneficiary(t *testing.T) {
 	f.bond(f.provider, 1_000_000)
 	blocked := authtypes.NewModuleAddress(distrtypes.ModuleName)
 	require.True(t, f.app.BankKeeper.BlockedAddr(blocked))
-	blockedBefore, reserveBefore, reporterBefore := f.balance(blocked), f.balance(f.reserveAddr), f.balance(f.reporter)
+	blockedBefore, reserveBefore, tenantBefore := f.balance(blocked), f.balance(f.reserveAddr), f.balance(f.tenant)
 
 	res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_UNOPENED_COMMIT, f.ctx.BlockHeight(),
-		tenantOf(blocked), reporterOf(f.reporter))
+		tenantOf(blocked), tenantOf(f.tenant))
 	require.NoError(t, err)
 	require.Equal(t, ints(100_000), res.Total)
 	require.Equal(t, []types.SlashPayout{
-		{Address: f.reporter.String(), Role: types.BENEFICIARY_ROLE_REPORTER, Amount: ints(10_000)},
-		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(90_000)},
+		{Address: f.tenant.String(), Role: types.BENEFICIARY_ROLE_TENANT, Amount: ints(25_000)},
+		{Address: f.reserveAddr.String(), Role: types.BENEFICIARY_ROLE_UNSPECIFIED, Amount: ints(75_000)},
 	}, res.Payouts)
 	require.Equal(t, blockedBefore, f.balance(blocked))
-	require.Equal(t, reporterBefore.AddRaw(10_000), f.balance(f.reporter))
-	require.Equal(t, reserveBefore.AddRaw(90_000), f.balance(f.reserveAddr))
+	require.Equal(t, tenantBefore.AddRaw(25_000), f.balance(f.tenant))
+	require.Equal(t, reserveBefore.AddRaw(75_000), f.balance(f.reserveAddr))
 	f.checkInvariants()
 }
 
@@ -263,8 +255,12 @@ func TestSlashRejectsBadInput(t *testing.T) {
 		{"beneficiary without role", types.INFRACTION_WRONG_OPENING, h,
 			[]types.Beneficiary{{Address: f.tenant}}, types.ErrInvalidBeneficiary, "beneficiaries[0].role"},
 		{"beneficiary without address", types.INFRACTION_WRONG_OPENING, h,
-			[]types.Beneficiary{tenantOf(f.tenant), {Role: types.BENEFICIARY_ROLE_REPORTER}}, types.ErrInvalidBeneficiary,
+			[]types.Beneficiary{tenantOf(f.tenant), {Role: types.BENEFICIARY_ROLE_TENANT}}, types.ErrInvalidBeneficiary,
 			"beneficiaries[1].address is empty"},
+		// The reporter role (2) was removed with reporter_share.
+		{"removed reporter role", types.INFRACTION_WRONG_OPENING, h,
+			[]types.Beneficiary{{Address: f.tenant, Role: types.BeneficiaryRole(2)}}, types.ErrInvalidBeneficiary,
+			"beneficiaries[0].role must be TENANT, got 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.k.Slash(f.ctx, f.provider, tc.infraction, tc.height, tc.bens...)
@@ -288,7 +284,7 @@ func TestMissedCommitEscalation(t *testing.T) {
 	miss := func(at time.Duration) types.SlashResult {
 		t.Helper()
 		f.at(f.ctx.BlockHeight()+1, t0.Add(at))
-		res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_MISSED_COMMIT, f.ctx.BlockHeight(), reporterOf(f.reporter))
+		res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_MISSED_COMMIT, f.ctx.BlockHeight(), tenantOf(f.reporter))
 		require.NoError(t, err)
 		return res
 	}
@@ -325,7 +321,7 @@ func TestMissedCommitEscalation(t *testing.T) {
 	require.Equal(t, ints(10_000), res.FromBonded)
 	require.Equal(t, ints(10_000), res.Total)
 	require.Equal(t, t0.Add(26*time.Hour+24*time.Hour), res.JailedUntil)
-	require.Equal(t, reporterBefore.AddRaw(1_000), f.balance(f.reporter))
+	require.Equal(t, reporterBefore.AddRaw(5_000), f.balance(f.reporter), "the tenant share of the escalated slash")
 	require.Empty(t, eventsOf[*types.EventCommitMissed](t, f.ctx))
 	require.Len(t, eventsOf[*types.EventProviderSlashed](t, f.ctx), 1)
 	c, _, err = f.k.GetCollateral(f.ctx, f.provider)
@@ -339,17 +335,22 @@ func TestMissedCommitEscalation(t *testing.T) {
 	f.checkInvariants()
 }
 
-// The hooks run after a slash (jailed first, then slashed, with the total)
-// and after Jail; a failing hook undoes the whole slash.
+// The hooks run after a slash (eligibility lost, jailed, then slashed, with
+// the total) and after Jail; a failing hook undoes the whole slash.
 func TestSlashHooks(t *testing.T) {
 	f := newHookedFixture(t)
 	f.register(f.provider, 0)
+	p := f.provider.String()
+	require.Equal(t, []string{"eligible " + p + " true"}, f.hooks.calls, "registered with no GPU: eligible")
 	f.bond(f.provider, 1000)
+	f.hooks.calls = nil
 
 	res, err := f.k.Slash(f.ctx, f.provider, types.INFRACTION_WRONG_OPENING, f.ctx.BlockHeight())
 	require.NoError(t, err)
-	p := f.provider.String()
-	require.Equal(t, []string{"jailed " + p, "slashed " + p + " INFRACTION_WRONG_OPENING"}, f.hooks.calls)
+	// The jail makes the provider ineligible: that hook runs first, inside
+	// the record's update.
+	require.Equal(t, []string{"eligible " + p + " false", "jailed " + p, "slashed " + p + " INFRACTION_WRONG_OPENING"},
+		f.hooks.calls)
 	require.Equal(t, []time.Time{res.JailedUntil}, f.hooks.jails)
 	require.Equal(t, []math.Int{ints(100)}, f.hooks.total)
 

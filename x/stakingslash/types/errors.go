@@ -16,4 +16,5 @@ var (
 	ErrInvalidAmount           = errorsmod.Register(ModuleName, 10, "invalid amount")
 	ErrInvalidBeneficiary      = errorsmod.Register(ModuleName, 11, "invalid slash beneficiary")
 	ErrInvalidGenesis          = errorsmod.Register(ModuleName, 12, "invalid genesis state")
+	ErrBondLocked              = errorsmod.Register(ModuleName, 13, "bond locked by listed GPUs")
 )

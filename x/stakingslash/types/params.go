@@ -26,6 +26,11 @@ const (
 	DefaultMissedCommitLimit = 3
 	// DefaultMissedCommitWindow is the sliding window of missed commits.
 	DefaultMissedCommitWindow = 24 * time.Hour
+	// DefaultMaxUnbondingsPerBlock caps the unbonding entries EndBlock pays
+	// out in one block (a payout is two bank sends and a few writes).
+	DefaultMaxUnbondingsPerBlock = 1_000
+	// MaxUnbondingsPerBlockLimit bounds max_unbondings_per_block.
+	MaxUnbondingsPerBlockLimit = 100_000
 )
 
 // maxMinBondBits bounds min_bond_per_gpu so that min_bond_per_gpu × any
@@ -46,12 +51,16 @@ func DefaultParams() Params {
 		WrongOpening:        InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(10, 2), JailDuration: week},
 		UnopenedCommit:      InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(10, 2), JailDuration: week},
 		MissedCommit:        InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(1, 2), JailDuration: 24 * time.Hour},
-		DisputeFailed:       InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(10, 2), JailDuration: week},
-		EarlyClose:          InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(2, 2), JailDuration: 0},
-		MissedCommitLimit:   DefaultMissedCommitLimit,
-		MissedCommitWindow:  DefaultMissedCommitWindow,
-		TenantShare:         math.LegacyNewDecWithPrec(50, 2),
-		ReporterShare:       math.LegacyNewDecWithPrec(10, 2),
+		// A failed dispute pays tenant_share of the slash to the disputing
+		// tenant, who may be the provider's own second account: 20% keeps
+		// what the provider loses, 20% × (1 − 50%) = 10%, equal to a wrong
+		// opening caught by a capacity check (Validate enforces it).
+		DisputeFailed:         InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(20, 2), JailDuration: week},
+		EarlyClose:            InfractionParams{SlashFraction: math.LegacyNewDecWithPrec(2, 2), JailDuration: 0},
+		MissedCommitLimit:     DefaultMissedCommitLimit,
+		MissedCommitWindow:    DefaultMissedCommitWindow,
+		TenantShare:           math.LegacyNewDecWithPrec(50, 2),
+		MaxUnbondingsPerBlock: DefaultMaxUnbondingsPerBlock,
 	}
 }
 
@@ -96,12 +105,28 @@ func (p Params) Validate() error {
 	if err := validateFraction("tenant_share", p.TenantShare); err != nil {
 		return err
 	}
-	if err := validateFraction("reporter_share", p.ReporterShare); err != nil {
-		return err
+	// The disputing tenant may be the provider itself under a second
+	// account, and gets tenant_share of the slash back: what a failed
+	// dispute still costs the provider must be at least what a capacity
+	// check would have taken for the same failure, or failing one's own
+	// dispute would be the cheap way to be caught.
+	kept := math.LegacyOneDec().Sub(p.TenantShare).Mul(p.DisputeFailed.SlashFraction)
+	for _, f := range []struct {
+		name string
+		ip   InfractionParams
+	}{{"wrong_opening", p.WrongOpening}, {"unopened_commit", p.UnopenedCommit}} {
+		if kept.LT(f.ip.SlashFraction) {
+			return fmt.Errorf("dispute_failed.slash_fraction × (1 − tenant_share) = %s × (1 − %s) = %s must be >= %s.slash_fraction %s",
+				decString(p.DisputeFailed.SlashFraction), decString(p.TenantShare), decString(kept), f.name,
+				decString(f.ip.SlashFraction))
+		}
+		if p.DisputeFailed.JailDuration < f.ip.JailDuration {
+			return fmt.Errorf("dispute_failed.jail_duration %s must be >= %s.jail_duration %s",
+				p.DisputeFailed.JailDuration, f.name, f.ip.JailDuration)
+		}
 	}
-	if sum := p.TenantShare.Add(p.ReporterShare); sum.GT(math.LegacyOneDec()) {
-		return fmt.Errorf("tenant_share + reporter_share must be <= 1, got %s + %s = %s",
-			decString(p.TenantShare), decString(p.ReporterShare), decString(sum))
+	if p.MaxUnbondingsPerBlock < 1 || p.MaxUnbondingsPerBlock > MaxUnbondingsPerBlockLimit {
+		return fmt.Errorf("max_unbondings_per_block must be in [1, %d], got %d", MaxUnbondingsPerBlockLimit, p.MaxUnbondingsPerBlock)
 	}
 	return nil
 }

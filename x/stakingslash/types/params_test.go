@@ -22,7 +22,7 @@ func TestDefaultParams(t *testing.T) {
 	require.Equal(t, uint32(3), p.MissedCommitLimit)
 	require.Equal(t, 24*time.Hour, p.MissedCommitWindow)
 	require.Equal(t, "0.500000000000000000", p.TenantShare.String())
-	require.Equal(t, "0.100000000000000000", p.ReporterShare.String())
+	require.Equal(t, uint32(1_000), p.MaxUnbondingsPerBlock)
 
 	week := 7 * 24 * time.Hour
 	for _, tc := range []struct {
@@ -33,7 +33,7 @@ func TestDefaultParams(t *testing.T) {
 		{types.INFRACTION_WRONG_OPENING, "0.100000000000000000", week},
 		{types.INFRACTION_UNOPENED_COMMIT, "0.100000000000000000", week},
 		{types.INFRACTION_MISSED_COMMIT, "0.010000000000000000", 24 * time.Hour},
-		{types.INFRACTION_DISPUTE_FAILED, "0.100000000000000000", week},
+		{types.INFRACTION_DISPUTE_FAILED, "0.200000000000000000", week},
 		{types.INFRACTION_EARLY_CLOSE, "0.020000000000000000", 0},
 	} {
 		ip, err := p.Infraction(tc.infraction)
@@ -70,10 +70,10 @@ func TestParamsValidate(t *testing.T) {
 		{"zero fractions and min bond", func(p *types.Params) {
 			p.MinBondPerGpu = math.ZeroInt()
 			p.WrongOpening.SlashFraction = math.LegacyZeroDec()
-			p.TenantShare, p.ReporterShare = math.LegacyZeroDec(), math.LegacyZeroDec()
+			p.TenantShare = math.LegacyZeroDec()
 		}, ""},
-		{"shares sum to one", func(p *types.Params) {
-			p.TenantShare, p.ReporterShare = dec("0.9"), dec("0.1")
+		{"everything to the tenant of a large dispute slash", func(p *types.Params) {
+			p.TenantShare, p.DisputeFailed.SlashFraction = dec("0.9"), dec("1")
 		}, ""},
 		{"empty denom", func(p *types.Params) { p.BondDenom = "" }, `bond_denom ""`},
 		{"bad denom", func(p *types.Params) { p.BondDenom = "1bad" }, `bond_denom "1bad"`},
@@ -96,10 +96,15 @@ func TestParamsValidate(t *testing.T) {
 		{"zero missed commit limit", func(p *types.Params) { p.MissedCommitLimit = 0 }, "missed_commit_limit must be >= 1, got 0"},
 		{"zero missed commit window", func(p *types.Params) { p.MissedCommitWindow = 0 }, "missed_commit_window must be > 0, got 0s"},
 		{"tenant share above one", func(p *types.Params) { p.TenantShare = dec("1.01") }, "tenant_share must be in [0, 1], got 1.01"},
-		{"nil reporter share", func(p *types.Params) { p.ReporterShare = math.LegacyDec{} }, "reporter_share must be set"},
-		{"negative reporter share", func(p *types.Params) { p.ReporterShare = dec("-0.5") }, "reporter_share must be in [0, 1], got -0.5"},
-		{"shares above one", func(p *types.Params) { p.TenantShare, p.ReporterShare = dec("0.6"), dec("0.5") },
-			"tenant_share + reporter_share must be <= 1, got 0.6 + 0.5 = 1.1"},
+		// A self-dispute must cost at least what a capacity check takes.
+		{"dispute cheaper than a wrong opening", func(p *types.Params) { p.DisputeFailed.SlashFraction = dec("0.19") },
+			"dispute_failed.slash_fraction × (1 − tenant_share) = 0.19 × (1 − 0.5) = 0.095 must be >= wrong_opening.slash_fraction 0.1"},
+		{"tenant share too high for the dispute slash", func(p *types.Params) { p.TenantShare = dec("0.6") },
+			"dispute_failed.slash_fraction × (1 − tenant_share) = 0.2 × (1 − 0.6) = 0.08 must be >= wrong_opening.slash_fraction 0.1"},
+		{"dispute jail shorter", func(p *types.Params) { p.DisputeFailed.JailDuration = time.Hour },
+			"dispute_failed.jail_duration 1h0m0s must be >= wrong_opening.jail_duration 168h0m0s"},
+		{"zero unbondings per block", func(p *types.Params) { p.MaxUnbondingsPerBlock = 0 },
+			"max_unbondings_per_block must be in [1, 100000], got 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := types.DefaultParams()

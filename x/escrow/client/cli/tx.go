@@ -72,9 +72,11 @@ func NewWithdrawCmd() *cobra.Command {
 		Short: "Settle the signer's leases now and receive their earnings, minus the take and reserve fees",
 		Long: fmt.Sprintf(`Settle the named leases of the signing provider at the block time: each pays
 floor(price × gpus × seconds / 3600) minus what it already paid, capped by its
-funds. At most %d leases, no duplicates.`, types.MaxWithdrawLeases),
+funds. No duplicates, and at most max_withdraw_leases leases (an x/escrow
+param, 100 by default: see "gpumeshd q escrow params"); the command accepts
+up to the protocol limit of %d and the chain refuses more than the param.`, types.MaxWithdrawLeasesLimit),
 		Example: "gpumeshd tx escrow withdraw mesh1…/7 mesh1…/9 --from provider1",
-		Args:    cobra.RangeArgs(1, types.MaxWithdrawLeases),
+		Args:    cobra.RangeArgs(1, types.MaxWithdrawLeasesLimit),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
 			if err != nil {

@@ -78,7 +78,7 @@ func TestRevealMsgsVerifyAndCorrupt(t *testing.T) {
 	require.ErrorContains(t, err, "is CHALLENGE_STATE_ISSUED")
 
 	seed := sha256.Sum256([]byte("open block"))
-	c.OpenSeed, c.State = seed[:], types.CHALLENGE_STATE_OPENED
+	c.OpenSeeds, c.OpeningBlocks, c.State = [][]byte{seed[:]}, 1, types.CHALLENGE_STATE_OPENED
 	openings := keeper.Openings(c)
 	provider := sdk.MustAccAddressFromBech32(c.Provider)
 	verify := func(m *types.MsgRevealProof) error {
@@ -87,7 +87,7 @@ func TestRevealMsgsVerifyAndCorrupt(t *testing.T) {
 			ChainID: chainID, ChallengeID: c.Id, BlockHash: c.BlockHash, Provider: provider, GPUUUID: g.Uuid,
 		}))
 		p := g.ChallengeParams(c.Openings)
-		return challenge.VerifyReveal(key, p, g.Commitment, challenge.Openings(seed, m.GpuIndex, p), m.Reveal())
+		return challenge.VerifyReveal(key, p, g.Commitment, challenge.Openings([][32]byte{seed}, m.GpuIndex, p), m.Reveal())
 	}
 
 	msgs, err := cli.RevealMsgs(c, openings, proofs, nil, false)

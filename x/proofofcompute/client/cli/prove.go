@@ -57,7 +57,7 @@ func RevealMsgs(c types.Challenge, openings []types.GPUOpenings, proofs []*chall
 ) ([]*types.MsgRevealProof, error) {
 	if c.State != types.CHALLENGE_STATE_OPENED || len(openings) != len(c.Gpus) {
 		return nil, fmt.Errorf("challenge %d is %s: reveals are taken once it is OPENED, at height %d",
-			c.Id, c.State, c.OpenHeight)
+			c.Id, c.State, c.OpenedHeight())
 	}
 	if len(gpuIndexes) == 0 {
 		for g := range c.Gpus {

@@ -165,7 +165,7 @@ then fails the challenge and slashes and jails the provider.`,
 			c := res.Challenge
 			if c.State != types.CHALLENGE_STATE_OPENED {
 				return fmt.Errorf("challenge %d is %s: reveals are taken once it is OPENED, at height %d",
-					c.Id, c.State, c.OpenHeight)
+					c.Id, c.State, c.OpenedHeight())
 			}
 			var only []uint32
 			if cmd.Flags().Changed(FlagGPUIndex) {
