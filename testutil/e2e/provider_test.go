@@ -15,6 +15,7 @@ import (
 
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
+	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
 )
 
 type bondView struct {
@@ -118,17 +119,25 @@ func TestProviderOnboardingAndUnbonding(t *testing.T) {
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/provider/v1/supply", &supply))
 	require.Equal(t, "8", supply.Classes[0].Total, "the refused inventory added nothing")
 
-	// Unbond a quarter: it leaves the bond at once and the account only
-	// after the unbonding time.
+	// Unbonding a quarter is refused while the 8 GPUs that bond backs are
+	// listed; after delisting two of them it leaves the bond at once, and
+	// the account only after the unbonding time.
 	bonded, err := strconv.ParseInt(required, 10, 64)
 	require.NoError(t, err)
 	part := bonded / 4
 	before := ln.balance(p1, "umesh")
 	res = ln.Tx("stakingslash", "unbond", fmt.Sprintf("%dumesh", part), "--from", "provider1")
+	require.Equal(t, stakingslashtypes.ErrBondLocked.ABCICode(), res.Code, res.RawLog)
+	require.Contains(t, res.RawLog, "8 listed GPUs require")
+	six := fixtures.H100x8("e2e-p1")
+	six[0].Gpus = six[0].Gpus[:6]
+	res = ln.Tx("provider", "set-inventory", writeInventory(t, six), "--from", "provider1")
+	require.Equal(t, uint32(0), res.Code, res.RawLog)
+	res = ln.Tx("stakingslash", "unbond", fmt.Sprintf("%dumesh", part), "--from", "provider1")
 	require.Equal(t, uint32(0), res.Code, res.RawLog)
 	require.NoError(t, GetJSON(ln.REST(0)+"/gpumesh/stakingslash/v1/bonds/"+p1, &bond))
 	require.Equal(t, strconv.FormatInt(bonded-part, 10), bond.Bonded)
-	require.False(t, bond.Eligible, "below the required bond")
+	require.True(t, bond.Eligible, "bonded exactly what 6 GPUs require")
 	require.Len(t, bond.Unbonding, 1)
 	completion := bond.Unbonding[0].CompletionTime
 	require.Equal(t, before, ln.balance(p1, "umesh"), "nothing is paid before the unbonding time")

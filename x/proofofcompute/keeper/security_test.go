@@ -7,6 +7,8 @@ import (
 	"errors"
 	"testing"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
@@ -479,4 +481,97 @@ func TestSelfDisputeGainsNothing(t *testing.T) {
 			"the pair loses %s, at least a wrong opening's %s", lost, ss.WrongOpening.SlashFraction.MulInt(bonded))
 		f.invariants()
 	})
+}
+
+// Hole 5, x/proofofcompute's queues: three disputes opened in one block
+// are due to open in the same block, and max_due_per_block is 1. One
+// opens per block over three blocks (never more), each draws its openings
+// from its own opening blocks whatever the delay, and all three pass:
+// nothing is lost.
+func TestChallengeQueueCapCarriesOver(t *testing.T) {
+	f := newPoC(t, apptest.WithGenesis(func(cdc codec.JSONCodec, state app.GenesisState) error {
+		var gen types.GenesisState
+		if err := cdc.UnmarshalJSON(state[types.ModuleName], &gen); err != nil {
+			return err
+		}
+		gen.Params.MaxDuePerBlock = 1
+		gen.Params.SampleRate = math.LegacyZeroDec()
+		bz, err := cdc.MarshalJSON(&gen)
+		state[types.ModuleName] = bz
+		return err
+	}))
+	p1 := f.a.Account("provider1")
+	node := f.onboard("provider1", "sec-queue-cap")
+	tenants := []apptest.Account{f.a.Account("alice"), f.a.Account("bob"), f.a.Account("provider3")}
+	var leases []markettypes.OrderID
+	for i, tenant := range tenants {
+		leases = append(leases, f.lease(tenant, p1, node.Gpus[2*i].Uuid, node.Gpus[2*i+1].Uuid))
+	}
+	fee := f.disputeFee()
+	var txs [][]byte
+	for i, tenant := range tenants {
+		txs = append(txs, f.a.SignTx(tenant, &types.MsgOpenDispute{Tenant: tenant.Address.String(), LeaseId: leases[i], Fee: fee}))
+	}
+	res := f.a.NextBlock(txs...)
+	var ids []uint64
+	for _, r := range res.TxResults {
+		require.Equal(t, uint32(0), r.Code, r.Log)
+		var out types.MsgOpenDisputeResponse
+		require.NoError(t, unpackResponse(r.Data, &out))
+		ids = append(ids, out.ChallengeId)
+	}
+	proofs := make(map[uint64][]*challenge.GPUProof)
+	var commits []sdk.Msg
+	for _, id := range ids {
+		c := f.challenge(id)
+		proofs[id] = f.prove(c)
+		commits = append(commits, commitMsg(c, proofs[id]))
+	}
+	committed := f.a.DeliverTx(p1, commits...)
+	require.Equal(t, uint32(0), committed.Code, committed.Log)
+	opened := f.challenge(ids[0]).OpenedHeight()
+	for _, id := range ids {
+		require.Equal(t, opened, f.challenge(id).OpenedHeight(), "all three due in the same block")
+	}
+
+	f.advanceTo(opened - 1)
+	var order []uint64
+	for len(order) < len(ids) {
+		require.Less(t, f.height(), opened+int64(len(ids)), "all opened within three blocks")
+		block := f.a.NextBlock()
+		var events []uint64
+		for _, e := range block.Events {
+			if e.Type != proto.MessageName(&types.EventChallengeOpened{}) {
+				continue
+			}
+			var attrs []abci.EventAttribute
+			for _, a := range e.Attributes {
+				if a.Key != "mode" {
+					attrs = append(attrs, a)
+				}
+			}
+			msg, err := sdk.ParseTypedEvent(abci.Event{Type: e.Type, Attributes: attrs})
+			require.NoError(t, err)
+			events = append(events, msg.(*types.EventChallengeOpened).Id)
+		}
+		require.LessOrEqual(t, len(events), 1, "height %d: at most max_due_per_block openings", f.height())
+		order = append(order, events...)
+	}
+	require.Equal(t, ids, order, "oldest first")
+	for _, id := range ids {
+		c := f.challenge(id)
+		require.Equal(t, types.CHALLENGE_STATE_OPENED, c.State)
+		for s := range c.OpeningBlocks {
+			want := challenge.OpenSeed(c.Id, s, apptest.BlockHash(c.OpenHeight+int64(s)))
+			require.Equal(t, want[:], c.OpenSeeds[s], "challenge %d segment %d: its own opening block's hash", id, s)
+		}
+		var reveals []sdk.Msg
+		for g := range c.Gpus {
+			reveals = append(reveals, f.revealMsg(c, proofs[id], g))
+		}
+		res := f.a.DeliverTx(p1, reveals...)
+		require.Equal(t, uint32(0), res.Code, res.Log)
+		require.Equal(t, types.CHALLENGE_STATE_PASSED, f.challenge(id).State)
+	}
+	f.invariants()
 }
