@@ -183,11 +183,11 @@ func (s *signer) sendOnce(ctx context.Context, opts SendOptions, msgs []sdk.Msg)
 	gas := uint64(math.Ceil(float64(sim.GasInfo.GasUsed) * c.opts.GasAdjustment))
 	free := opts.Free
 	if free {
-		capped, err := s.freeGasCap(ctx, f, msgs)
+		least, capped, err := s.freeGasRange(ctx, f, msgs)
 		if err != nil {
 			return nil, err
 		}
-		gas, free = freeGasLimit(sim.GasInfo.GasUsed, gas, capped)
+		gas, free = freeGasLimit(sim.GasInfo.GasUsed, gas, least, capped)
 	}
 	f = f.WithGas(gas)
 	if !free && c.opts.GasPrices != "" {
@@ -236,30 +236,45 @@ func (s *signer) sendOnce(ctx context.Context, opts SendOptions, msgs []sdk.Msg)
 }
 
 // freeGasLimit is the gas limit of a free proof transaction: the adjusted
-// simulation, at most the chain's cap. free is false when the simulation
+// simulation, kept within the range the chain admits free (at least the
+// computed cost, at most the cap). free is false when the simulation
 // alone needs more than the cap: the chain would not admit the
 // transaction free, so it pays (at adjusted gas).
-func freeGasLimit(simulated, adjusted, capped uint64) (gas uint64, free bool) {
-	if simulated > capped {
+func freeGasLimit(simulated, adjusted, least, capped uint64) (gas uint64, free bool) {
+	if simulated > capped || least > capped {
 		return adjusted, false
 	}
-	return min(adjusted, capped), true
+	return max(least, min(adjusted, capped)), true
 }
 
-// freeGasCap is the largest gas limit the chain admits without a fee for
-// msgs (poctypes.FreeGas, the chain's own computation): from the
-// challenges, params and inventory on chain, and the size the signed
-// transaction has with no gas limit (a gas limit only adds bytes, which
-// only raises the cap).
-func (s *signer) freeGasCap(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (uint64, error) {
+// gasLimitBytes bounds what a gas limit adds to a signed transaction: its
+// tag and a varint of at most 10 bytes.
+const gasLimitBytes = 11
+
+// freeGasRange is the range of gas limits the chain admits without a fee
+// for msgs (poctypes.FreeGas, the chain's own computation), from the
+// challenges, params and inventory on chain: the cost at the largest size
+// the signed transaction can have, and the cap at the smallest (a gas
+// limit only adds bytes, which raises both).
+func (s *signer) freeGasRange(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (least, capped uint64, err error) {
+	sum, size, costs, err := s.freeGas(ctx, f, msgs)
+	if err != nil {
+		return 0, 0, err
+	}
+	return sum.Cost(size+gasLimitBytes, costs), sum.Cap(size, costs), nil
+}
+
+// freeGas adds up the chain's free-proof gas computation for msgs and
+// returns it with the signed size without a gas limit and x/auth's costs.
+func (s *signer) freeGas(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (*poctypes.FreeGas, int, poctypes.TxGasCosts, error) {
 	c := s.client
 	pp, err := c.PoC.Params(ctx, &poctypes.QueryParamsRequest{})
 	if err != nil {
-		return 0, fmt.Errorf("proof-of-compute params: %w", err)
+		return nil, 0, poctypes.TxGasCosts{}, fmt.Errorf("proof-of-compute params: %w", err)
 	}
 	ap, err := c.Auth.Params(ctx, &authtypes.QueryParamsRequest{})
 	if err != nil {
-		return 0, fmt.Errorf("auth params: %w", err)
+		return nil, 0, poctypes.TxGasCosts{}, fmt.Errorf("auth params: %w", err)
 	}
 	challenges := map[uint64]poctypes.Challenge{}
 	var inventory []providertypes.Node
@@ -272,12 +287,12 @@ func (s *signer) freeGasCap(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (
 		case *poctypes.MsgRevealProof:
 			id = msg.ChallengeId
 		default:
-			return 0, fmt.Errorf("only proofs are sent free, not %s", sdk.MsgTypeURL(m))
+			return nil, 0, poctypes.TxGasCosts{}, fmt.Errorf("only proofs are sent free, not %s", sdk.MsgTypeURL(m))
 		}
 		ch, ok := challenges[id]
 		if !ok {
 			if ch, _, err = c.Challenge(ctx, id); err != nil {
-				return 0, fmt.Errorf("challenge %d: %w", id, err)
+				return nil, 0, poctypes.TxGasCosts{}, fmt.Errorf("challenge %d: %w", id, err)
 			}
 			challenges[id] = ch
 		}
@@ -301,14 +316,14 @@ func (s *signer) freeGasCap(ctx context.Context, f tx.Factory, msgs []sdk.Msg) (
 			})
 		}
 		if err := sum.Add(ch, m, nodeGPUs); err != nil {
-			return 0, err
+			return nil, 0, poctypes.TxGasCosts{}, err
 		}
 	}
 	size, err := s.sizeWithoutGas(f, msgs)
 	if err != nil {
-		return 0, err
+		return nil, 0, poctypes.TxGasCosts{}, err
 	}
-	return sum.Cap(size, poctypes.TxGasCosts{PerByte: ap.Params.TxSizeCostPerByte, SigVerify: ap.Params.SigVerifyCostSecp256k1}), nil
+	return sum, size, poctypes.TxGasCosts{PerByte: ap.Params.TxSizeCostPerByte, SigVerify: ap.Params.SigVerifyCostSecp256k1}, nil
 }
 
 // secp256k1SignatureBytes is the size of a secp256k1 signature (r ‖ s).

@@ -217,19 +217,20 @@ func TestFreeProofsPassTheChainsCheck(t *testing.T) {
 	}
 }
 
-// freeGasLimit caps the adjusted simulation at the chain's cap, and pays
-// when the simulation alone is over it.
+// freeGasLimit keeps the adjusted simulation between the chain's computed
+// cost and its cap, and pays when the simulation alone is over the cap.
 func TestFreeGasLimit(t *testing.T) {
 	for _, tc := range []struct {
-		simulated, adjusted, capped, gas uint64
-		free                             bool
+		simulated, adjusted, least, capped, gas uint64
+		free                                    bool
 	}{
-		{simulated: 100_000, adjusted: 140_000, capped: 125_000, gas: 125_000, free: true},
-		{simulated: 100_000, adjusted: 110_000, capped: 125_000, gas: 110_000, free: true},
-		{simulated: 125_000, adjusted: 175_000, capped: 125_000, gas: 125_000, free: true},
-		{simulated: 130_000, adjusted: 182_000, capped: 125_000, gas: 182_000, free: false},
+		{simulated: 100_000, adjusted: 140_000, least: 100_000, capped: 125_000, gas: 125_000, free: true},
+		{simulated: 100_000, adjusted: 110_000, least: 100_000, capped: 125_000, gas: 110_000, free: true},
+		{simulated: 90_000, adjusted: 99_000, least: 100_000, capped: 125_000, gas: 100_000, free: true},
+		{simulated: 125_000, adjusted: 175_000, least: 100_000, capped: 125_000, gas: 125_000, free: true},
+		{simulated: 130_000, adjusted: 182_000, least: 100_000, capped: 125_000, gas: 182_000, free: false},
 	} {
-		gas, free := freeGasLimit(tc.simulated, tc.adjusted, tc.capped)
+		gas, free := freeGasLimit(tc.simulated, tc.adjusted, tc.least, tc.capped)
 		require.Equal(t, tc.gas, gas, "%+v", tc)
 		require.Equal(t, tc.free, free, "%+v", tc)
 	}

@@ -544,24 +544,21 @@ func proveOnce(t *testing.T, p challenge.Params) time.Duration {
 	return d
 }
 
-// profiles are the test class's challenge size and the production class
+// profiles are the test profile's challenge size (every class on local networks) and the production class
 // with the least work per GPU (m·n³), from the default GPU classes, with
 // the default k.
 func profiles(t *testing.T) (results.Profile, results.ProductionProfile) {
 	t.Helper()
-	var test results.Profile
+	// The test profile is what local networks and tests give every class
+	// (apptest.TestChallengeN × TestChallengeM).
+	test := results.Profile{Class: "test profile", N: apptest.TestChallengeN, M: apptest.TestChallengeM, K: types.DefaultOpenings}
 	var prod results.ProductionProfile
 	work := func(n, m uint32) float64 { return float64(m) * float64(n) * float64(n) * float64(n) }
 	for _, c := range providertypes.DefaultGPUClasses() {
-		if c.Name == providertypes.TestClassName {
-			test = results.Profile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM), K: types.DefaultOpenings}
-			continue
-		}
 		if prod.Class == "" || work(c.ChallengeN, c.ChallengeM) < work(uint32(prod.N), uint32(prod.M)) {
 			prod = results.ProductionProfile{Class: c.Name, N: int(c.ChallengeN), M: int(c.ChallengeM)}
 		}
 	}
-	require.NotEmpty(t, test.Class, "no test GPU class")
 	require.NotEmpty(t, prod.Class, "no production GPU class")
 	return test, prod
 }
@@ -626,7 +623,7 @@ func notes(e *env, sz sizes, res results.Proofs, setup time.Duration) []string {
 			"challenge (GPUs verified, reputation, reward weight): at n=%d k=%d it cost %d gas, %d more (last_gpu).",
 			res.LastGPU.N, res.LastGPU.K, res.LastGPU.Gas, res.LastGPU.ExtraGas),
 		fmt.Sprintf("Prover: CPUMultiplier.MultiplyRows over a whole n = %d product (B regenerated each run), median of %d "+
-			"run(s) per worker count; test_profile_proof_s is Prove + Open for one GPU at the test class's n = %d, m = %d, "+
+			"run(s) per worker count; test_profile_proof_s is Prove + Open for one GPU at the test profile's n = %d, m = %d, "+
 			"k = %d with one worker per CPU, median of runs.",
 			res.Prover.N, res.Prover.Runs, res.Prover.TestProfile.N, res.Prover.TestProfile.M, res.Prover.TestProfile.K),
 		fmt.Sprintf("Machine: %d CPUs (%s/%s), shared with other work while measuring, so times are indicative.",

@@ -22,7 +22,8 @@ import (
 //     with reason INSUFFICIENT_FUNDS, or EXPIRED when their end time has
 //     passed too (max_dry_closes_per_block);
 //  3. orders whose bid window has ended run their auction; instant orders
-//     whose time to live has passed expire (max_window_ends_per_block).
+//     whose time to live has passed expire (max_window_ends_per_block, and
+//     at most max_auction_checks_per_block GPU re-checks of open bids).
 //
 // What is due beyond a cap stays in its queue and is processed in the next
 // blocks, still in due-time order. The caps bound the block's work: a
@@ -84,7 +85,8 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, tk := range windows {
+	var checks uint64
+	for i, tk := range windows {
 		key := collections.Join(tk.K2(), tk.K3())
 		order, err := k.getOrder(ctx, key)
 		if err != nil {
@@ -98,6 +100,16 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			}
 			continue
 		}
+		// The auction re-checks every open bid GPU by GPU: the work budget
+		// counts that, so that bids paid for across a whole window cannot
+		// all be re-checked in one block. The first order always runs, so
+		// the queue advances whatever one order costs (at most
+		// max_bids_per_order × max_gpus_per_order checks).
+		cost := uint64(order.OpenBids) * order.Spec.TotalGPUs()
+		if i > 0 && checks+cost > params.MaxAuctionChecksPerBlock {
+			break
+		}
+		checks += cost
 		if err := k.selectWinner(ctx, key, &order); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"cosmossdk.io/collections"
@@ -248,6 +249,16 @@ type offeredNode struct {
 	count uint32
 }
 
+// gpu finds a GPU of the node by UUID.
+func (n *offeredNode) gpu(uuid string) (providertypes.GPU, bool) {
+	for _, g := range n.node.Gpus {
+		if g.Uuid == uuid {
+			return g, true
+		}
+	}
+	return providertypes.GPU{}, false
+}
+
 // checkOffer checks that provider p may offer gpus for order now and
 // returns their class. The provider's region and reputation must satisfy
 // the spec; every GPU must be listed by p, free, of one known class the
@@ -274,11 +285,15 @@ func (k *Keeper) checkOffer(ctx context.Context, order types.Order, p providerty
 	if err != nil {
 		return "", err
 	}
+	owner, err := k.addressCodec.StringToBytes(p.Owner)
+	if err != nil {
+		return "", err
+	}
 	var class, firstUUID string
 	nodes := make(map[string]*offeredNode)
 	var nodeOrder []string
 	for _, uuid := range gpus {
-		loc, node, g, err := k.provider.GetGPU(ctx, uuid)
+		loc, err := k.provider.GPULocation(ctx, uuid)
 		if errors.Is(err, providertypes.ErrGPUNotFound) {
 			return "", errorsmod.Wrapf(types.ErrGPUUnavailable, "GPU %s is not listed by any provider", uuid)
 		}
@@ -287,6 +302,25 @@ func (k *Keeper) checkOffer(ctx context.Context, order types.Order, p providerty
 		}
 		if loc.Owner != p.Owner {
 			return "", errorsmod.Wrapf(types.ErrGPUUnavailable, "GPU %s is listed by %s, not by the bidder %s", uuid, loc.Owner, p.Owner)
+		}
+		// Each offered node is read once, however many of its GPUs the bid
+		// names (a bid is re-checked when its auction runs in EndBlock).
+		n, ok := nodes[loc.NodeId]
+		if !ok {
+			node, found, err := k.provider.GetNode(ctx, owner, loc.NodeId)
+			if err != nil {
+				return "", err
+			}
+			if !found {
+				return "", fmt.Errorf("GPU %s: indexed on node %q of %s, which is not listed", uuid, loc.NodeId, loc.Owner)
+			}
+			n = &offeredNode{node: node}
+			nodes[loc.NodeId] = n
+			nodeOrder = append(nodeOrder, loc.NodeId)
+		}
+		g, found := n.gpu(uuid)
+		if !found {
+			return "", fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
 		}
 		if g.AllocatedTo != "" {
 			return "", errorsmod.Wrapf(types.ErrGPUUnavailable, "GPU %s is allocated to lease %s", uuid, g.AllocatedTo)
@@ -308,12 +342,6 @@ func (k *Keeper) checkOffer(ctx context.Context, order types.Order, p providerty
 		if g.VramMib < spec.MinVramMib {
 			return "", errorsmod.Wrapf(types.ErrSpecMismatch, "GPU %s has %d MiB of memory, the order's min_vram_mib is %d",
 				uuid, g.VramMib, spec.MinVramMib)
-		}
-		n, ok := nodes[node.Id]
-		if !ok {
-			n = &offeredNode{node: node}
-			nodes[node.Id] = n
-			nodeOrder = append(nodeOrder, node.Id)
 		}
 		n.count++
 	}

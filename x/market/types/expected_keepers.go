@@ -19,6 +19,10 @@ type ProviderKeeper interface {
 	GetActiveProvider(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
 	// GetGPU returns where a GPU is listed, its node and the GPU.
 	GetGPU(ctx context.Context, uuid string) (providertypes.GPULocation, providertypes.Node, providertypes.GPU, error)
+	// GPULocation returns where a GPU is listed, without its node.
+	GPULocation(ctx context.Context, uuid string) (providertypes.GPULocation, error)
+	// GetNode returns one node of a provider.
+	GetNode(ctx context.Context, owner sdk.AccAddress, nodeID string) (providertypes.Node, bool, error)
 	// AllocateGPUs marks the provider's GPUs as leased (all or nothing).
 	AllocateGPUs(ctx context.Context, owner sdk.AccAddress, leaseID string, uuids []string) error
 	// ReleaseGPUs frees GPUs allocated to leaseID (all or nothing).

@@ -27,6 +27,14 @@ const (
 	DefaultMaxLeaseEndsPerBlock  = 1_000
 	DefaultMaxDryClosesPerBlock  = 1_000
 	DefaultMaxWindowEndsPerBlock = 500
+	// DefaultMaxAuctionChecksPerBlock bounds the GPUs that the auctions of
+	// one EndBlock re-check (open bids × GPUs per order): 25 000 checks, at
+	// most about 85 M gas of store reads (about 3 400 per check: an index
+	// read per GPU, a node read per node of a bid, the bid's own records),
+	// under a block's 100 M.
+	DefaultMaxAuctionChecksPerBlock = 25_000
+	// MaxAuctionChecksLimit bounds max_auction_checks_per_block.
+	MaxAuctionChecksLimit = 10_000_000
 	// DefaultReputationLeaseSeconds is the duration of a lease that earns a
 	// full reputation step: an hour.
 	DefaultReputationLeaseSeconds = 3_600
@@ -73,6 +81,8 @@ func DefaultParams() Params {
 		MaxWindowEndsPerBlock:  DefaultMaxWindowEndsPerBlock,
 		ReputationLeaseValue:   DefaultReputationLeaseValue,
 		ReputationLeaseSeconds: DefaultReputationLeaseSeconds,
+
+		MaxAuctionChecksPerBlock: DefaultMaxAuctionChecksPerBlock,
 	}
 }
 
@@ -109,6 +119,7 @@ func (p Params) Validate() error {
 		{"max_lease_ends_per_block", uint64(p.MaxLeaseEndsPerBlock), MaxPerBlockLimit},
 		{"max_dry_closes_per_block", uint64(p.MaxDryClosesPerBlock), MaxPerBlockLimit},
 		{"max_window_ends_per_block", uint64(p.MaxWindowEndsPerBlock), MaxPerBlockLimit},
+		{"max_auction_checks_per_block", p.MaxAuctionChecksPerBlock, MaxAuctionChecksLimit},
 	} {
 		if f.value == 0 || f.value > f.max {
 			return fmt.Errorf("%s must be in [1, %d], got %d", f.field, f.max, f.value)

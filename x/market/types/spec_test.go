@@ -105,7 +105,7 @@ func TestClassMatching(t *testing.T) {
 	require.True(t, s.AcceptsClass(pcie))
 	require.False(t, s.AcceptsClass(sxm))
 
-	require.NoError(t, types.CheckClassEntries(types.ResourceSpec{GpuClasses: []string{"h100", "a100-sxm-40g", "test"}}, classes))
+	require.NoError(t, types.CheckClassEntries(types.ResourceSpec{GpuClasses: []string{"h100", "a100-sxm-40g", "l40s"}}, classes))
 	err := types.CheckClassEntries(types.ResourceSpec{GpuClasses: []string{"h100", "b200"}}, classes)
 	require.ErrorIs(t, err, types.ErrInvalidSpec)
 	require.ErrorContains(t, err, `gpu_classes[1] "b200" is neither a GPU class nor a model of one`)

@@ -21,8 +21,10 @@ import (
 //     verifications that lapsed by this height are expired;
 //  1. the running epoch's GPU-second totals advance to the block time (a
 //     handful of supply counters);
-//  2. at the epoch's last block, its issuance is minted into the reward
-//     index and the next epoch starts;
+//  2. this block's share of the epoch's issuance is minted into the
+//     reward index, over the weights in force now; at the epoch's last
+//     block its utilization is fixed (setting the next epoch's issuance)
+//     and the next epoch starts;
 //  3. the schedule builder examines the next nodes;
 //  4. the capacity challenges planned for this height are issued;
 //  5. challenges at their opening height are opened (or missed);
@@ -52,6 +54,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		}
 	} else {
 		if err := k.accrue(ctx, &e); err != nil {
+			return err
+		}
+		if err := k.issueBlock(ctx, params, &e); err != nil {
 			return err
 		}
 		if err := k.Epochs.Set(ctx, e.Number, e); err != nil {

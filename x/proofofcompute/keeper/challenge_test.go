@@ -57,19 +57,24 @@ func TestHonestCapacityRoundPasses(t *testing.T) {
 	require.Equal(t, uint64(8*1000), reward.Weight, "8 verified h100-sxm-80g GPUs of weight 1000")
 	f.invariants()
 
-	// Run to the end of the epoch the check passed in: the issuance
-	// (nothing leased, so the full base reward) is minted and all of it is
-	// owed to provider1.
+	// Run to the end of the epoch the check passed in: every block from the
+	// pass on (the pass's own block included) minted its share of the
+	// epoch's budget (nothing leased before, so the full base reward: 1/20
+	// of it per block), and all of it is owed to provider1, the only
+	// weight.
+	passedAt := f.challenge(c.Id).ResolvedHeight
 	current, err := f.a.ProofOfComputeKeeper.CurrentEpoch.Get(f.a.Ctx())
 	require.NoError(t, err)
 	epoch, err := f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), current)
 	require.NoError(t, err)
-	f.advanceTo(epoch.StartHeight + testEpochBlocks - 1)
+	last := epoch.StartHeight + testEpochBlocks - 1
+	f.advanceTo(last)
 	epoch, err = f.a.ProofOfComputeKeeper.Epochs.Get(f.a.Ctx(), current)
 	require.NoError(t, err)
 	params, err := f.a.ProofOfComputeKeeper.GetParams(f.a.Ctx())
 	require.NoError(t, err)
-	require.Equal(t, params.BaseReward, epoch.Issuance)
+	perBlock := params.BaseReward.Amount.QuoRaw(testEpochBlocks)
+	require.Equal(t, perBlock.MulRaw(last-passedAt+1), epoch.Issuance.Amount, "minted from the pass's block to the epoch's end")
 	require.True(t, epoch.Utilization.IsZero())
 	require.Equal(t, uint64(1), epoch.ChallengesPassed)
 	require.Equal(t, uint64(8000), epoch.TotalWeight)
@@ -79,11 +84,16 @@ func TestHonestCapacityRoundPasses(t *testing.T) {
 	require.Equal(t, uint32(0), res.Code, res.Log)
 	var claimed types.MsgClaimRewardsResponse
 	require.NoError(t, unpackResponse(res.Data, &claimed))
-	require.Equal(t, params.BaseReward.Amount, claimed.Amount.Amount, "1 000 000 000 / 8000 is exact: nothing carried")
-	require.Equal(t, bal.Amount.Add(params.BaseReward.Amount),
+	owed := epoch.Issuance.Amount
+	require.Equal(t, owed, claimed.Amount.Amount, "50 000 000 / 8000 is exact: nothing carried")
+	require.Equal(t, bal.Amount.Add(owed),
 		f.a.BankKeeper.GetBalance(f.a.Ctx(), p1.Address, app.BondDenom).Amount, "claims are free of fees in apptest")
+	// The claim's block (the next epoch's first) minted one more share after
+	// the claim ran: a second claim gets exactly that.
 	res = f.a.DeliverTx(p1, &types.MsgClaimRewards{Provider: p1.Address.String()})
-	require.Equal(t, types.ErrNothingToClaim.ABCICode(), res.Code, "a second claim finds nothing")
+	require.Equal(t, uint32(0), res.Code, res.Log)
+	require.NoError(t, unpackResponse(res.Data, &claimed))
+	require.Equal(t, perBlock, claimed.Amount.Amount)
 	f.invariants()
 }
 

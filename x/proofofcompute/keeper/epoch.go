@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/big"
+	"time"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
@@ -68,7 +70,7 @@ func (k *Keeper) accrue(ctx context.Context, e *types.Epoch) error {
 	if !now.After(e.LastAccrualTime) {
 		return nil
 	}
-	dt := uint64(now.Sub(e.LastAccrualTime).Seconds())
+	dt := uint64(now.Sub(e.LastAccrualTime) / time.Second) //nolint:gosec // positive: now is after it
 	leased, verified, err := k.provider.SupplyTotals(ctx)
 	if err != nil {
 		return err
@@ -103,19 +105,66 @@ func Issuance(p types.Params, utilization math.LegacyDec) sdk.Coin {
 	return sdk.NewCoin(p.BaseReward.Denom, factor.MulInt(p.BaseReward.Amount).TruncateInt())
 }
 
+// BlockIssuance is what block i (0-based) of an epoch of n blocks mints
+// when the epoch's budget is b: floor(b·(i+1)/n) − floor(b·i/n), so the
+// blocks of a whole epoch add up to b exactly.
+func BlockIssuance(b sdk.Coin, i, n int64) sdk.Coin {
+	if i < 0 || i >= n || !b.IsPositive() {
+		return sdk.NewCoin(b.Denom, math.ZeroInt())
+	}
+	return sdk.NewCoin(b.Denom, b.Amount.MulRaw(i+1).QuoRaw(n).Sub(b.Amount.MulRaw(i).QuoRaw(n)))
+}
+
+// issueBlock mints this block's share of the running epoch's budget into
+// the reward index, over the weights in force now, and counts it in the
+// epoch. The budget is Issuance at the previous epoch's utilization (the
+// running epoch's is known only at its end), so rewards accrue block by
+// block: a GPU idle, verified and of an eligible provider for part of an
+// epoch earns for that part, never for the whole epoch by being idle at
+// its end.
+func (k *Keeper) issueBlock(ctx context.Context, params types.Params, e *types.Epoch) error {
+	prev := math.LegacyZeroDec()
+	if e.Number > 1 {
+		p, err := k.Epochs.Get(ctx, e.Number-1)
+		switch {
+		case err == nil:
+			prev = p.Utilization
+		case !errors.Is(err, collections.ErrNotFound):
+			return err
+		}
+	}
+	i := sdk.UnwrapSDKContext(ctx).BlockHeight() - e.StartHeight
+	minted, _, err := k.distribute(ctx, BlockIssuance(Issuance(params, prev), i, int64(params.EpochBlocks))) //nolint:gosec // ≤ MaxEpochBlocks
+	if err != nil {
+		return err
+	}
+	if e.Issuance.Amount.IsNil() || e.Issuance.Denom != minted.Denom {
+		if !e.Issuance.Amount.IsNil() && e.Issuance.IsPositive() {
+			return fmt.Errorf("epoch %d minted %s and now %s", e.Number, e.Issuance, minted)
+		}
+		e.Issuance = sdk.NewCoin(minted.Denom, math.ZeroInt())
+	}
+	e.Issuance = e.Issuance.Add(minted)
+	return nil
+}
+
 // endEpoch closes the running epoch at this block: final totals,
-// utilization, issuance minted into the reward index; then the next epoch
-// starts at the next block, seeded with this block's hash.
+// utilization (which sets the next epoch's issuance) and the weight in
+// force at its end; then the next epoch starts at the next block, seeded
+// with this block's hash.
 func (k *Keeper) endEpoch(ctx context.Context, params types.Params, e types.Epoch) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	e.EndHeight = sdkCtx.BlockHeight()
 	e.EndTime = sdkCtx.BlockTime().UTC()
 	e.Utilization = Utilization(e)
-	minted, weight, err := k.distribute(ctx, Issuance(params, e.Utilization))
+	pool, err := k.pool(ctx)
 	if err != nil {
 		return err
 	}
-	e.Issuance, e.TotalWeight = minted, weight
+	e.TotalWeight = pool.TotalWeight
+	if e.Issuance.Amount.IsNil() {
+		e.Issuance = sdk.NewCoin(params.BaseReward.Denom, math.ZeroInt())
+	}
 	if err := k.Epochs.Set(ctx, e.Number, e); err != nil {
 		return err
 	}
@@ -123,6 +172,32 @@ func (k *Keeper) endEpoch(ctx context.Context, params types.Params, e types.Epoc
 		return err
 	}
 	return k.startEpoch(ctx, e.Number+1, e.EndHeight+1, sdkCtx.HeaderHash())
+}
+
+// checkHeight is the height at which a provider's planned nodes are
+// challenged this epoch: one height per provider, so that all its sampled
+// nodes are checked at once (one GPU cannot answer for many single-GPU
+// nodes one at a time), drawn from the second half of the epoch by
+// H("gpumesh/poc/v2/height" ‖ seed ‖ u16be(len P) ‖ P). The schedule walk,
+// at schedule_scan_per_block nodes a block, reaches every node in the
+// first half unless there are more than epoch_blocks / 2 ×
+// schedule_scan_per_block of them (150 000 at the defaults); a provider
+// reached later, after its height, is checked at a height drawn the same
+// way from the rest of the epoch.
+func checkHeight(e types.Epoch, params types.Params, owner sdk.AccAddress, lo, last int64) int64 {
+	h := sha256.New()
+	h.Write([]byte("gpumesh/poc/v2/height"))
+	h.Write(e.Seed)
+	var l [2]byte
+	binary.BigEndian.PutUint16(l[:], uint16(len(owner))) //nolint:gosec // an address is short
+	h.Write(l[:])
+	h.Write(owner)
+	draw := binary.BigEndian.Uint64(h.Sum(nil)[:8])
+	first := e.StartHeight + int64(params.EpochBlocks/2) //nolint:gosec // ≤ MaxEpochBlocks
+	if first < lo {
+		first = lo
+	}
+	return first + int64(draw%uint64(last-first+1)) //nolint:gosec // last ≥ first
 }
 
 // sampleThreshold is sample_rate × 2^64: a node is sampled when the first
@@ -133,8 +208,8 @@ func sampleThreshold(rate math.LegacyDec) *big.Int {
 }
 
 // sampleHash = H("gpumesh/poc/v1/sample" ‖ epoch seed ‖ u16be(len P) ‖ P
-// ‖ u16be(len node) ‖ node): whether and when a node is checked this epoch,
-// unknown before the epoch's seed block.
+// ‖ u16be(len node) ‖ node): whether a node is sampled this epoch, unknown
+// before the epoch's seed block.
 func sampleHash(seed []byte, owner sdk.AccAddress, nodeID string) [32]byte {
 	h := sha256.New()
 	h.Write([]byte("gpumesh/poc/v1/sample"))
@@ -194,7 +269,6 @@ func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.
 		return err
 	}
 	threshold := sampleThreshold(params.SampleRate)
-	span := uint64(last - lo + 1)
 	// A node is checked this epoch whatever the draw if a verification
 	// would lapse before a check issued in the next epoch could finish.
 	recheckBy := last + int64(params.EpochBlocks+params.CommitDeadlineBlocks+uint64(params.OpeningBlocks)+params.RevealWindowBlocks) //nolint:gosec // bounded params
@@ -209,7 +283,7 @@ func (k *Keeper) scheduleStep(ctx context.Context, params types.Params, e types.
 		if draw.Cmp(threshold) >= 0 && !needsCheck(ref.Node, params.VerificationTtlBlocks, recheckBy) {
 			continue
 		}
-		at := lo + int64(binary.BigEndian.Uint64(r[8:16])%span)
+		at := checkHeight(e, params, ref.Owner, lo, last)
 		if err := k.Schedule.Set(ctx, collections.Join3(at, ref.Owner, ref.Node.Id)); err != nil {
 			return err
 		}

@@ -42,16 +42,10 @@ func (k *Keeper) queueExpiry(ctx context.Context, provider sdk.AccAddress, c typ
 		if !listed[g.Uuid] || g.NodeId == last {
 			continue
 		}
+		// Verified GPUs are still listed on the node they were challenged
+		// on (unchangedGPUs), for capacity checks and disputes alike.
 		last = g.NodeId
-		nodeID := g.NodeId
-		if nodeID == "" { // a dispute: look the node up
-			_, node, _, err := k.provider.GetGPU(ctx, g.Uuid)
-			if err != nil {
-				return err
-			}
-			nodeID = node.Id
-		}
-		if err := k.VerificationExpiry.Set(ctx, collections.Join3(at, provider, nodeID)); err != nil {
+		if err := k.VerificationExpiry.Set(ctx, collections.Join3(at, provider, g.NodeId)); err != nil {
 			return err
 		}
 	}

@@ -306,7 +306,8 @@ func (f *pocFixture) deliverBytes(bz []byte) *abci.ExecTxResult {
 // The gas cap of free proofs fits honest proofs closely: a commit and
 // every reveal of a challenge, each admitted by CheckTx without a fee at
 // the largest gas limit allowed and then delivered through FinalizeBlock,
-// use at most the cap, and the cap is at most 1.5 × what they use. Cases:
+// use at most the computed cost (the least free gas limit), and the cap
+// is at most 1.5 × what they use. Cases:
 // a whole 8-GPU node (the last reveal passes the challenge), one idle GPU
 // of a node whose seven others are leased (the pass rewrites the whole
 // node), a dispute of two leased GPUs, and a larger challenge (n = 1024).
@@ -365,17 +366,19 @@ func (f *pocFixture) requireCappedRound(p apptest.Account, c types.Challenge) {
 
 // requireCapped sends msg in a free transaction at the largest gas limit
 // allowed: CheckTx admits it without a fee, it succeeds in the next block,
-// and the cap is between its gas used and 1.5 × that.
+// and its gas used is at most the computed cost (the least gas limit a
+// free proof may carry) while the cap is at most 1.5 × that use.
 func (f *pocFixture) requireCapped(p apptest.Account, msg sdk.Msg) {
 	f.t.Helper()
 	bz := f.freeTx(p, f.seq(p), msg)
 	capped := f.freeGas(msg).Cap(len(bz), f.txCosts())
+	cost := f.freeGas(msg).Cost(len(bz), f.txCosts())
 	res := f.check(bz)
 	require.Equal(f.t, uint32(0), res.Code, "%s is admitted without a fee: %s", sdk.MsgTypeURL(msg), res.Log)
 	used := uint64(f.deliverBytes(bz).GasUsed) //nolint:gosec // gas is positive
 	f.t.Logf("%s: %d bytes, gas used %d, cap %d (×%.2f)", sdk.MsgTypeURL(msg), len(bz), used, capped,
 		float64(capped)/float64(used))
-	require.LessOrEqual(f.t, used, capped, "an honest proof fits the cap")
+	require.LessOrEqual(f.t, used, cost, "an honest proof needs no more than the computed cost, the least free gas limit")
 	require.LessOrEqual(f.t, capped, used*3/2, "the cap stays within 1.5 × the gas an honest proof uses")
 }
 

@@ -30,7 +30,8 @@ const commitMarker = math.MaxUint32
 //     without a fee since the last block (MarkFreeProofs);
 //   - no extension options, a memo of at most types.FreeMemoMaxBytes;
 //   - at most types.FreeMaxTxBytes(msgs) bytes (ctx.TxBytes());
-//   - a gas limit of at most types.FreeGas.Cap at costs.
+//   - a gas limit between types.FreeGas.Cost and .Cap at costs (at least
+//     what the proofs need, at most 1.25 × that).
 //
 // (The app also requires the bytes to have no unknown fields.) Anything
 // else pays the normal minimum, so free proofs open no spam path: each
@@ -83,8 +84,15 @@ func (k *Keeper) FreeProofTx(ctx sdk.Context, tx sdk.Tx, costs types.TxGasCosts)
 		return errors.New("transaction has no gas limit")
 	}
 	size := len(ctx.TxBytes())
-	if limit, capped := feeTx.GetGas(), gas.Cap(size, costs); limit > capped {
+	limit, cost, capped := feeTx.GetGas(), gas.Cost(size, costs), gas.Cap(size, costs)
+	if limit > capped {
 		return fmt.Errorf("gas limit %d is above the computed %d for these proofs (%d bytes)", limit, capped, size)
+	}
+	// CheckTx does not run the messages: a free proof with too little gas
+	// would be admitted, run out of gas in its block for nothing, and could
+	// be resent free in every block until its deadline.
+	if limit < cost {
+		return fmt.Errorf("gas limit %d is below the %d these proofs are computed to need (%d bytes)", limit, cost, size)
 	}
 	return nil
 }

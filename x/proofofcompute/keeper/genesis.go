@@ -14,8 +14,9 @@ import (
 // InitGenesis imports a validated genesis state and rebuilds the indexes:
 // per-provider challenge lists, the open and reveal queues, the node →
 // open challenge map, the open disputes and the verification queue. The
-// recent block hashes are not exported: an opening imported mid-way draws
-// its missing segments from the first block after the import.
+// recent block hashes are not exported: a challenge imported between its
+// opening blocks draws the segments of blocks before the import from the
+// hash of the block that opens it.
 func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err

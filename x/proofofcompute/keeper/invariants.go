@@ -215,11 +215,12 @@ func DisputesInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see ab
 }
 
 // WeightsInvariant checks that nobody earns who may not: a provider whose
-// stored reward weight is positive is active, eligible in x/stakingslash
-// (registered, not jailed, bonded at least what its GPUs require) and has
-// verified idle GPUs now. (The weight's exact value follows the class
-// weights at the provider's last update, so governance changing a class's
-// weight does not break it.)
+// stored reward weight is positive is active, not jailed and lists
+// verified idle GPUs now. (What a governance proposal changes without a
+// per-provider walk — min_bond_per_gpu, a class's reward weight — reaches a
+// provider's weight at its next update, so the bond and the exact value are
+// not compared here; every slash, jail, bond and unbond refreshes the
+// weight in its own block.)
 func WeightsInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see above
 	return func(ctx sdk.Context) (string, bool) {
 		var problems []string
@@ -227,13 +228,21 @@ func WeightsInvariant(k *Keeper) sdk.Invariant { //nolint:staticcheck // see abo
 			if r.Weight == 0 {
 				return false, nil
 			}
-			w, err := k.verifiedWeight(ctx, provider)
+			active, err := k.isActive(ctx, provider)
 			if err != nil {
 				return true, err
 			}
-			if w == 0 {
-				problems = append(problems, fmt.Sprintf("%s has reward weight %d but no verified idle GPU while active and eligible",
-					r.Provider, r.Weight))
+			jailed, err := k.stakingslash.IsJailed(ctx, provider)
+			if err != nil {
+				return true, err
+			}
+			earning, err := k.provider.EarningGPUsOf(ctx, provider)
+			if err != nil {
+				return true, err
+			}
+			if !active || jailed || len(earning) == 0 {
+				problems = append(problems, fmt.Sprintf("%s has reward weight %d while active %t, jailed %t, with %d classes of verified idle GPUs",
+					r.Provider, r.Weight, active, jailed, len(earning)))
 			}
 			return false, nil
 		})

@@ -55,8 +55,9 @@ func (k *Keeper) finish(ctx context.Context, c types.Challenge, state types.Chal
 	})
 }
 
-// resolvePass: every GPU opened correctly. The GPUs still listed by the
-// provider become verified (until verification_ttl_blocks from now), its
+// resolvePass: every GPU opened correctly. The GPUs the provider still
+// lists on the same node with the same class become verified (until
+// verification_ttl_blocks from now), its
 // reputation rises after a capacity check, its reward weight is brought up
 // to date; a dispute's fee goes to the provider.
 func (k *Keeper) resolvePass(ctx context.Context, c types.Challenge) error {
@@ -75,7 +76,7 @@ func (k *Keeper) resolvePass(ctx context.Context, c types.Challenge) error {
 		return err
 	}
 	if active {
-		listed, err := k.listedGPUs(ctx, provider, uuids)
+		listed, err := k.unchangedGPUs(ctx, provider, c)
 		if err != nil {
 			return err
 		}
@@ -245,6 +246,29 @@ func (k *Keeper) listedGPUs(ctx context.Context, provider sdk.AccAddress, uuids 
 		}
 		if loc.Owner == owner {
 			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// unchangedGPUs keeps the challenged GPUs that provider still lists on
+// the node and with the class the challenge was issued for: a pass proves
+// the work of the class's n and m on that node, nothing more. A GPU
+// relisted as a dearer class, or moved to another node, between the issue
+// and the pass is not verified by it (it waits for a check of its own).
+func (k *Keeper) unchangedGPUs(ctx context.Context, provider sdk.AccAddress, c types.Challenge) ([]string, error) {
+	owner := provider.String()
+	out := make([]string, 0, len(c.Gpus))
+	for _, g := range c.Gpus {
+		loc, _, listed, err := k.provider.GetGPU(ctx, g.Uuid)
+		if err != nil {
+			if errors.Is(err, providertypes.ErrGPUNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		if loc.Owner == owner && loc.NodeId == g.NodeId && listed.Class == g.Class {
+			out = append(out, g.Uuid)
 		}
 	}
 	return out, nil

@@ -61,8 +61,10 @@ func (f *pocFixture) accountOf(addr string) apptest.Account {
 // Capacity rewards over several epochs, with provider1 verified from its
 // first challenge, provider2 joining an epoch later and dropping out when
 // it misses a challenge, and a lease raising utilization: every epoch mints
-// exactly base_reward × max(floor, 1 − α·u) with u from its recorded
-// GPU-seconds (nothing while no GPU is verified), and after both claim,
+// at most base_reward × max(floor, 1 − α·u), u the previous epoch's
+// utilization from its recorded GPU-seconds, block by block while a GPU is
+// verified (so exactly that once one always is, and nothing before any
+// is), and after both claim,
 // claimed + still accrued + carry equals the total minted, to the last
 // fraction of a unit; the module account holds exactly what is unclaimed.
 func TestRewardAccountingIsExactAcrossEpochs(t *testing.T) {
@@ -91,37 +93,68 @@ func TestRewardAccountingIsExactAcrossEpochs(t *testing.T) {
 	require.NoError(t, err)
 	epochs, err := keeper.NewQueryServer(f.a.ProofOfComputeKeeper).Epochs(f.a.Ctx(), &types.QueryEpochsRequest{})
 	require.NoError(t, err)
+	// provider1 is verified from its first pass on and never lapses: every
+	// epoch that starts after it mints its whole budget.
+	firstPass := int64(0)
+	require.NoError(t, f.a.ProofOfComputeKeeper.Challenges.Walk(f.a.Ctx(), nil, func(_ uint64, c types.Challenge) (bool, error) {
+		if c.Provider == p1.Address.String() && c.State == types.CHALLENGE_STATE_PASSED && (firstPass == 0 || c.ResolvedHeight < firstPass) {
+			firstPass = c.ResolvedHeight
+		}
+		return false, nil
+	}))
+	require.Positive(t, firstPass)
 	minted := math.ZeroInt()
-	sawUtilization, sawZero := false, false
+	prev := math.LegacyZeroDec()
+	sawUtilization, sawZero, sawFull := false, false, false
 	for _, e := range epochs.Epochs {
+		if e.Issuance.Amount.IsNil() {
+			continue // the running epoch before its first block
+		}
+		minted = minted.Add(e.Issuance.Amount)
 		if e.EndHeight == 0 {
 			continue // the running epoch
 		}
 		require.Equal(t, keeper.Utilization(e), e.Utilization, "epoch %d", e.Number)
-		if e.TotalWeight == 0 {
+		// An epoch's budget follows the previous epoch's utilization, and
+		// is minted block by block while some GPU is verified.
+		budget := keeper.Issuance(params, prev)
+		require.True(t, e.Issuance.Amount.LTE(budget.Amount), "epoch %d minted %s, budget %s", e.Number, e.Issuance, budget)
+		if e.StartHeight > firstPass {
+			require.Equal(t, budget, e.Issuance, "epoch %d: verified weight in every block", e.Number)
+			sawFull = true
+		}
+		if e.EndHeight < firstPass {
 			require.True(t, e.Issuance.Amount.IsZero(), "epoch %d: nothing verified, nothing minted", e.Number)
 			sawZero = true
-		} else {
-			require.Equal(t, keeper.Issuance(params, e.Utilization), e.Issuance, "epoch %d", e.Number)
 		}
-		if e.Utilization.IsPositive() {
+		if prev.IsPositive() {
 			sawUtilization = true
-			require.True(t, e.Issuance.Amount.LT(params.BaseReward.Amount), "utilization lowers issuance")
+			require.True(t, budget.Amount.LT(params.BaseReward.Amount), "utilization lowers the next epoch's issuance")
 		}
-		minted = minted.Add(e.Issuance.Amount)
+		prev = e.Utilization
 	}
+	require.True(t, sawFull, "an epoch minted its whole budget")
 	require.True(t, sawUtilization && sawZero, "the run covers an epoch without verified GPUs and one with leases")
 	require.Equal(t, minted.String(), pool.Pool.Minted.String())
 
+	// Both claim in one block; its EndBlock then mints one more share.
 	claimed := math.ZeroInt()
+	before := map[string]math.Int{}
+	var txs [][]byte
 	for _, p := range []sdk.AccAddress{p1.Address, p2.Address} {
-		before := umesh(f, p)
-		res := f.a.DeliverTx(f.accountOf(p.String()), &types.MsgClaimRewards{Provider: p.String()})
+		before[p.String()] = umesh(f, p)
+		txs = append(txs, f.a.SignTx(f.accountOf(p.String()), &types.MsgClaimRewards{Provider: p.String()}))
+	}
+	block := f.a.NextBlock(txs...)
+	for _, res := range block.TxResults {
 		require.Equal(t, uint32(0), res.Code, res.Log)
-		got := umesh(f, p).Sub(before)
+	}
+	for _, p := range []sdk.AccAddress{p1.Address, p2.Address} {
+		got := umesh(f, p).Sub(before[p.String()])
 		require.True(t, got.IsPositive(), "both providers earned something")
 		claimed = claimed.Add(got)
 	}
+	oneBlock := keeper.BlockIssuance(params.BaseReward, 0, int64(params.EpochBlocks)).Amount
 	pool, err = keeper.NewQueryServer(f.a.ProofOfComputeKeeper).RewardPool(f.a.Ctx(), &types.QueryRewardPoolRequest{})
 	require.NoError(t, err)
 	require.Equal(t, claimed.String(), pool.Pool.Claimed.String())
@@ -129,7 +162,8 @@ func TestRewardAccountingIsExactAcrossEpochs(t *testing.T) {
 	for _, p := range []sdk.AccAddress{p1.Address, p2.Address} {
 		r, err := f.a.ProofOfComputeKeeper.RewardOf(f.a.Ctx(), p)
 		require.NoError(t, err)
-		require.True(t, r.Accrued.LT(math.LegacyOneDec()), "only a fraction stays after a claim")
+		require.True(t, r.Accrued.LT(math.LegacyNewDecFromInt(oneBlock.AddRaw(1))),
+			"after a claim only the claim block's share (and a fraction) stays: %s", r.Accrued)
 		owed = owed.Add(r.Accrued)
 	}
 	require.Equal(t, math.LegacyNewDecFromInt(pool.Pool.Minted.Sub(claimed)).String(), owed.String())

@@ -575,3 +575,47 @@ func TestChallengeQueueCapCarriesOver(t *testing.T) {
 	}
 	f.invariants()
 }
+
+// Governance raising min_bond_per_gpu makes a bonded provider ineligible
+// without a per-provider walk. Its weight is not recomputed in the
+// proposal's block, but it is not challenged while ineligible, so its
+// verification lapses within verification_ttl_blocks and the weight drops
+// then; the invariants hold in every block in between.
+func TestMinBondRaiseReachesTheWeightWithinTheTTL(t *testing.T) {
+	gov := apptest.NewAccount("bob")
+	f := newPoC(t, apptest.WithConsensusAuthority(gov.Address))
+	p1 := f.a.Account("provider1")
+	f.onboard("provider1", "sec-minbond")
+	proofs := map[uint64][]*challenge.GPUProof{}
+	mine := func(types.Challenge) bool { return true }
+	for f.reward(p1.Address).Weight == 0 {
+		require.Less(t, f.height(), int64(3*testEpochBlocks))
+		f.respondIf(mine, proofs)
+	}
+	ss := f.slashParams()
+	ss.MinBondPerGpu = ss.MinBondPerGpu.MulRaw(2)
+	f.deliver(f.a.Account("bob"), &stakingslashtypes.MsgUpdateParams{Authority: gov.Address.String(), Params: ss})
+	eligible, err := f.a.StakingSlashKeeper.IsEligible(f.a.Ctx(), p1.Address)
+	require.NoError(t, err)
+	require.False(t, eligible)
+
+	params, err := f.a.ProofOfComputeKeeper.GetParams(f.a.Ctx())
+	require.NoError(t, err)
+	deadline := f.height() + int64(params.VerificationTtlBlocks)
+	for f.reward(p1.Address).Weight > 0 {
+		require.LessOrEqual(t, f.height(), deadline, "the weight drops within the TTL")
+		f.respondIf(mine, proofs)
+		f.invariants()
+	}
+	require.False(t, f.gpu(f.lastGPU(p1.Address)).Verified)
+	f.invariants()
+}
+
+// lastGPU is a GPU listed by addr.
+func (f *pocFixture) lastGPU(addr sdk.AccAddress) string {
+	f.t.Helper()
+	nodes, err := f.a.ProviderKeeper.GetInventory(f.a.Ctx(), addr)
+	require.NoError(f.t, err)
+	require.NotEmpty(f.t, nodes)
+	return nodes[0].Gpus[len(nodes[0].Gpus)-1].Uuid
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/bits"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -52,7 +53,7 @@ func (k *Keeper) ReportUsage(ctx context.Context, msg *types.MsgReportUsage) err
 		return errorsmod.Wrapf(types.ErrInvalidUsage, "period_end %s is after the lease closed at %s",
 			end.Format("2006-01-02T15:04:05Z"), lease.ClosedAt.Format("2006-01-02T15:04:05Z"))
 	}
-	seconds := uint64(end.Sub(start).Seconds())
+	seconds := uint64(end.Sub(start) / time.Second) //nolint:gosec // positive: end is after start
 	hi, most := bits.Mul64(seconds, uint64(len(lease.Gpus)))
 	if hi == 0 && msg.GpuSeconds > most {
 		return errorsmod.Wrapf(types.ErrInvalidUsage, "gpu_seconds %d exceed %d GPUs × %d s = %d",

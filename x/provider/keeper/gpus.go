@@ -38,6 +38,17 @@ func (k *Keeper) GetGPU(ctx context.Context, uuid string) (types.GPULocation, ty
 	return loc, node, types.GPU{}, fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
 }
 
+// GPULocation returns where a GPU is listed (one index read), without
+// reading its node: callers that look up many GPUs of few nodes read each
+// node once.
+func (k *Keeper) GPULocation(ctx context.Context, uuid string) (types.GPULocation, error) {
+	loc, err := k.GPUIndex.Get(ctx, uuid)
+	if errors.Is(err, collections.ErrNotFound) {
+		return loc, errorsmod.Wrapf(types.ErrGPUNotFound, "GPU %s", uuid)
+	}
+	return loc, err
+}
+
 // gpuUpdate changes one GPU; it returns an error to refuse the change.
 type gpuUpdate func(uuid string, g *types.GPU) error
 

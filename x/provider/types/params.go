@@ -17,7 +17,6 @@ const (
 	MaxGPUsPerNodeLimit        = 64
 	MaxNodesPerProviderLimit   = 1024
 	MaxRewardWeight            = 1_000_000
-	TestClassName              = "test"
 	vramTolerancePercent       = 90
 	defaultInitialReputation   = 5000
 	defaultProofPassedBps      = 200
@@ -35,8 +34,10 @@ var (
 
 // DefaultGPUClasses are the GPU classes of a new chain. PCI device ids are
 // NVIDIA's; reward weights are relative to an H100 SXM (1000); challenge
-// sizes follow PROOF_OF_COMPUTE.md's production guide. The "test" class is
-// for local networks: a tiny challenge a CPU answers in milliseconds.
+// sizes follow the proof-of-compute specification's production guide
+// (docs/spec/proof-of-compute.md). There is no class a CPU can answer:
+// local networks and tests shrink every class's challenge in their genesis
+// (app.SetChallengeProfile).
 func DefaultGPUClasses() []GPUClass {
 	return []GPUClass{
 		{Name: "h100-sxm-80g", Vendor: "nvidia", Model: "h100", VramGib: 80, Interface: "sxm",
@@ -57,8 +58,6 @@ func DefaultGPUClasses() []GPUClass {
 			PciDeviceIds: []string{"0x2684"}, RewardWeight: 250, ChallengeN: 32768, ChallengeM: 4},
 		{Name: "rtx3090-24g", Vendor: "nvidia", Model: "rtx3090", VramGib: 24, Interface: "pcie",
 			PciDeviceIds: []string{"0x2204"}, RewardWeight: 150, ChallengeN: 32768, ChallengeM: 2},
-		{Name: TestClassName, Vendor: "gpumesh", Model: "test", VramGib: 16, Interface: "mock",
-			PciDeviceIds: []string{"0xfff0"}, RewardWeight: 1, ChallengeN: 256, ChallengeM: 1},
 	}
 }
 

@@ -22,9 +22,15 @@ func TestDefaultParamsValid(t *testing.T) {
 	p := types.DefaultParams()
 	require.NoError(t, p.Validate())
 	for _, name := range []string{"h100-sxm-80g", "h100-pcie-80g", "h200-sxm-141g", "a100-sxm-80g", "a100-sxm-40g",
-		"a100-pcie-80g", "l40s-48g", "rtx4090-24g", "rtx3090-24g", "test"} {
+		"a100-pcie-80g", "l40s-48g", "rtx4090-24g", "rtx3090-24g"} {
 		_, ok := p.Class(name)
 		require.True(t, ok, name)
+	}
+	// No class a CPU answers: every default class is checked at a
+	// production size (the tests' and local networks' small profile is set
+	// in their genesis, app.SetChallengeProfile).
+	for _, c := range p.GpuClasses {
+		require.GreaterOrEqual(t, c.ChallengeN, uint32(32768), c.Name)
 	}
 	require.Equal(t, "h100-sxm-80g", p.ClassForPCIDeviceID("0x2330"))
 	require.Equal(t, types.UnknownClass, p.ClassForPCIDeviceID("0x1eb8"))

@@ -41,21 +41,28 @@ func (h ProviderHooks) AfterInventoryChanged(ctx context.Context, owner sdk.AccA
 func (ProviderHooks) BeforeProviderDeregistered(context.Context, sdk.AccAddress) error { return nil }
 
 // AfterProviderDeregistered marks the provider unregistered with no
-// billable GPUs and starts unbonding its whole bonded stake as one entry.
-// The entry is created even when the provider already has
-// max_unbonding_entries open entries: deregistration must not fail, and the
-// limit only bounds what a provider can create by MsgUnbond (one extra entry
-// per deregistration). The stake stays slashable for unbonding_time.
+// billable GPUs and starts unbonding its whole bonded stake. Deregistration
+// must not fail, so when the provider already has max_unbonding_entries
+// open entries the stake joins its newest entry instead of opening another
+// (whose completion moves to unbonding_time from now): registering and
+// deregistering in a loop cannot grow the entries a slash walks. The stake
+// stays slashable for unbonding_time either way.
 func (h ProviderHooks) AfterProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error {
 	_, err := h.k.update(ctx, owner, func(c *types.Collateral, params types.Params) error {
 		c.Registered = false
 		c.BillableGpus = 0
-		if c.Bonded.IsPositive() {
-			if _, err := h.k.startUnbonding(ctx, owner, c, c.Bonded, params); err != nil {
-				return err
-			}
+		if !c.Bonded.IsPositive() {
+			return nil
 		}
-		return nil
+		entries, err := h.k.UnbondingEntriesOf(ctx, owner)
+		if err != nil {
+			return err
+		}
+		if uint32(len(entries)) < params.MaxUnbondingEntries { //nolint:gosec // at most the limit here
+			_, err := h.k.startUnbonding(ctx, owner, c, c.Bonded, params)
+			return err
+		}
+		return h.k.joinNewestEntry(ctx, owner, c, entries[len(entries)-1], params)
 	})
 	return err
 }

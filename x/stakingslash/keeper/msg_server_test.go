@@ -216,18 +216,25 @@ func TestMaxUnbondingEntries(t *testing.T) {
 	require.Contains(t, err.Error(), "has 7 open unbonding entries")
 	require.Equal(t, ints(93), f.bonded(f.provider))
 
-	// Deregistration still unbonds the rest, over the limit.
+	// Deregistration still unbonds the rest: at the limit, into the newest
+	// entry, which now completes unbonding_time from now and keeps its
+	// creation height (slashable as before).
+	f.advance(time.Hour)
+	newest := f.entries(f.provider)[6]
 	require.NoError(t, f.k.ProviderHooks().AfterProviderDeregistered(f.ctx, f.provider))
 	entries := f.entries(f.provider)
-	require.Len(t, entries, 8)
-	require.Equal(t, ints(93), entries[7].Balance)
-	require.Equal(t, uint64(7), entries[7].Id)
+	require.Len(t, entries, 7)
+	require.Equal(t, uint64(6), entries[6].Id)
+	require.Equal(t, ints(94), entries[6].Balance)
+	require.Equal(t, ints(94), entries[6].InitialBalance)
+	require.Equal(t, newest.CreationHeight, entries[6].CreationHeight)
+	require.Equal(t, f.ctx.BlockTime().Add(21*24*time.Hour), entries[6].CompletionTime)
 	require.True(t, f.bonded(f.provider).IsZero())
 	f.checkInvariants()
 
-	// Once an entry completes, MsgUnbond is accepted again (nothing is
+	// Once the entries complete, MsgUnbond is accepted again (nothing is
 	// bonded here, so it fails on the amount, not on the limit).
-	f.at(f.ctx.BlockHeight()+1, entries[0].CompletionTime)
+	f.at(f.ctx.BlockHeight()+1, entries[6].CompletionTime)
 	require.NoError(t, f.k.EndBlocker(f.ctx))
 	require.Empty(t, f.entries(f.provider))
 	require.Equal(t, start, f.balance(f.provider), "every entry paid back")
