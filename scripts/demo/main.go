@@ -37,6 +37,9 @@ import (
 	"syscall"
 	"time"
 
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/gpumesh/gpumesh/app"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 )
 
@@ -181,6 +184,12 @@ func (d *demo) run() {
 	for _, k := range []string{"alice", "provider1", "provider2", "provider3"} {
 		start[k] = [2]int64{d.balance(d.addr[k], "uusdc"), d.balance(d.addr[k], "umesh")}
 	}
+	// Slashed collateral of a capacity failure goes to the market reserve
+	// (no tenant is named): its MESH balance shows what was slashed, even
+	// after a sidecar bonds the difference again.
+	reserve := authtypes.NewModuleAddress(app.MarketReserveAccount).String()
+	reserveStart := d.balance(reserve, "umesh")
+	slashed := map[string]int64{}
 
 	d.say("alice orders 2× H100 SXM in uusdc (max 2.50 USDC per GPU-hour, 6 s auction, 5 USDC deposit)")
 	order := filepath.Join(d.dir, "order.yaml")
@@ -292,8 +301,12 @@ func (d *demo) run() {
 		}
 	}
 	info("challenge %s failed: %s", failed.ID, failed.Failure)
-	info("bond %s → %s MESH, jailed; its bids are closed and it is not challenged again",
-		mesh(strconv.FormatInt(bonds["provider3"], 10)), mesh(bond3.Bonded))
+	slashed["provider3"] = d.balance(reserve, "umesh") - reserveStart
+	info("slashed %s of its %s MESH bond (to the market reserve) and jailed; its bids are closed and it is not challenged again",
+		mesh(strconv.FormatInt(slashed["provider3"], 10)), mesh(strconv.FormatInt(bonds["provider3"], 10)))
+	if atoi(bond3.Bonded) >= bonds["provider3"] {
+		info("its sidecar bonded the difference again (auto_bond): %s MESH bonded, jailed", mesh(bond3.Bonded))
+	}
 
 	d.say("An epoch ends: verified idle GPUs earn capacity rewards")
 	p2 := d.addr["provider2"]
@@ -317,7 +330,7 @@ func (d *demo) run() {
 	info("provider1's on_lease_end hook ran (reason %s)", d.lastEndReason(lease))
 
 	d.say("Summary")
-	d.summary(start, bonds, lease)
+	d.summary(start, bonds, slashed, lease)
 	fmt.Printf(`
 Where to look next (while it runs, or after make localnet-start):
   curl %[1]s/gpumesh/market/v1/leases?tenant=<addr>        leases, with endpoints
@@ -335,7 +348,7 @@ Every process this demo started is being stopped now.
 
 // summary prints who paid and got what: balance changes since the
 // providers bonded, rewards owed, reputation and bonds.
-func (d *demo) summary(start map[string][2]int64, bonds map[string]int64, lease string) {
+func (d *demo) summary(start map[string][2]int64, bonds, slashed map[string]int64, lease string) {
 	var acct escrowView
 	d.get("/gpumesh/escrow/v1/accounts/"+lease, &acct)
 	var stats struct {
@@ -378,7 +391,9 @@ func (d *demo) summary(start map[string][2]int64, bonds map[string]int64, lease 
 		}
 		d.get("/gpumesh/stakingslash/v1/bonds/"+a, &b)
 		bond := mesh(b.Bonded) + " MESH"
-		if diff := atoi(b.Bonded) - bonds[k]; diff != 0 {
+		if s := slashed[k]; s > 0 {
+			bond += fmt.Sprintf(" (slashed %s)", mesh(strconv.FormatInt(s, 10)))
+		} else if diff := atoi(b.Bonded) - bonds[k]; diff != 0 {
 			bond += fmt.Sprintf(" (slashed %s)", mesh(strconv.FormatInt(-diff, 10)))
 		}
 		if b.Jailed {
