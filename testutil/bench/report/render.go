@@ -452,9 +452,13 @@ func stormSection(p *page, r *Results) {
 	p.l("nothing, because a settlement is capped by the account's funds and the stream's end: a late close",
 		"neither overcharges the tenant nor underpays the provider.",
 		"",
-		"Lease expiries (by duration) and auctions at the end of bid windows are not capped: each is paid for",
-		"up front (an order's deposit must cover `min_deposit_seconds` at its maximum price), so a storm of them",
-		"costs its authors real deposits. Capping them too is a follow-up if that proves insufficient.",
+		"Lease expiries (by duration) and auctions at the end of bid windows are capped the same way",
+		"(`max_lease_ends_per_block`, `max_window_ends_per_block`, and `max_auction_checks_per_block` GPU",
+		"re-checks of open bids), and the unbonding payouts of x/stakingslash and the capacity checks of",
+		"x/proofofcompute have caps of their own; the storm tests of each module check that what a cap defers",
+		"is processed in the next blocks, in due order, on the terms it would have had on time. A storm also",
+		"costs its authors: each order's deposit must be at least x/escrow's `min_deposits` and cover",
+		"`min_deposit_seconds` at its maximum price.",
 		"")
 }
 

@@ -14,12 +14,13 @@ import (
 )
 
 // Capacity rewards use a cumulative reward-per-weight index, like
-// x/distribution's F1: an epoch's issuance raises the pool's index by
-// issuance / total weight (O(1) per epoch); a provider's share since its
-// last update is weight × (index − its snapshot), computed only when its
-// weight changes, when it claims or when it is queried. All shares are
-// exact decimals (an integer weight times an 18-decimal index), so the
-// shares always sum to what was minted minus the carry.
+// x/distribution's F1: each block's share of the epoch's issuance raises
+// the pool's index by issuance / total weight (O(1) per block); a
+// provider's share since its last update is weight × (index − its
+// snapshot), computed only when its weight changes, when it claims or when
+// it is queried. All shares are exact decimals (an integer weight times an
+// 18-decimal index), so the shares always sum to what was minted minus the
+// carry.
 
 // pool returns the reward pool, zero-valued before the first epoch.
 func (k *Keeper) pool(ctx context.Context) (types.RewardPool, error) {
@@ -123,10 +124,10 @@ func (k *Keeper) refreshWeight(ctx context.Context, provider sdk.AccAddress) err
 	return k.Rewards.Set(ctx, provider, r)
 }
 
-// distribute mints an epoch's issuance and raises the index by
-// (issuance + carry) / total weight, rounded down to 18 decimals; what
-// rounding leaves is carried to the next epoch. Nothing is minted while no
-// weight is verified.
+// distribute mints issuance (one block's share of the epoch's budget) and
+// raises the index by (issuance + carry) / total weight, rounded down to
+// 18 decimals; what rounding leaves is carried to the next block. Nothing
+// is minted while no weight is verified.
 func (k *Keeper) distribute(ctx context.Context, issuance sdk.Coin) (sdk.Coin, uint64, error) {
 	pool, err := k.pool(ctx)
 	if err != nil {

@@ -53,14 +53,16 @@ func (k *Keeper) GPULocation(ctx context.Context, uuid string) (types.GPULocatio
 type gpuUpdate func(uuid string, g *types.GPU) error
 
 // updateGPUs applies fn to each listed GPU of owner, all or nothing, and
-// keeps the supply counters and the provider stats in step.
-func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []string, fn gpuUpdate) error {
+// keeps the supply counters and the provider stats in step. It reports
+// whether owner's earning-GPU counts (verified and idle GPUs, what its
+// capacity reward weighs) moved.
+func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []string, fn gpuUpdate) (bool, error) {
 	p, err := k.GetActiveProvider(ctx, owner)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(uuids) == 0 {
-		return errorsmod.Wrap(types.ErrGPUNotFound, "no GPU named")
+		return false, errorsmod.Wrap(types.ErrGPUNotFound, "no GPU named")
 	}
 	nodes := make(map[string]*types.Node)
 	var order []string
@@ -68,24 +70,24 @@ func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []s
 	seen := make(map[string]bool, len(uuids))
 	for _, uuid := range uuids {
 		if seen[uuid] {
-			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is named twice", uuid)
+			return false, errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is named twice", uuid)
 		}
 		seen[uuid] = true
 		loc, err := k.GPUIndex.Get(ctx, uuid)
 		if errors.Is(err, collections.ErrNotFound) {
-			return errorsmod.Wrapf(types.ErrGPUNotFound, "GPU %s", uuid)
+			return false, errorsmod.Wrapf(types.ErrGPUNotFound, "GPU %s", uuid)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if loc.Owner != p.Owner {
-			return errorsmod.Wrapf(types.ErrGPUOwnedByOther, "GPU %s is registered to provider %s, not %s", uuid, loc.Owner, p.Owner)
+			return false, errorsmod.Wrapf(types.ErrGPUOwnedByOther, "GPU %s is registered to provider %s, not %s", uuid, loc.Owner, p.Owner)
 		}
 		n, ok := nodes[loc.NodeId]
 		if !ok {
 			node, err := k.Nodes.Get(ctx, collections.Join(owner, loc.NodeId))
 			if err != nil {
-				return err
+				return false, err
 			}
 			n = &node
 			nodes[loc.NodeId] = n
@@ -99,12 +101,12 @@ func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []s
 			found = true
 			before := n.Gpus[i]
 			if err := fn(uuid, &n.Gpus[i]); err != nil {
-				return err
+				return false, err
 			}
 			changes = append(changes, [2]types.GPU{before, n.Gpus[i]})
 		}
 		if !found {
-			return fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
+			return false, fmt.Errorf("GPU %s: indexed on node %q of %s but not listed there", uuid, loc.NodeId, loc.Owner)
 		}
 	}
 	// Nothing is written before every GPU has been checked.
@@ -117,16 +119,16 @@ func (k *Keeper) updateGPUs(ctx context.Context, owner sdk.AccAddress, uuids []s
 		verified += flag(c[1].Verified) - flag(c[0].Verified)
 	}
 	if err := supply.apply(ctx, k); err != nil {
-		return err
+		return false, err
 	}
 	for _, id := range order {
 		if err := k.Nodes.Set(ctx, collections.Join(owner, id), *nodes[id]); err != nil {
-			return err
+			return false, err
 		}
 	}
 	p.Stats.AllocatedGpus = uint32(int(p.Stats.AllocatedGpus) + allocated) //nolint:gosec // between 0 and the GPUs listed
 	p.Stats.VerifiedGpus = uint32(int(p.Stats.VerifiedGpus) + verified)    //nolint:gosec // between 0 and the GPUs listed
-	return k.Providers.Set(ctx, owner, p)
+	return supply.earningMoved(), k.Providers.Set(ctx, owner, p)
 }
 
 // flag is 1 for true and 0 for false.
@@ -143,7 +145,7 @@ func (k *Keeper) AllocateGPUs(ctx context.Context, owner sdk.AccAddress, leaseID
 	if leaseID == "" {
 		return errorsmod.Wrap(types.ErrGPUNotAllocatable, "lease id is empty")
 	}
-	err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
+	moved, err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
 		if g.Class == types.UnknownClass {
 			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is of class %s", uuid, types.UnknownClass)
 		}
@@ -161,13 +163,13 @@ func (k *Keeper) AllocateGPUs(ctx context.Context, owner sdk.AccAddress, leaseID
 	}); err != nil {
 		return err
 	}
-	return k.afterAllocationChanged(ctx, owner)
+	return k.afterAllocationChanged(ctx, owner, moved)
 }
 
 // ReleaseGPUs frees GPUs allocated to leaseID; every GPU must be allocated
 // to that lease.
 func (k *Keeper) ReleaseGPUs(ctx context.Context, owner sdk.AccAddress, leaseID string, uuids []string) error {
-	err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
+	moved, err := k.updateGPUs(ctx, owner, uuids, func(uuid string, g *types.GPU) error {
 		if g.AllocatedTo != leaseID {
 			return errorsmod.Wrapf(types.ErrGPUNotAllocatable, "GPU %s is not allocated to lease %q (allocated to %q)",
 				uuid, leaseID, g.AllocatedTo)
@@ -183,13 +185,15 @@ func (k *Keeper) ReleaseGPUs(ctx context.Context, owner sdk.AccAddress, leaseID 
 	}); err != nil {
 		return err
 	}
-	return k.afterAllocationChanged(ctx, owner)
+	return k.afterAllocationChanged(ctx, owner, moved)
 }
 
 // afterAllocationChanged tells the hooks that GPUs of owner were allocated
-// or released (a leased GPU earns no capacity reward).
-func (k *Keeper) afterAllocationChanged(ctx context.Context, owner sdk.AccAddress) error {
-	if k.hooks == nil {
+// or released when that moved its earning-GPU counts (a leased GPU earns
+// no capacity reward; allocating or releasing unverified GPUs changes
+// nothing the reward weighs, so no hook runs).
+func (k *Keeper) afterAllocationChanged(ctx context.Context, owner sdk.AccAddress, earningMoved bool) error {
+	if k.hooks == nil || !earningMoved {
 		return nil
 	}
 	return k.hooks.AfterGPUAllocationChanged(ctx, owner)
@@ -200,7 +204,7 @@ func (k *Keeper) afterAllocationChanged(ctx context.Context, owner sdk.AccAddres
 // expires from it), an unverified one 0.
 func (k *Keeper) SetGPUsVerified(ctx context.Context, owner sdk.AccAddress, uuids []string, verified bool) error {
 	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	err := k.updateGPUs(ctx, owner, uuids, func(_ string, g *types.GPU) error {
+	_, err := k.updateGPUs(ctx, owner, uuids, func(_ string, g *types.GPU) error {
 		g.Verified = verified
 		g.VerifiedHeight = 0
 		if verified {

@@ -295,6 +295,17 @@ func (s *supplyChange) add(g types.GPU, sign int) {
 	d[3] += sign * flag(earning(g))
 }
 
+// earningMoved reports whether the changes move the owner's earning-GPU
+// count of any class.
+func (s *supplyChange) earningMoved() bool {
+	for _, class := range s.classes {
+		if s.deltas[class][3] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // apply writes the collected changes, in the order classes were met.
 func (s *supplyChange) apply(ctx context.Context, k *Keeper) error {
 	for _, class := range s.classes {

@@ -24,7 +24,9 @@ type ProviderHooks interface {
 	// AfterProviderDeregistered runs after the inventory has been removed.
 	AfterProviderDeregistered(ctx context.Context, owner sdk.AccAddress) error
 	// AfterGPUAllocationChanged runs after GPUs of owner were allocated to a
-	// lease or released from one.
+	// lease or released from one, when that changed how many of owner's
+	// GPUs are verified and idle (an allocation of unverified GPUs does
+	// not run it).
 	AfterGPUAllocationChanged(ctx context.Context, owner sdk.AccAddress) error
 }
 
