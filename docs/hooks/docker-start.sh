@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# gpumesh-provider on_lease_start hook: one Docker container per lease,
-# with exactly the leased GPUs and an SSH server for the tenant.
+# gpumesh-provider on_lease_start hook: one Docker container per lease, on
+# its own bridge network, with exactly the leased GPUs, resource limits,
+# few capabilities, and an SSH server for the tenant.
 #
 #   leases:
 #     on_lease_start: /etc/gpumesh/hooks/docker-start.sh
@@ -8,45 +9,81 @@
 #
 # Needs Docker with the NVIDIA Container Toolkit. The image must run sshd on
 # port 22 and install the key given in $SSH_PUBLIC_KEY for user $SSH_USER
-# (set GPUMESH_IMAGE; the default is a placeholder you must replace).
+# (set GPUMESH_IMAGE in leases.hook_env; the default is a placeholder).
+# Settings and defaults are in README.md.
+#
+# Create fresh or fail: the container and network names come from the
+# whole lease id, and the hook refuses when a container or network of the
+# lease already exists (the sidecar runs on_lease_end before it retries a
+# failed start).
+#
 # The last line printed on stdout is the lease's access endpoint, which the
 # sidecar posts on chain; everything else goes to stderr.
-#
-# The hook is idempotent: if the sidecar restarts while it runs, it is run
-# again for the same lease and finds the container it already made.
 set -euo pipefail
+# shellcheck source=hooklib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/hooklib.sh"
 
-image=${GPUMESH_IMAGE:-registry.example.com/gpumesh/cuda-sshd:12.4}
-user=${GPUMESH_SSH_USER:-gpumesh}
-host=${GPUMESH_PUBLIC_HOST:-$(hostname -f)}
+need_lease
+need_provider
+need_gpus
+need_ssh_key
+public_host=$(public_host)
+image=$(setting GPUMESH_IMAGE registry.example.com/gpumesh/cuda-sshd:12.4 '^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$')
+ssh_user=$(setting GPUMESH_SSH_USER gpumesh '^[a-z_][a-z0-9_-]{0,31}$')
+# Defaults scale with the leased GPUs; CPUs are capped at the host's.
+host_cpus=$(nproc)
+cpus=$(setting GPUMESH_CPUS "$((gpu_count * 8 < host_cpus ? gpu_count * 8 : host_cpus))" '^[0-9]{1,4}(\.[0-9]{1,2})?$')
+memory=$(setting GPUMESH_MEMORY "$((gpu_count * 64))g" '^[1-9][0-9]{0,12}[bkmg]?$')
+shm_size=$(setting GPUMESH_SHM_SIZE 8g '^[1-9][0-9]{0,12}[bkmg]?$')
+pids_limit=$(setting GPUMESH_PIDS_LIMIT 4096 '^[1-9][0-9]{0,6}$')
+cap_add=$(setting GPUMESH_CAP_ADD AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,KILL,NET_BIND_SERVICE,SETGID,SETUID,SYS_CHROOT \
+  '^([A-Z_]{1,32}(,[A-Z_]{1,32}){0,40})?$')
 
-: "${GPUMESH_TENANT:?not run by gpumesh-provider}" "${GPUMESH_LEASE_SEQ:?}" "${GPUMESH_GPU_UUIDS:?}"
-if [[ -z ${GPUMESH_SSH_PUBKEY:-} ]]; then
-  echo "lease $GPUMESH_LEASE_ID has no SSH public key; refusing to start a container nobody can reach" >&2
-  exit 1
-fi
+# Container names allow [a-zA-Z0-9_.-]: a bech32 address and a number fit,
+# and "-" is in neither, so the name is unique per lease.
+name="gpumesh-${tenant}-${seq}"
+label="gpumesh.lease=$lease_id"
 
-# Container names allow [a-zA-Z0-9_.-]: a bech32 address and a number fit.
-name="gpumesh-${GPUMESH_TENANT}-${GPUMESH_LEASE_SEQ}"
+containers=$(docker container ls --all --quiet --filter "label=$label") ||
+  die "cannot list the containers of lease $lease_id (docker failed)"
+[[ -z $containers ]] ||
+  die "lease $lease_id already has a container ($(quote "$containers")); refusing to reuse it (run on_lease_end first)"
+networks=$(docker network ls --quiet --filter "label=$label") ||
+  die "cannot list the networks of lease $lease_id (docker failed)"
+[[ -z $networks ]] ||
+  die "lease $lease_id already has a network ($(quote "$networks")); refusing to reuse it (run on_lease_end first)"
 
-if ! docker container inspect "$name" >/dev/null 2>&1; then
-  echo "starting $name on GPUs $GPUMESH_GPU_UUIDS" >&2
-  # --gpus takes a quoted device list; UUIDs pin the exact leased GPUs.
-  docker run --detach --name "$name" \
-    --gpus "\"device=${GPUMESH_GPU_UUIDS}\"" \
-    --label gpumesh.lease="$GPUMESH_LEASE_ID" \
-    --label gpumesh.provider="$GPUMESH_PROVIDER" \
-    --restart unless-stopped \
-    --publish 22 \
-    --env SSH_USER="$user" \
-    --env SSH_PUBLIC_KEY="$GPUMESH_SSH_PUBKEY" \
-    "$image" >&2
-else
-  echo "$name already exists; reusing it" >&2
-  docker start "$name" >&2
-fi
+echo "creating network $name for lease $lease_id" >&2
+# Its own bridge, with traffic between containers on it off; README.md
+# has the firewall rules that keep it off the host's own ports.
+docker network create --driver bridge \
+  --opt com.docker.network.bridge.enable_icc=false \
+  --label "$label" "$name" >&2
+
+cap_args=(--cap-drop ALL)
+if [[ -n $cap_add ]]; then cap_args+=(--cap-add "$cap_add"); fi
+
+echo "starting $name on GPUs $gpus" >&2
+# --gpus takes a quoted device list; UUIDs pin the exact leased GPUs.
+# --memory-swap equal to --memory: no swap on top.
+docker run --detach --name "$name" \
+  --gpus "\"device=${gpus}\"" \
+  --label "$label" \
+  --label "gpumesh.provider=$provider" \
+  --network "$name" \
+  --memory "$memory" --memory-swap "$memory" \
+  --cpus "$cpus" \
+  --pids-limit "$pids_limit" \
+  --shm-size "$shm_size" \
+  "${cap_args[@]}" \
+  --security-opt no-new-privileges \
+  --restart unless-stopped \
+  --publish 22 \
+  --env "SSH_USER=$ssh_user" \
+  --env "SSH_PUBLIC_KEY=$ssh_key" \
+  "$image" >&2
 
 # The host port Docker picked for the container's port 22.
 port=$(docker port "$name" 22/tcp | sed -n '1s/.*://p')
-[[ -n $port ]] || { echo "no host port published for $name" >&2; exit 1; }
-echo "ssh://${user}@${host}:${port}"
+[[ $port =~ ^[0-9]{1,5}$ ]] || die "no host port published for $name (docker port said $(quote "$port"))"
+echo "ssh://${ssh_user}@${public_host}:${port}"
