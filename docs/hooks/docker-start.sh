@@ -43,6 +43,12 @@ cap_add=$(setting GPUMESH_CAP_ADD AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,KILL,NET
 # and "-" is in neither, so the name is unique per lease.
 name="gpumesh-${tenant}-${seq}"
 label="gpumesh.lease=$lease_id"
+# The bridge's interface, which the firewall rules match as gml+: "gml"
+# and 12 hex digits of sha256 of the lease id (15 characters, the most an
+# interface name may have). Two leases whose hashes meet fail to create
+# the second bridge; they never share one.
+hash=$(printf '%s' "$lease_id" | sha256sum)
+bridge="gml${hash:0:12}"
 
 containers=$(docker container ls --all --quiet --filter "label=$label") ||
   die "cannot list the containers of lease $lease_id (docker failed)"
@@ -58,6 +64,7 @@ echo "creating network $name for lease $lease_id" >&2
 # has the firewall rules that keep it off the host's own ports.
 docker network create --driver bridge \
   --opt com.docker.network.bridge.enable_icc=false \
+  --opt "com.docker.network.bridge.name=$bridge" \
   --label "$label" "$name" >&2
 
 cap_args=(--cap-drop ALL)

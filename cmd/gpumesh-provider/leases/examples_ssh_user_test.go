@@ -328,17 +328,20 @@ func TestSSHUserExampleHooksAccountPerLease(t *testing.T) {
 
 	h := newNSHarness(t)
 	subuid := h.read("etc/subuid")
-	var users []string
-	for i, env := range []HookEnv{exampleLease(a, 1), exampleLease(b, 1), exampleLease(a, 2)} {
+	leases := []HookEnv{exampleLease(a, 1), exampleLease(b, 1), exampleLease(a, 2)}
+	users := make([]string, len(leases))
+	for i, env := range leases {
 		endpoint, err := h.run(h.start, env)
 		require.NoError(t, err)
-		user := endpointUser(t, endpoint)
-		require.NotContains(t, users, user, "two leases share account %s", user)
-		users = append(users, user)
-		require.Equal(t, leaseUser(env.LeaseID), user)
+		users[i] = endpointUser(t, endpoint)
+	}
+	require.NotEqual(t, users[0], users[1], "two tenants share an account")
+	require.NotEqual(t, users[0], users[2], "two leases of a tenant share an account")
+	require.Equal(t, []string{leaseUser(a + "/1"), leaseUser(b + "/1"), leaseUser(a + "/2")}, users)
 
+	for i, user := range users {
 		uid := h.account(user)
-		require.Equal(t, nsUIDMin+2+i, uid)
+		require.Equal(t, nsUIDMin+2+i, uid, "uids count up from the range, past the subordinate ones")
 		home := filepath.Join("home", user)
 		for rel, want := range map[string]fs.FileMode{home: 0o700, home + "/.ssh": 0o700, home + "/.ssh/authorized_keys": 0o600, home + "/.gpumesh-env": 0o600} {
 			owner, mode := h.owner(rel)
@@ -347,7 +350,7 @@ func TestSSHUserExampleHooksAccountPerLease(t *testing.T) {
 		}
 		require.Equal(t, exampleSSHKey+"\n", h.read(home+"/.ssh/authorized_keys"), "the key, without its comment")
 		require.Equal(t, "export CUDA_VISIBLE_DEVICES=GPU-1111,GPU-2222\nexport NVIDIA_VISIBLE_DEVICES=GPU-1111,GPU-2222\n"+
-			"export GPUMESH_LEASE_ID="+env.LeaseID+"\n", h.read(home+"/.gpumesh-env"))
+			"export GPUMESH_LEASE_ID="+leases[i].LeaseID+"\n", h.read(home+"/.gpumesh-env"))
 		require.True(t, strings.HasSuffix(h.read(home+"/.profile"), "\n. \"$HOME/.gpumesh-env\"\n"))
 	}
 	require.Equal(t, subuid, h.read("etc/subuid"), "accounts get no subordinate uids")
@@ -358,9 +361,9 @@ func TestSSHUserExampleHooksAccountPerLease(t *testing.T) {
 func TestSSHUserExampleHooksRefuseExisting(t *testing.T) {
 	h := newNSHarness(t)
 	env := exampleLease(exampleTenant, 1)
-	_, err := h.run(h.start, env)
+	endpoint, err := h.run(h.start, env)
 	require.NoError(t, err)
-	user := leaseUser(env.LeaseID)
+	user := endpointUser(t, endpoint)
 	uid := h.account(user)
 	_, err = h.run(h.start, env)
 	require.ErrorContains(t, err, "account "+user+" already exists")
@@ -395,9 +398,9 @@ func TestSSHUserExampleHooksRefuseExisting(t *testing.T) {
 func TestSSHUserExampleHooksFollowNoLink(t *testing.T) {
 	h := newNSHarness(t)
 	env := exampleLease(exampleTenant, 1)
-	_, err := h.run(h.start, env)
+	endpoint, err := h.run(h.start, env)
 	require.NoError(t, err)
-	user := leaseUser(env.LeaseID)
+	user := endpointUser(t, endpoint)
 	uid := h.account(user)
 	home := "home/" + user
 
@@ -438,9 +441,9 @@ func TestSSHUserExampleHooksFollowNoLink(t *testing.T) {
 func TestSSHUserExampleEndHookKillsProcesses(t *testing.T) {
 	h := newNSHarness(t)
 	env := exampleLease(exampleTenant, 1)
-	_, err := h.run(h.start, env)
+	endpoint, err := h.run(h.start, env)
 	require.NoError(t, err)
-	user := leaseUser(env.LeaseID)
+	user := endpointUser(t, endpoint)
 	uid := h.account(user)
 	proc := h.tenantProcess(uid)
 
@@ -457,10 +460,9 @@ func TestSSHUserExampleEndHookKillsProcesses(t *testing.T) {
 	_, err = h.run(h.end, env)
 	require.NoError(t, err, "already gone")
 
-	next := exampleLease(exampleTenant, 2)
-	_, err = h.run(h.start, next)
+	endpoint, err = h.run(h.start, exampleLease(exampleTenant, 2))
 	require.NoError(t, err)
-	require.Equal(t, uid+1, h.account(leaseUser(next.LeaseID)), "the freed uid is not reused")
+	require.Equal(t, uid+1, h.account(endpointUser(t, endpoint)), "the freed uid is not reused")
 }
 
 // The end hook fails (and keeps the account) while a process of the
@@ -468,9 +470,9 @@ func TestSSHUserExampleEndHookKillsProcesses(t *testing.T) {
 func TestSSHUserExampleEndHookFailsOnSurvivor(t *testing.T) {
 	h := newNSHarness(t)
 	env := exampleLease(exampleTenant, 1)
-	_, err := h.run(h.start, env)
+	endpoint, err := h.run(h.start, env)
 	require.NoError(t, err)
-	user := leaseUser(env.LeaseID)
+	user := endpointUser(t, endpoint)
 	uid := h.account(user)
 	proc := h.survivor(uid, nsUIDMax+1000)
 

@@ -55,10 +55,16 @@ case "$1 ${2-}" in
   rm "$state/container/$id" ;;
 run*)
   name=$(opt --name "$@") net=$(opt --network "$@")
-  [[ -e $state/network/n-$net ]] || { echo "Error: network $net not found" >&2; exit 1; }
+  [[ -z $net || -e $state/network/n-$net ]] || { echo "Error: network $net not found" >&2; exit 1; }
   [[ ! -e $state/container/c-$name ]] || { echo "Error: Conflict. The container name /$name is already in use" >&2; exit 1; }
   echo "$name $(opt --label "$@")" >"$state/container/c-$name"
   echo "c-$name" ;;
+"container inspect")
+  [[ -e $state/container/c-$3 ]] || { echo "Error: No such container: $3" >&2; exit 1; } ;;
+"rm --force")
+  [[ -e $state/container/c-$3 ]] || { echo "Error: No such container: $3" >&2; exit 1; }
+  rm "$state/container/c-$3" ;;
+start*) echo "$2" ;;
 port*) echo "0.0.0.0:49153"; echo "[::]:49153" ;;
 *) echo "fake docker: unexpected $*" >&2; exit 2 ;;
 esac
@@ -186,6 +192,9 @@ func TestDockerExampleHooks(t *testing.T) {
 	require.Len(t, nets, 1)
 	require.Contains(t, nets[0], "--driver bridge")
 	require.Contains(t, nets[0], "--opt com.docker.network.bridge.enable_icc=false")
+	// The bridge interface the firewall rules in README.md match: gml and
+	// 12 hex digits of sha256("mesh1tenant/3").
+	require.Contains(t, nets[0], "--opt com.docker.network.bridge.name=gml"+leaseUser("mesh1tenant/3")[2:14])
 	require.Contains(t, nets[0], "--label gpumesh.lease=mesh1tenant/3")
 	require.True(t, strings.HasSuffix(nets[0], " gpumesh-mesh1tenant-3"), nets[0])
 
