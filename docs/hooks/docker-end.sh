@@ -7,6 +7,7 @@
 # the reason on stderr when Docker fails (a daemon outage must not make
 # the sidecar forget a container that restarts later). The sidecar
 # retries.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=hooklib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/hooklib.sh"

@@ -19,6 +19,7 @@
 #
 # The last line printed on stdout is the lease's access endpoint, which the
 # sidecar posts on chain; everything else goes to stderr.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=hooklib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/hooklib.sh"
@@ -67,8 +68,10 @@ docker network create --driver bridge \
   --opt "com.docker.network.bridge.name=$bridge" \
   --label "$label" "$name" >&2
 
+# One --cap-add per capability.
 cap_args=(--cap-drop ALL)
-if [[ -n $cap_add ]]; then cap_args+=(--cap-add "$cap_add"); fi
+IFS=, read -r -a caps <<<"$cap_add"
+for cap in "${caps[@]}"; do cap_args+=(--cap-add "$cap"); done
 
 echo "starting $name on GPUs $gpus" >&2
 # --gpus takes a quoted device list; UUIDs pin the exact leased GPUs.

@@ -6,6 +6,7 @@
 # Gone or fail: exit 0 only when nothing of the lease is left (also when it
 # was already gone, so a repeated teardown is harmless); otherwise exit 1
 # with the reason on stderr, and the sidecar retries.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=hooklib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/hooklib.sh"

@@ -18,6 +18,7 @@
 # home: the files there are written as the tenant (setpriv).
 #
 # The last line on stdout is the access endpoint; the rest goes to stderr.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=hooklib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/hooklib.sh"

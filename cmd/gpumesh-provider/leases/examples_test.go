@@ -210,7 +210,8 @@ func TestDockerExampleHooks(t *testing.T) {
 	require.Contains(t, run, fmt.Sprintf("--cpus %d ", min(16, runtime.NumCPU())))
 	require.Contains(t, run, "--pids-limit 4096")
 	require.Contains(t, run, "--shm-size 8g")
-	require.Contains(t, run, "--cap-drop ALL --cap-add AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,KILL,NET_BIND_SERVICE,SETGID,SETUID,SYS_CHROOT")
+	require.Contains(t, run, "--cap-drop ALL --cap-add AUDIT_WRITE --cap-add CHOWN --cap-add DAC_OVERRIDE --cap-add FOWNER --cap-add KILL "+
+		"--cap-add NET_BIND_SERVICE --cap-add SETGID --cap-add SETUID --cap-add SYS_CHROOT --security-opt")
 	require.Contains(t, run, "--security-opt no-new-privileges")
 	require.Contains(t, run, "--label gpumesh.lease=mesh1tenant/3")
 	require.Contains(t, run, "--label gpumesh.provider="+exampleProvider)
@@ -254,7 +255,7 @@ func TestDockerExampleHookSettings(t *testing.T) {
 	require.Equal(t, "ssh://ml@gpu1.example.com:49153", endpoint)
 	run := h.calls("run ")[0]
 	require.Contains(t, run, "--memory 20g --memory-swap 20g --cpus 3.5 --pids-limit 512 --shm-size 1g")
-	require.Contains(t, run, "--cap-drop ALL --cap-add SETUID,SETGID")
+	require.Contains(t, run, "--cap-drop ALL --cap-add SETUID --cap-add SETGID --security-opt")
 	require.True(t, strings.HasSuffix(run, " registry.example.com/me/sshd:1"), run)
 
 	bad := newDockerHarness(t, map[string]string{"GPUMESH_MEMORY": "20g --privileged"})
