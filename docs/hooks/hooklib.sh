@@ -50,12 +50,17 @@ need_provider() {
 }
 
 # need_gpus: GPUMESH_GPU_UUIDS, 1 to 64 NVML UUIDs joined by commas, into
-# $gpus.
+# $gpus, and their number into $gpu_count.
 need_gpus() {
+  local uuids
   gpus=${GPUMESH_GPU_UUIDS-}
-  [[ $gpus =~ ^GPU-[0-9a-f-]{1,64}(,GPU-[0-9a-f-]{1,64}){0,63}$ ]] ||
+  [[ $gpus =~ ^GPU-[0-9a-f-]+(,GPU-[0-9a-f-]+)*$ ]] ||
     die "GPUMESH_GPU_UUIDS $(quote "$gpus") is not a comma-separated list of GPU UUIDs (GPU-<hex and dashes>)"
-  gpu_count=$(($(tr -cd , <<<"$gpus" | wc -c) + 1))
+  IFS=, read -r -a uuids <<<"$gpus"
+  gpu_count=${#uuids[@]}
+  if ((gpu_count > 64 || ${#gpus} > 64 * 69)); then
+    die "GPUMESH_GPU_UUIDS lists $gpu_count GPUs in ${#gpus} bytes, at most 64 GPUs"
+  fi
 }
 
 # need_close_reason: GPUMESH_CLOSE_REASON (may be empty) into $close_reason.
@@ -77,7 +82,9 @@ need_ssh_key() {
   local key=${GPUMESH_SSH_PUBKEY-} type blob hex want
   [[ -n $key ]] || die "lease $lease_id has no SSH public key (GPUMESH_SSH_PUBKEY is empty); nobody could log in"
   ((${#key} <= 8192)) || die "GPUMESH_SSH_PUBKEY is ${#key} bytes, at most 8192"
-  [[ $key =~ ^([a-z0-9@.-]{1,64})\ +([A-Za-z0-9+/]{16,8000}={0,2})(\ [^[:cntrl:]]*)?$ ]] ||
+  # (Length bounds stay out of the patterns: glibc expands {m,n} and a
+  # large n costs seconds.)
+  [[ $key =~ ^([a-z0-9@.-]+)\ +([A-Za-z0-9+/]+={0,2})(\ [^[:cntrl:]]*)?$ ]] ||
     die "GPUMESH_SSH_PUBKEY $(quote "$key") is not one authorized_keys line \"<type> <base64> [comment]\""
   type=${BASH_REMATCH[1]} blob=${BASH_REMATCH[2]}
   [[ $ssh_key_types == *" $type "* ]] ||

@@ -305,9 +305,12 @@ func badLeaseInputs() []struct {
 	}{
 		{"options before the key", func(e *HookEnv) { e.SSHPubKey = `command="sh" ` + exampleSSHKey }, "GPUMESH_SSH_PUBKEY"},
 		{"second key on a new line", func(e *HookEnv) { e.SSHPubKey = exampleSSHKey + "\n" + exampleSSHKey }, "GPUMESH_SSH_PUBKEY"},
-		{"DSA key", func(e *HookEnv) { e.SSHPubKey = "ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq" }, "GPUMESH_SSH_PUBKEY"},
+		{"DSA key", func(e *HookEnv) {
+			e.SSHPubKey = "ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq"
+		}, "GPUMESH_SSH_PUBKEY"},
 		{"blob of another key type", func(e *HookEnv) { e.SSHPubKey = "ssh-rsa" + strings.TrimPrefix(exampleSSHKey, "ssh-ed25519") }, "GPUMESH_SSH_PUBKEY"},
-		{"blob not base64", func(e *HookEnv) { e.SSHPubKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QER=ITFBUW" }, "GPUMESH_SSH_PUBKEY"},
+		{"padding inside the blob", func(e *HookEnv) { e.SSHPubKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAB=gMEBQYH" }, "GPUMESH_SSH_PUBKEY"},
+		{"blob not base64", func(e *HookEnv) { e.SSHPubKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCA" }, "GPUMESH_SSH_PUBKEY"},
 		{"shell in a GPU UUID", func(e *HookEnv) { e.GPUs = []string{"GPU-1111;touch${IFS}/tmp/x"} }, "GPUMESH_GPU_UUIDS"},
 		{"newline in a GPU UUID", func(e *HookEnv) { e.GPUs = []string{"GPU-1111\nexport LD_PRELOAD=/tmp/x.so"} }, "GPUMESH_GPU_UUIDS"},
 		{"no GPUs", func(e *HookEnv) { e.GPUs = nil }, "GPUMESH_GPU_UUIDS"},
