@@ -19,21 +19,26 @@ account_settings
 account_names "$lease_id"
 lock_state
 
-# The uid: from the record start wrote before it made anything, else from
-# the account.
-uid=""
-if [[ -e $record ]]; then
-  rec=$(<"$record")
-  [[ $rec =~ ^uid=([0-9]{1,10})$ ]] || die "record $record holds $(quote "$rec"), not uid=<n>"
-  uid=${BASH_REMATCH[1]}
-fi
-entry=$(getent passwd "$user" || true)
-if [[ -z $uid && -n $entry ]]; then
-  uid=$(cut -d: -f3 <<<"$entry")
-fi
-if [[ -z $uid && -z $entry && ! -e $home && ! -L $home ]] && ! getent group "$user" >/dev/null; then
-  echo "lease $lease_id: account $user already gone" >&2
+# Only an account this hook's start made is removed: start writes the
+# record before it makes anything. Without a record, an account or home
+# of this name is someone else's (start refused to reuse it): left alone.
+if [[ ! -e $record ]]; then
+  if getent passwd "$user" >/dev/null || getent group "$user" >/dev/null || [[ -e $home || -L $home ]]; then
+    echo "warning: account, group or home $user exists without a record in $hook_state_dir/accounts; not made for lease $lease_id, left alone" >&2
+  fi
+  echo "lease $lease_id: no account of it is left" >&2
   exit 0
+fi
+rec=$(<"$record")
+[[ $rec =~ ^uid=([0-9]{1,10})$ ]] || die "record $record holds $(quote "$rec"), not uid=<n>"
+uid=${BASH_REMATCH[1]}
+# Never kill a uid outside the lease range: a bad record must not make
+# this kill root's or a person's processes.
+((uid >= uid_min && uid <= uid_max)) ||
+  die "record $record: uid $uid is outside GPUMESH_UID_MIN $uid_min..GPUMESH_UID_MAX $uid_max; refusing to kill its processes"
+entry=$(getent passwd "$user" || true)
+if [[ -n $entry && $(cut -d: -f3 <<<"$entry") != "$uid" ]]; then
+  die "account $user has uid $(cut -d: -f3 <<<"$entry"), its record $record says $uid; refusing to remove it"
 fi
 echo "removing user $user (lease $lease_id closed: $close_reason)" >&2
 
@@ -41,13 +46,7 @@ if [[ -n $entry ]]; then
   # No new logins, cron jobs or su while the processes are killed.
   usermod --lock --expiredate 1 --shell "$(command -v nologin || echo /bin/false)" "$user"
 fi
-if [[ -n $uid ]]; then
-  # Never kill a uid outside the lease range: a bad record must not make
-  # this kill root's or a person's processes.
-  ((uid >= uid_min && uid <= uid_max)) ||
-    die "uid $uid of $user is outside GPUMESH_UID_MIN $uid_min..GPUMESH_UID_MAX $uid_max; refusing to kill its processes"
-  kill_all "$uid" "$uid" || die "could not end the processes of $user (uid $uid); left the account in place"
-fi
+kill_all "$uid" "$uid" || die "could not end the processes of $user (uid $uid); left the account in place"
 
 # Leftovers in root's directories that would start processes again.
 rm -f -- "/var/lib/systemd/linger/$user" "/var/spool/cron/crontabs/$user"
@@ -67,7 +66,7 @@ fi
 if getent passwd "$user" >/dev/null || getent group "$user" >/dev/null || [[ -e $home || -L $home ]]; then
   die "account $user, its group or its home $home is still there"
 fi
-if [[ -n $uid && -n $(processes_of "$uid") ]]; then
+if [[ -n $(processes_of "$uid") ]]; then
   die "processes of uid $uid appeared again after the kill"
 fi
 rm -f -- "$record"

@@ -357,7 +357,8 @@ func TestSSHUserExampleHooksAccountPerLease(t *testing.T) {
 }
 
 // Start is create-fresh-or-fail: a lease whose account, home, or home
-// link already exists is refused and nothing is changed.
+// link already exists is refused and nothing is changed; the end hook
+// removes only what a start made.
 func TestSSHUserExampleHooksRefuseExisting(t *testing.T) {
 	h := newNSHarness(t)
 	env := exampleLease(exampleTenant, 1)
@@ -389,6 +390,17 @@ func TestSSHUserExampleHooksRefuseExisting(t *testing.T) {
 	owner, mode := h.owner("target")
 	require.Equal(t, 0, owner)
 	require.Equal(t, fs.FileMode(0o755), mode)
+
+	// The end hook the sidecar runs after each refusal leaves what start
+	// did not make alone, and has nothing of the lease to remove.
+	for _, e := range []HookEnv{env2, env3, env4} {
+		_, err = h.run(h.end, e)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 60000, h.account(user2))
+	require.DirExists(t, h.path("home/"+leaseUser(env3.LeaseID)))
+	_, err = os.Lstat(h.path("home/" + leaseUser(env4.LeaseID)))
+	require.NoError(t, err)
 }
 
 // Links a tenant plants in its home (.profile to a passwd file, .ssh to
