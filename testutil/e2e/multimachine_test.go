@@ -49,7 +49,7 @@ func (ln *Localnet) inventory(t *testing.T, addr string) inventoryView {
 // with the same profile; B uses another profile as well (rtx4090x4).
 func TestOneProviderTwoMachines(t *testing.T) {
 	ln := NewLocalnet(t, 23000)
-	ln.Env = append(ln.Env, "LOCALNET_POC_EPOCH_BLOCKS=12", "LOCALNET_POC_SAMPLE_RATE=1")
+	ln.Env = append(ln.Env, "LOCALNET_POC_EPOCH_BLOCKS=16", "LOCALNET_POC_SAMPLE_RATE=1")
 	ln.MustScript("start")
 	alice, p1 := ln.Address("alice"), ln.Address("provider1")
 

@@ -38,7 +38,7 @@ type SyncResult struct {
 	// chain and, not asked to reregister, left everything as it was.
 	Deregistered bool
 	// BondHeld says why auto-bonding bonded nothing although the bond is
-	// short (see AutoBondHold); "" when it was not held.
+	// short; zero when it was not held.
 	BondHeld AutoBondHold
 	// BondErr is the failed bond of a running sidecar's sync (the
 	// operator's register returns it as Sync's error instead).
@@ -55,7 +55,7 @@ type SyncResult struct {
 // (the operator's `register` command): a running sidecar must not undo a
 // deliberate deregistration. Without it Sync changes nothing and says so
 // in SyncResult.Deregistered. Auto-bonding follows the same rule for an
-// unbond (see autoBond).
+// unbond the operator made (see bond).
 func Sync(ctx context.Context, c Registrar, p config.Provider, list []gpus.GPU, autoBond, reregister bool,
 	log *slog.Logger,
 ) (SyncResult, error) {
