@@ -24,7 +24,8 @@ func TestRenderedFileRoundTrips(t *testing.T) {
 	back, err := config.Load(h)
 	require.NoError(t, err)
 	cfg.Key.KeyringDir = h // Load defaults it to the home
-	cfg.Provider.StateDir = filepath.Join(h, "data") // Load sets it
+	// Load sets the state dir under the home.
+	cfg.Provider.StateDir = filepath.Join(h, "data")
 	require.Equal(t, cfg, back)
 	_, err = config.Write(h, cfg, false)
 	require.ErrorIs(t, err, os.ErrExist)
