@@ -8,11 +8,13 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"strings"
 
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
@@ -51,6 +53,11 @@ type Bidder struct {
 	known    map[string]markettypes.OrderID // our open bids, by order id
 	failures map[string]retry               // orders whose bid failed
 	active   bool
+	// unbiddable is the fingerprint of the last published list of GPUs
+	// that can never get a bid ("" before the first).
+	unbiddable string
+	// biddable is how many present GPUs can get a bid (-1 before NVML).
+	biddable int
 }
 
 type retry struct {
@@ -63,12 +70,31 @@ func New(c Chain, cfg config.Bidding, pricing config.Pricing, board *state.Board
 	log *slog.Logger, blocks <-chan chain.Block, healthy func() map[string]bool,
 ) *Bidder {
 	return &Bidder{chain: c, cfg: cfg, pricing: pricing, board: board, metrics: m, log: log, blocks: blocks,
-		healthy: healthy, known: map[string]markettypes.OrderID{}, failures: map[string]retry{}}
+		healthy: healthy, known: map[string]markettypes.OrderID{}, failures: map[string]retry{}, biddable: -1}
 }
 
-// Run bids on every new block until ctx is done. A failed step is retried
-// on a later block, after a jittered backoff.
+// Run checks the pricing policy against the chain's GPU classes, then
+// bids on every new block until ctx is done. A pricing class the chain
+// does not have is fatal. A failed step is retried on a later block,
+// after a jittered backoff.
 func (b *Bidder) Run(ctx context.Context) error {
+	var pp providertypes.Params
+	err := backoff.Retry(ctx, backoff.Default(), 0, nil, func(ctx context.Context) error {
+		var err error
+		if pp, err = b.chain.ProviderParams(ctx); err != nil {
+			b.log.Warn("reading the chain's GPU classes to check the pricing failed", "err", err)
+		}
+		return err
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := CheckPricing(b.pricing, pp.GpuClasses); err != nil {
+		return err
+	}
 	return chain.EachBlock(ctx, b.blocks, b.log, "bidding step", b.Step)
 }
 
@@ -83,9 +109,16 @@ func (b *Bidder) Step(ctx context.Context, blk chain.Block) error {
 	// Read every block anyway: the API and the GPU watcher get the
 	// allocations and verifications as fresh as the bids.
 	b.board.SetProvider(st.Snapshot(me))
+	pp, err := b.chain.ProviderParams(ctx)
+	if err != nil {
+		return err
+	}
+	b.checkBiddable(pp.GpuClasses)
 	if active := st.Active(); active != b.active {
 		b.active = active
 		switch {
+		case active && b.cfg.Enabled && b.biddable == 0:
+			b.log.Warn("provider is active, but none of its GPUs can get a bid: see the GPUs reported unbiddable")
 		case active && b.cfg.Enabled:
 			b.log.Info("provider is active: bidding")
 		case active:
@@ -119,7 +152,7 @@ func (b *Bidder) Step(ctx context.Context, blk chain.Block) error {
 		return err
 	}
 	if b.cfg.Enabled && st.Active() && healthy != nil {
-		placed, err := b.bidOnOrders(ctx, blk, st, orders, open, healthy, perGPU)
+		placed, err := b.bidOnOrders(ctx, blk, st, pp, orders, open, healthy, perGPU)
 		open = append(open, placed...)
 		if err != nil {
 			b.publish(open)
@@ -215,13 +248,9 @@ func (b *Bidder) withdrawStale(ctx context.Context, blk chain.Block, open []mark
 // bidOnOrders bids on each open order we have not bid on and can serve,
 // instant orders first, then oldest first. Each bid is its own
 // transaction, so one refused bid does not hold back the others.
-func (b *Bidder) bidOnOrders(ctx context.Context, blk chain.Block, st chain.ProviderState, orders []markettypes.Order,
-	open []markettypes.Bid, healthy map[string]bool, perGPU map[string]int,
+func (b *Bidder) bidOnOrders(ctx context.Context, blk chain.Block, st chain.ProviderState, pp providertypes.Params,
+	orders []markettypes.Order, open []markettypes.Bid, healthy map[string]bool, perGPU map[string]int,
 ) ([]markettypes.Bid, error) {
-	pp, err := b.chain.ProviderParams(ctx)
-	if err != nil {
-		return nil, err
-	}
 	mp, err := b.chain.MarketParams(ctx)
 	if err != nil {
 		return nil, err
@@ -314,6 +343,40 @@ func backoffBlocks(count int) int64 {
 		count = 8
 	}
 	return int64(1) << count
+}
+
+// checkBiddable publishes the GPUs that can never get a bid (board and
+// gpumesh_provider_gpus_unbiddable) and warns once each time that list
+// changes: unhealthy, of a class the chain does not know, or unpriced.
+func (b *Bidder) checkBiddable(classes []providertypes.GPUClass) {
+	list, ok, _ := b.board.GPUs()
+	if !ok {
+		return
+	}
+	bad := Unbiddable(b.pricing, classes, list)
+	b.biddable = len(list) - len(bad)
+	var fp strings.Builder
+	for _, u := range bad {
+		fp.WriteString(u.UUID + "/" + u.Reason + "/" + u.Class + ",")
+	}
+	fingerprint := "ok:" + fp.String()
+	if fingerprint == b.unbiddable {
+		return
+	}
+	b.unbiddable = fingerprint
+	b.board.SetUnbiddable(bad)
+	b.metrics.GPUsUnbiddable.Reset()
+	for _, u := range bad {
+		b.metrics.GPUsUnbiddable.WithLabelValues(u.Class, u.Reason).Inc()
+	}
+	if len(bad) == 0 {
+		b.log.Info("every GPU can get a bid", "gpus", len(list))
+		return
+	}
+	for _, u := range bad {
+		b.log.Warn("GPU can never get a bid", "gpu", u.UUID, "class", u.Class, "reason", u.Reason, "detail", u.Detail)
+	}
+	b.log.Warn("GPUs that can never get a bid", "unbiddable", len(bad), "biddable", b.biddable)
 }
 
 func (b *Bidder) publish(open []markettypes.Bid) {

@@ -18,6 +18,7 @@ import (
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/bidder"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
@@ -759,4 +760,93 @@ func TestFailedBidBacksOff(t *testing.T) {
 	e.step(t, 17)
 	require.Equal(t, 3, attempts())
 	require.Len(t, e.f.createsFor(oid(2)), 1)
+}
+
+// A pricing class the chain does not have (a typo) stops the bidder at
+// start, naming the class and the chain's classes; before, its GPUs were
+// silently never priced.
+func TestRunRefusesUnknownPricingClass(t *testing.T) {
+	e := newEnv(defaultBidding())
+	pricing := defaultPricing()
+	pricing.Classes["h100-sxm80g"] = config.ClassPrice{Floor: []string{"1uusdc"}}
+	b := bidder.New(e.f, defaultBidding(), pricing, e.board, e.m, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		make(chan chain.Block), func() map[string]bool { return e.health })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := b.Run(ctx)
+	require.Error(t, err)
+	require.NoError(t, ctx.Err(), "Run returned at start, not at the timeout")
+	require.Contains(t, err.Error(), `"h100-sxm80g" is not a GPU class on chain`)
+	require.Contains(t, err.Error(), h100+", ")
+	require.NoError(t, bidder.CheckPricing(defaultPricing(), e.f.pp.GpuClasses))
+}
+
+// countingHandler counts the log records at each level by message.
+type countingHandler struct {
+	counts map[string]int
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.counts[r.Level.String()+" "+r.Message]++
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// GPUs that can never get a bid are published on the board and in
+// gpumesh_provider_gpus_unbiddable, with a warning once per change, not
+// every block: an unpriced class, a class the chain does not know, an
+// unhealthy GPU.
+func TestUnbiddableGPUsReported(t *testing.T) {
+	e := newEnv(defaultBidding())
+	logs := &countingHandler{counts: map[string]int{}}
+	pricing := config.Pricing{Classes: map[string]config.ClassPrice{h100: {Floor: []string{"2000000uusdc"}}}}
+	e.b = bidder.New(e.f, defaultBidding(), pricing, e.board, e.m, slog.New(logs), nil,
+		func() map[string]bool { return e.health })
+	gpu := func(uuid, class, pci string, healthy bool) state.GPU {
+		return state.GPU{GPU: gpus.GPU{UUID: uuid, Class: class, PCIDeviceID: pci, Healthy: healthy, Health: "xid 79"}}
+	}
+	e.board.SetGPUs([]state.GPU{
+		gpu("g1", h100, "0x2330", true),
+		gpu("g2", h100, "0x2330", false),
+		gpu("r1", "rtx4090-24g", "0x2684", true),
+		gpu("x1", providertypes.UnknownClass, "0x1eb8", true),
+	}, true, "mock")
+	e.step(t, 1)
+	e.step(t, 2)
+	require.Equal(t, []state.UnbiddableGPU{
+		{UUID: "g2", Class: h100, Reason: bidder.ReasonUnhealthy, Detail: "NVML marks it unhealthy: xid 79"},
+		{UUID: "r1", Class: "rtx4090-24g", Reason: bidder.ReasonNoPrice, Detail: "no price for class rtx4090-24g in pricing.classes"},
+		{UUID: "x1", Class: providertypes.UnknownClass, Reason: bidder.ReasonUnknownClass,
+			Detail: "PCI device id 0x1eb8 is not in any GPU class on chain"},
+	}, e.board.Unbiddable())
+	require.Equal(t, 1.0, testutil.ToFloat64(e.m.GPUsUnbiddable.WithLabelValues("rtx4090-24g", bidder.ReasonNoPrice)))
+	require.Equal(t, 1.0, testutil.ToFloat64(e.m.GPUsUnbiddable.WithLabelValues(providertypes.UnknownClass, bidder.ReasonUnknownClass)))
+	require.Equal(t, 1.0, testutil.ToFloat64(e.m.GPUsUnbiddable.WithLabelValues(h100, bidder.ReasonUnhealthy)))
+	require.Equal(t, 3, logs.counts["WARN GPU can never get a bid"], "one warning per GPU over two blocks")
+
+	// g2 recovers: the list changes, the gauge drops it, and only the
+	// remaining two are warned about again.
+	list, _, _ := e.board.GPUs()
+	list[1].Healthy = true
+	e.board.SetGPUs(list, true, "mock")
+	e.step(t, 3)
+	e.step(t, 4)
+	require.Len(t, e.board.Unbiddable(), 2)
+	require.Zero(t, testutil.ToFloat64(e.m.GPUsUnbiddable.WithLabelValues(h100, bidder.ReasonUnhealthy)))
+	require.Equal(t, 5, logs.counts["WARN GPU can never get a bid"])
+}
+
+// A provider none of whose GPUs can be priced says so when it becomes
+// active instead of "bidding".
+func TestActiveWithNothingBiddableWarns(t *testing.T) {
+	e := newEnv(defaultBidding())
+	logs := &countingHandler{counts: map[string]int{}}
+	e.b = bidder.New(e.f, defaultBidding(), config.Pricing{}, e.board, e.m, slog.New(logs), nil,
+		func() map[string]bool { return e.health })
+	e.board.SetGPUs([]state.GPU{{GPU: gpus.GPU{UUID: "g1", Class: h100, Healthy: true}}}, true, "mock")
+	e.step(t, 1)
+	require.Zero(t, logs.counts["INFO provider is active: bidding"])
+	require.Equal(t, 1, logs.counts["WARN provider is active, but none of its GPUs can get a bid: see the GPUs reported unbiddable"])
 }

@@ -110,6 +110,13 @@ type Provider struct {
 	Node Node `json:"node"`
 	// AutoBond bonds up to the required collateral on register.
 	AutoBond bool `json:"auto_bond"`
+	// MaxAutoBond caps auto-bonding: the sidecar never bonds when the
+	// required bond is above it, e.g. "2000000000umesh". Required with
+	// AutoBond.
+	MaxAutoBond string `json:"max_auto_bond"`
+	// StateDir is where the sidecar keeps what it remembers between runs
+	// (<home>/data); set by Load, not read from the file.
+	StateDir string `json:"-"`
 	// SyncInterval is how often the on-chain inventory is compared with
 	// NVML and updated when they differ (lost GPUs are withdrawn).
 	SyncInterval Duration `json:"sync_interval"`
@@ -167,6 +174,9 @@ type Prover struct {
 	// Workers for the CPU backend and hashing (0 = one per core).
 	Workers    int `json:"workers"`
 	CUDADevice int `json:"cuda_device"`
+	// MaxMemoryMiB refuses challenges needing more memory than this (0 =
+	// the machine's total memory).
+	MaxMemoryMiB uint64 `json:"max_memory_mib"`
 }
 
 // Leases provisions leases.
@@ -194,6 +204,10 @@ type API struct {
 	RESTAddress string `json:"rest_address"`
 }
 
+// DefaultMaxAutoBond is the default provider.max_auto_bond: the bond of
+// 20 GPUs at the chain's default min_bond_per_gpu (100 MESH).
+const DefaultMaxAutoBond = "2000000000umesh"
+
 // Default returns the defaults `init` writes.
 func Default() Config {
 	host, _ := os.Hostname()
@@ -207,7 +221,7 @@ func Default() Config {
 		Provider: Provider{Moniker: host, HostURI: "https://" + host + ":9471", Region: "US",
 			Node: Node{ID: strings.ToLower(host), CPUCores: 32, MemoryMiB: 262144, StorageGiB: 2000, BandwidthMbps: 10000,
 				Interconnect: "ethernet"},
-			AutoBond: true, SyncInterval: Duration(time.Minute)},
+			AutoBond: true, MaxAutoBond: DefaultMaxAutoBond, SyncInterval: Duration(time.Minute)},
 		NVML: NVML{Mode: "auto", TelemetryInterval: Duration(5 * time.Second)},
 		Pricing: Pricing{Classes: map[string]ClassPrice{
 			"h100-sxm-80g": {Floor: []string{"2000000uusdc"}, IndexMultiplier: 0.95},
@@ -239,6 +253,7 @@ func Load(home string) (Config, error) {
 	if cfg.Key.KeyringDir == "" {
 		cfg.Key.KeyringDir = home
 	}
+	cfg.Provider.StateDir = filepath.Join(home, "data")
 	return cfg, nil
 }
 
@@ -297,6 +312,12 @@ func (c Config) Validate() error {
 		bad("provider.node.id", "must be set")
 	}
 	positive("provider.sync_interval", c.Provider.SyncInterval)
+	if c.Provider.MaxAutoBond != "" || c.Provider.AutoBond {
+		if coin, err := sdk.ParseCoinNormalized(c.Provider.MaxAutoBond); err != nil || !coin.IsPositive() {
+			bad("provider.max_auto_bond", "%q is not a positive coin such as %s (required with auto_bond)",
+				c.Provider.MaxAutoBond, DefaultMaxAutoBond)
+		}
+	}
 	if _, err := gpus.ParseMode(c.NVML.Mode); err != nil {
 		bad("nvml.mode", "%v", err)
 	}
@@ -342,6 +363,10 @@ func (c Config) Validate() error {
 	}
 	if c.Prover.Workers < 0 {
 		bad("prover.workers", "%d must be 0 (one per core) or more", c.Prover.Workers)
+	}
+	if c.Prover.MaxMemoryMiB > 0 && c.Prover.MaxMemoryMiB < 64 {
+		bad("prover.max_memory_mib", "%d is below the smallest challenge (64 MiB); 0 = this machine's memory",
+			c.Prover.MaxMemoryMiB)
 	}
 	if c.Prover.CUDADevice < 0 {
 		bad("prover.cuda_device", "%d must be 0 or more", c.Prover.CUDADevice)

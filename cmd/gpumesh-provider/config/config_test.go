@@ -24,6 +24,8 @@ func TestRenderedFileRoundTrips(t *testing.T) {
 	back, err := config.Load(h)
 	require.NoError(t, err)
 	cfg.Key.KeyringDir = h // Load defaults it to the home
+	// Load sets the state dir under the home.
+	cfg.Provider.StateDir = filepath.Join(h, "data")
 	require.Equal(t, cfg, back)
 	_, err = config.Write(h, cfg, false)
 	require.ErrorIs(t, err, os.ErrExist)
@@ -67,4 +69,29 @@ func TestUnknownFieldsAreRefused(t *testing.T) {
 	_, err := config.Load(h)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "grpcc")
+}
+
+// provider.max_auto_bond is required with auto_bond and must be a positive
+// coin; prover.max_memory_mib is 0 or at least the smallest challenge.
+func TestAutoBondCapAndProverMemoryValidated(t *testing.T) {
+	for _, tc := range []struct{ edit, want string }{
+		{"provider:\n  max_auto_bond: \"\"\n", `provider.max_auto_bond: "" is not a positive coin`},
+		{"provider:\n  max_auto_bond: \"0umesh\"\n", `provider.max_auto_bond: "0umesh" is not a positive coin`},
+		{"provider:\n  max_auto_bond: \"lots\"\n", `provider.max_auto_bond: "lots" is not a positive coin`},
+		{"prover:\n  max_memory_mib: 10\n", "prover.max_memory_mib: 10 is below the smallest challenge"},
+	} {
+		_, err := config.Parse([]byte(tc.edit))
+		require.ErrorContains(t, err, tc.want, tc.edit)
+	}
+	_, err := config.Parse([]byte("provider:\n  auto_bond: false\n  max_auto_bond: \"\"\n"))
+	require.NotContains(t, errString(err), "max_auto_bond", "not required without auto_bond")
+	_, err = config.Parse([]byte("prover:\n  max_memory_mib: 4096\n"))
+	require.NotContains(t, errString(err), "max_memory_mib")
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -60,6 +60,10 @@ provider:
     interconnect: {{q .Provider.Node.Interconnect}}
   # register bonds up to the collateral the listed GPUs require.
   auto_bond: {{q .Provider.AutoBond}}
+  # Auto-bonding never brings the bond above this (required with auto_bond).
+  # A bond you take back yourself (unbond) stops auto-bonding until you run
+  # "gpumesh-provider register --bond".
+  max_auto_bond: {{q .Provider.MaxAutoBond}}
   # How often the on-chain inventory is compared with NVML; a lost or
   # unhealthy GPU is withdrawn from the inventory (and from bidding).
   sync_interval: {{q .Provider.SyncInterval}}
@@ -98,6 +102,9 @@ prover:
   # Goroutines for the CPU backend and for hashing (0 = one per core).
   workers: {{q .Prover.Workers}}
   cuda_device: {{q .Prover.CUDADevice}}
+  # A challenge needing more memory than this (MiB) is refused, not
+  # computed (0 = this machine's total memory).
+  max_memory_mib: {{q .Prover.MaxMemoryMiB}}
 
 leases:
   # Provisioning hooks: absolute paths of programs run with GPUMESH_LEASE_ID,

@@ -47,6 +47,17 @@ type Metrics struct {
 	MemClock  *prometheus.GaugeVec
 	ECC       *prometheus.GaugeVec
 	GPUHealth *prometheus.GaugeVec
+
+	// GPUsUnbiddable counts the GPUs no order can get a bid for, by class
+	// and reason (unknown_class, no_price, unhealthy).
+	GPUsUnbiddable *prometheus.GaugeVec
+	// ChallengesRefused counts challenges the prover would not compute, by
+	// reason (protocol, class, memory).
+	ChallengesRefused *prometheus.CounterVec
+	// AutoBondHeld is 1 while auto-bonding waits for the operator.
+	AutoBondHeld *prometheus.GaugeVec
+	// AutoBondFailures counts failed auto-bond transactions.
+	AutoBondFailures prometheus.Counter
 }
 
 // gpuLabels label per-GPU gauges as dcgm-exporter does.
@@ -106,6 +117,20 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.MemClock = gauge("DCGM_FI_DEV_MEM_CLOCK", "Memory clock frequency (in MHz).")
 	m.ECC = gauge("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "Uncorrected (double-bit) volatile ECC errors.")
 	m.GPUHealth = gauge("gpumesh_provider_gpu_healthy", "1 when the GPU is healthy and offered, 0 when withdrawn.")
+	m.GPUsUnbiddable = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "gpus_unbiddable",
+		Help: "GPUs that can never get a bid, by class and reason (unknown_class, no_price, unhealthy)."},
+		[]string{"class", "reason"})
+	m.ChallengesRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "challenges_refused_total",
+		Help: "Challenges the prover refused to compute, by reason (protocol: outside the protocol's limits; " +
+			"class: not the size the chain's GPU class sets; memory: above prover.max_memory_mib)."}, []string{"reason"})
+	m.AutoBondHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "auto_bond_held",
+		Help: "1 while auto-bonding is held, by reason (operator_unbond, above_max_auto_bond, required_mismatch)."},
+		[]string{"reason"})
+	m.AutoBondFailures = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "auto_bond_failures_total",
+		Help: "Auto-bond transactions that failed (e.g. insufficient funds)."})
+	for _, c := range []prometheus.Collector{m.GPUsUnbiddable, m.ChallengesRefused, m.AutoBondHeld, m.AutoBondFailures} {
+		f(c)
+	}
 	return m
 }
 

@@ -8,6 +8,7 @@ package prover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	poccli "github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
+	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
 // Chain is what the prover needs from the chain client.
@@ -29,6 +31,7 @@ type Chain interface {
 	ChainID() string
 	Challenges(ctx context.Context, provider string, state poctypes.ChallengeState) ([]poctypes.Challenge, error)
 	Challenge(ctx context.Context, id uint64) (poctypes.Challenge, []poctypes.GPUOpenings, error)
+	ProviderParams(ctx context.Context) (providertypes.Params, error)
 	Send(ctx context.Context, opts chain.SendOptions, msgs ...sdk.Msg) (*chain.TxResult, error)
 }
 
@@ -45,6 +48,9 @@ type Options struct {
 	CorruptOpening bool
 	// RevealBatch is how many GPUs' reveals go in one transaction.
 	RevealBatch int
+	// MaxMemoryBytes refuses a challenge whose proofs, with those already
+	// held, would need more memory (0 = no cap; see MemoryLimit).
+	MaxMemoryBytes uint64
 }
 
 // Prover is the proving subsystem; its state is owned by Run's goroutine.
@@ -57,6 +63,8 @@ type Prover struct {
 	blocks  <-chan chain.Block
 
 	proofs  map[uint64][]*challenge.GPUProof // by challenge id
+	held    map[uint64]uint64                // memory of proofs, by challenge id
+	refused map[uint64]string                // challenges not computed, and why
 	seen    map[uint64]*state.Challenge      // unresolved challenges we track
 	history []state.Challenge                // resolved, newest first
 }
@@ -70,7 +78,8 @@ func New(c Chain, opts Options, board *state.Board, m *metrics.Metrics, log *slo
 		opts.RevealBatch = 4
 	}
 	return &Prover{chain: c, opts: opts, board: board, metrics: m, log: log, blocks: blocks,
-		proofs: map[uint64][]*challenge.GPUProof{}, seen: map[uint64]*state.Challenge{}}
+		proofs: map[uint64][]*challenge.GPUProof{}, seen: map[uint64]*state.Challenge{}, held: map[uint64]uint64{},
+		refused: map[uint64]string{}}
 }
 
 // Run answers challenges on every new block until ctx is done.
@@ -162,6 +171,9 @@ func (p *Prover) commitAll(ctx context.Context, blk chain.Block, issued []poctyp
 			continue // too late: the chain records the miss
 		}
 		proofs, err := p.prove(ctx, c, t)
+		if errors.Is(err, errRefused) {
+			continue
+		}
 		if err != nil {
 			p.log.Warn("challenge step failed", "challenge", c.Id, "state", c.State.String(), "err", err)
 			if firstErr == nil {
@@ -196,23 +208,41 @@ func (p *Prover) commitAll(ctx context.Context, blk chain.Block, issued []poctyp
 
 func (p *Prover) handle(ctx context.Context, blk chain.Block, c poctypes.Challenge) error {
 	t := p.track(c)
+	var err error
 	switch c.State {
 	case poctypes.CHALLENGE_STATE_COMMITTED:
 		// Have the proofs ready for the opening (after a restart they are
 		// recomputed; the commitment on chain is the same).
-		if _, err := p.prove(ctx, c, t); err != nil {
-			return err
-		}
+		_, err = p.prove(ctx, c, t)
 	case poctypes.CHALLENGE_STATE_OPENED:
-		return p.reveal(ctx, c, t)
+		err = p.reveal(ctx, c, t)
 	}
-	return nil
+	if errors.Is(err, errRefused) {
+		return nil
+	}
+	return err
 }
 
 // prove returns the challenge's proofs, computing them once.
 func (p *Prover) prove(ctx context.Context, c poctypes.Challenge, t *state.Challenge) ([]*challenge.GPUProof, error) {
 	if proofs, ok := p.proofs[c.Id]; ok {
 		return proofs, nil
+	}
+	if _, ok := p.refused[c.Id]; ok {
+		return nil, errRefused
+	}
+	need, err := p.checkSize(ctx, c)
+	if err != nil {
+		var refusal *SizeError
+		if !errors.As(err, &refusal) {
+			return nil, err
+		}
+		p.refused[c.Id] = refusal.Error()
+		t.Outcome = "refused: " + refusal.Error()
+		p.metrics.ChallengesRefused.WithLabelValues(refusal.Reason).Inc()
+		p.log.Error("challenge refused: not computing it (it will be missed)", "challenge", c.Id,
+			"reason", refusal.Reason, "err", refusal.Error())
+		return nil, errRefused
 	}
 	start := time.Now()
 	proofs, err := poccli.ProveChallengeWith(ctx, p.chain.ChainID(), c, p.opts.Multiplier,
@@ -223,6 +253,7 @@ func (p *Prover) prove(ctx context.Context, c poctypes.Challenge, t *state.Chall
 	t.ProveTime = time.Since(start)
 	p.metrics.ProofStage.WithLabelValues("prove").Observe(t.ProveTime.Seconds())
 	p.proofs[c.Id] = proofs
+	p.held[c.Id] = need
 	p.log.Info("challenge proven", "challenge", c.Id, "gpus", len(proofs), "took", t.ProveTime.Round(time.Millisecond))
 	return proofs, nil
 }
@@ -317,6 +348,8 @@ func (p *Prover) resolve(ctx context.Context, live map[uint64]bool) error {
 		}
 		delete(p.seen, id)
 		delete(p.proofs, id)
+		delete(p.held, id)
+		delete(p.refused, id)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
+	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
 const chainID = "gpumesh-test-1"
@@ -31,6 +32,23 @@ type fakeChain struct {
 	c     poctypes.Challenge
 	extra []poctypes.Challenge
 	sent  [][]sdk.Msg
+	// pp are the provider params (the GPU classes); nil = testClasses.
+	pp *providertypes.Params
+}
+
+// testParams are GPU classes sized as newChallenge's GPUs.
+func testParams() providertypes.Params {
+	return providertypes.Params{MaxGpusPerNode: 8, GpuClasses: []providertypes.GPUClass{
+		{Name: "test-a", ChallengeN: 256, ChallengeM: 1},
+		{Name: "test-b", ChallengeN: 256, ChallengeM: 2},
+	}}
+}
+
+func (f *fakeChain) ProviderParams(context.Context) (providertypes.Params, error) {
+	if f.pp != nil {
+		return *f.pp, nil
+	}
+	return testParams(), nil
 }
 
 func (f *fakeChain) Address() sdk.AccAddress { return f.addr }
@@ -64,8 +82,8 @@ func newChallenge(addr sdk.AccAddress) poctypes.Challenge {
 		Openings: 8, IssueHeight: 5, BlockHash: hash[:], CommitDeadlineHeight: 8, OpenHeight: 9, RevealDeadlineHeight: 19,
 		State: poctypes.CHALLENGE_STATE_ISSUED,
 		Gpus: []poctypes.ChallengedGPU{
-			{Uuid: "GPU-00000000-0000-5000-8000-000000000001", Class: "test", N: 256, M: 1},
-			{Uuid: "GPU-00000000-0000-5000-8000-000000000002", Class: "test", N: 256, M: 2},
+			{Uuid: "GPU-00000000-0000-5000-8000-000000000001", Class: "test-a", N: 256, M: 1},
+			{Uuid: "GPU-00000000-0000-5000-8000-000000000002", Class: "test-b", N: 256, M: 2},
 		}}
 }
 
@@ -204,4 +222,79 @@ func TestSameBlockChallengesCommitTogether(t *testing.T) {
 	ids := []uint64{f.sent[0][0].(*poctypes.MsgCommitProof).ChallengeId, f.sent[0][1].(*poctypes.MsgCommitProof).ChallengeId}
 	require.Equal(t, []uint64{7, 8}, ids)
 	require.Len(t, f.sent[0][1].(*poctypes.MsgCommitProof).Commitments, 1)
+}
+
+// Challenges the chain's rules would not produce are refused before any
+// memory is allocated: not computed, nothing sent, counted once by
+// reason, and no step error (no retry storm). The huge one would need
+// 4·65536²·16 bytes (256 GiB) of Merkle trees.
+func TestChallengeSizeRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		gpu    poctypes.ChallengedGPU
+		reason string
+		msg    string
+	}{
+		"huge, class says 256": {poctypes.ChallengedGPU{Class: "test-a", N: 65536, M: 16}, prover.RefusedClass,
+			"n 65536, m 16, but class test-a challenges with challenge_n 256, challenge_m 1"},
+		"smaller than the class": {poctypes.ChallengedGPU{Class: "test-b", N: 128, M: 2}, prover.RefusedClass,
+			"n 128, m 2, but class test-b"},
+		"outside the protocol": {poctypes.ChallengedGPU{Class: "test-a", N: 1 << 17, M: 1}, prover.RefusedProtocol,
+			"n must be a power of two in [64, 65536], got 131072"},
+		"unknown class": {poctypes.ChallengedGPU{Class: "h100-sxm-80g", N: 256, M: 1}, prover.RefusedClass,
+			`class "h100-sxm-80g" is not a GPU class on chain`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := sdk.AccAddress([]byte("provider-address-06"))
+			c := newChallenge(addr)
+			tc.gpu.Uuid = "GPU-00000000-0000-5000-8000-000000000003"
+			c.Gpus = append(c.Gpus, tc.gpu)
+			f := &fakeChain{addr: addr, c: c}
+			board := state.NewBoard()
+			m := metrics.New(prometheus.NewRegistry())
+			p := prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2)}, board, m,
+				slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+			require.NoError(t, p.Step(context.Background(), chain.Block{Height: 6}))
+			require.NoError(t, p.Step(context.Background(), chain.Block{Height: 7}))
+			require.Empty(t, f.sent, "nothing committed")
+			require.InDelta(t, 1, testutil.ToFloat64(m.ChallengesRefused.WithLabelValues(tc.reason)), 0, "counted once")
+			list := board.Challenges()
+			require.Len(t, list, 1)
+			require.Contains(t, list[0].Outcome, "refused: ")
+			require.Contains(t, list[0].Outcome, tc.msg)
+		})
+	}
+}
+
+// The memory cap counts the proofs already held: a challenge that fits
+// alone is refused while another one's proofs are kept for its reveal,
+// and a challenge that never fits is refused outright.
+func TestChallengeMemoryCap(t *testing.T) {
+	addr := sdk.AccAddress([]byte("provider-address-07"))
+	c := newChallenge(addr)
+	need := prover.ProofMemory(c)
+	require.Equal(t, uint64(4*256*256*3+256*256+64*4*256), need)
+
+	f := &fakeChain{addr: addr, c: c}
+	m := metrics.New(prometheus.NewRegistry())
+	p := prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2), MaxMemoryBytes: need - 1}, state.NewBoard(),
+		m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 6}))
+	require.Empty(t, f.sent)
+	require.InDelta(t, 1, testutil.ToFloat64(m.ChallengesRefused.WithLabelValues(prover.RefusedMemory)), 0)
+
+	second := newChallenge(addr)
+	second.Id = 8
+	f = &fakeChain{addr: addr, c: newChallenge(addr), extra: []poctypes.Challenge{second}}
+	m = metrics.New(prometheus.NewRegistry())
+	p = prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2), MaxMemoryBytes: need + need/2}, state.NewBoard(),
+		m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 6}))
+	require.Len(t, f.sent, 1)
+	require.Len(t, f.sent[0], 1, "only the first challenge fits beside nothing else")
+	require.Equal(t, uint64(7), f.sent[0][0].(*poctypes.MsgCommitProof).ChallengeId)
+	require.InDelta(t, 1, testutil.ToFloat64(m.ChallengesRefused.WithLabelValues(prover.RefusedMemory)), 0)
+}
+
+func TestMemoryLimit(t *testing.T) {
+	require.Equal(t, uint64(4096)<<20, prover.MemoryLimit(4096))
 }

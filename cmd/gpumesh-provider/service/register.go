@@ -19,6 +19,7 @@ import (
 type Registrar interface {
 	Address() sdk.AccAddress
 	ProviderState(ctx context.Context) (chain.ProviderState, error)
+	BondParams(ctx context.Context) (stakingslashtypes.Params, error)
 	Send(ctx context.Context, opts chain.SendOptions, msgs ...sdk.Msg) (*chain.TxResult, error)
 }
 
@@ -36,6 +37,12 @@ type SyncResult struct {
 	// Deregistered is set when Sync found the provider deregistered on
 	// chain and, not asked to reregister, left everything as it was.
 	Deregistered bool
+	// BondHeld says why auto-bonding bonded nothing although the bond is
+	// short; zero when it was not held.
+	BondHeld AutoBondHold
+	// BondErr is the failed bond of a running sidecar's sync (the
+	// operator's register returns it as Sync's error instead).
+	BondErr error
 }
 
 // Sync makes the chain match the config and NVML: it registers the
@@ -47,7 +54,8 @@ type SyncResult struct {
 // A provider that deregistered is registered again only with reregister
 // (the operator's `register` command): a running sidecar must not undo a
 // deliberate deregistration. Without it Sync changes nothing and says so
-// in SyncResult.Deregistered.
+// in SyncResult.Deregistered. Auto-bonding follows the same rule for an
+// unbond the operator made (see bond).
 func Sync(ctx context.Context, c Registrar, p config.Provider, list []gpus.GPU, autoBond, reregister bool,
 	log *slog.Logger,
 ) (SyncResult, error) {
@@ -98,13 +106,18 @@ func Sync(ctx context.Context, c Registrar, p config.Provider, list []gpus.GPU, 
 			return res, err
 		}
 	}
-	if missing := st.Bond.Required.Sub(st.Bond.Bonded); missing.IsPositive() {
-		amount := sdk.NewCoin(st.Bond.Denom, missing)
-		if _, err := c.Send(ctx, chain.SendOptions{}, &stakingslashtypes.MsgBond{Provider: owner, Amount: amount}); err != nil {
-			return res, fmt.Errorf("bonding %s (required %s, bonded %s): %w", amount, st.Bond.Required, st.Bond.Bonded, err)
-		}
-		res.Bonded = amount
-		log.Info("collateral bonded", "amount", amount.String())
+	bonded, hold, err := bond(ctx, c, p, st, reregister)
+	res.Bonded, res.BondHeld = bonded, hold
+	switch {
+	case err != nil && reregister:
+		return res, err
+	case err != nil:
+		res.BondErr = err
+	case bonded.IsValid() && bonded.IsPositive():
+		log.Info("collateral bonded", "amount", bonded.String())
+	}
+	if hold.Reason != "" && reregister {
+		return res, fmt.Errorf("not bonding: %s", hold.Detail)
 	}
 	return res, nil
 }
@@ -130,13 +143,12 @@ func desiredNodes(current []providertypes.Node, info gpus.NodeInfo, list []gpus.
 	var out []providertypes.Node
 	for _, n := range current {
 		if n.Id != info.ID {
-			out = append(out, n)
+			out = append(out, withoutChainFields(n))
 			continue
 		}
 		for _, g := range n.Gpus {
 			if g.AllocatedTo != "" && !listed[g.Uuid] {
-				g.AllocatedTo, g.Verified = "", false
-				mine.Gpus = append(mine.Gpus, g)
+				mine.Gpus = append(mine.Gpus, withoutChainFieldsGPU(g))
 			}
 		}
 	}
@@ -148,15 +160,30 @@ func desiredNodes(current []providertypes.Node, info gpus.NodeInfo, list []gpus.
 	return out
 }
 
+// withoutChainFields is a copy of n as an inventory message may carry it:
+// every GPU without the fields only the chain sets (allocated_to,
+// verified, verified_height; see GPU in proto/gpumesh/provider/v1), which
+// MsgSetInventory refuses. The chain keeps them for GPUs listed unchanged.
+func withoutChainFields(n providertypes.Node) providertypes.Node {
+	gs := make([]providertypes.GPU, len(n.Gpus))
+	for i, g := range n.Gpus {
+		gs[i] = withoutChainFieldsGPU(g)
+	}
+	n.Gpus = gs
+	return n
+}
+
+func withoutChainFieldsGPU(g providertypes.GPU) providertypes.GPU {
+	g.AllocatedTo, g.Verified, g.VerifiedHeight = "", false, 0
+	return g
+}
+
 // sameNodes compares node lists ignoring the chain-set fields and order.
 func sameNodes(a, b []providertypes.Node) bool {
 	norm := func(ns []providertypes.Node) map[string]string {
 		out := map[string]string{}
 		for _, n := range ns {
-			n.Gpus = append([]providertypes.GPU(nil), n.Gpus...)
-			for i := range n.Gpus {
-				n.Gpus[i].AllocatedTo, n.Gpus[i].Verified = "", false
-			}
+			n = withoutChainFields(n)
 			sort.Slice(n.Gpus, func(i, j int) bool { return n.Gpus[i].Uuid < n.Gpus[j].Uuid })
 			out[n.Id] = n.String()
 		}

@@ -44,6 +44,10 @@ type Service struct {
 	CorruptOpening bool
 
 	deregistered bool // the last sync found the provider deregistered (owned by syncLoop)
+
+	// bondNote is the last auto-bond hold or failure logged (owned by
+	// syncLoop).
+	bondNote string
 }
 
 // Run runs every subsystem until ctx is done or one fails; it returns
@@ -78,7 +82,8 @@ func (s *Service) Run(ctx context.Context) error {
 	b := bidder.New(s.Chain, cfg.Bidding, cfg.Pricing, s.Board, m, s.Log.With("subsystem", "bidder"), bidBlocks,
 		Healthy(s.Board))
 	p := prover.New(s.Chain, prover.Options{Multiplier: s.Backend, Workers: cfg.Prover.Workers,
-		FreeProofs: cfg.Chain.FreeProofs, CorruptOpening: s.CorruptOpening}, s.Board, m, s.Log.With("subsystem", "prover"),
+		FreeProofs: cfg.Chain.FreeProofs, CorruptOpening: s.CorruptOpening,
+		MaxMemoryBytes: prover.MemoryLimit(cfg.Prover.MaxMemoryMiB)}, s.Board, m, s.Log.With("subsystem", "prover"),
 		proofBlocks)
 	lm := leases.New(s.Chain, cfg.Leases, leases.NewStore(filepath.Join(s.Home, "data", "leases.json")), s.Board, m,
 		s.Log.With("subsystem", "leases"), leaseBlocks, Telemetry(s.Board))
@@ -164,6 +169,38 @@ func healthyFingerprint(b *state.Board) string {
 	return "ok:" + string(out)
 }
 
+// noteAutoBond publishes what auto-bonding did (board, metrics) and logs a
+// hold or a failed bond once per change, not at every sync.
+func (s *Service) noteAutoBond(res SyncResult, log *slog.Logger) {
+	ab := state.AutoBond{Held: res.BondHeld.Reason != "", Reason: res.BondHeld.Detail}
+	if res.BondErr != nil {
+		ab.LastError = res.BondErr.Error()
+		s.Metrics.AutoBondFailures.Inc()
+	}
+	s.Board.SetAutoBond(ab)
+	s.Metrics.AutoBondHeld.Reset()
+	if ab.Held {
+		s.Metrics.AutoBondHeld.WithLabelValues(res.BondHeld.Reason).Set(1)
+	}
+	note := ""
+	if ab.Held || ab.LastError != "" {
+		note = res.BondHeld.Detail + "|" + ab.LastError
+	}
+	if note == s.bondNote {
+		return
+	}
+	s.bondNote = note
+	switch {
+	case ab.Held:
+		log.Warn("auto-bonding held", "reason", res.BondHeld.Reason, "detail", res.BondHeld.Detail)
+	case res.BondErr != nil:
+		log.Warn("auto-bonding failed; retried every sync, logged again only when the error changes "+
+			"(gpumesh_provider_auto_bond_failures_total counts the tries)", "err", res.BondErr)
+	default:
+		log.Info("auto-bonding resumed")
+	}
+}
+
 func (s *Service) syncOnce(ctx context.Context, log *slog.Logger) error {
 	list, ok, _ := s.Board.GPUs()
 	if ok {
@@ -175,6 +212,7 @@ func (s *Service) syncOnce(ctx context.Context, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		s.noteAutoBond(res, log)
 		if res.Deregistered != s.deregistered {
 			s.deregistered = res.Deregistered
 			if res.Deregistered {

@@ -83,6 +83,8 @@ type Board struct {
 	leases     []Lease
 	challenges []Challenge
 	provider   Provider
+	unbiddable []UnbiddableGPU
+	autoBond   AutoBond
 }
 
 // NewBoard returns an empty board.
@@ -150,3 +152,40 @@ func (b *Board) SetProvider(p Provider) { b.mu.Lock(); b.provider = p; b.mu.Unlo
 
 // Provider returns the provider's standing.
 func (b *Board) Provider() Provider { b.mu.RLock(); defer b.mu.RUnlock(); return b.provider }
+
+// UnbiddableGPU is a GPU the bidder can never offer, and why.
+type UnbiddableGPU struct {
+	UUID  string
+	Class string
+	// Reason is unknown_class, no_price or unhealthy; Detail says it in
+	// words.
+	Reason string
+	Detail string
+}
+
+// AutoBond is what auto-bonding is doing, as the last sync left it.
+type AutoBond struct {
+	// Held is true while auto-bonding waits for the operator (an unbond
+	// the sidecar did not make, or a required bond above
+	// provider.max_auto_bond, or one the chain's params do not explain).
+	Held   bool
+	Reason string
+	// LastError is the last failed bond (e.g. insufficient funds).
+	LastError string
+}
+
+// SetUnbiddable records the GPUs that can never get a bid.
+func (b *Board) SetUnbiddable(list []UnbiddableGPU) {
+	b.mu.Lock()
+	b.unbiddable = list
+	b.mu.Unlock()
+}
+
+// Unbiddable returns the GPUs that can never get a bid.
+func (b *Board) Unbiddable() []UnbiddableGPU { b.mu.RLock(); defer b.mu.RUnlock(); return b.unbiddable }
+
+// SetAutoBond records what auto-bonding is doing.
+func (b *Board) SetAutoBond(a AutoBond) { b.mu.Lock(); b.autoBond = a; b.mu.Unlock() }
+
+// AutoBond returns what auto-bonding is doing.
+func (b *Board) AutoBond() AutoBond { b.mu.RLock(); defer b.mu.RUnlock(); return b.autoBond }
