@@ -83,6 +83,8 @@ type Board struct {
 	leases     []Lease
 	challenges []Challenge
 	provider   Provider
+	// provisioning is why leases cannot be provisioned ("" = they can).
+	provisioning string
 }
 
 // NewBoard returns an empty board.
@@ -150,3 +152,18 @@ func (b *Board) SetProvider(p Provider) { b.mu.Lock(); b.provider = p; b.mu.Unlo
 
 // Provider returns the provider's standing.
 func (b *Board) Provider() Provider { b.mu.RLock(); defer b.mu.RUnlock(); return b.provider }
+
+// SetProvisioningProblem records why the lease manager cannot provision
+// leases now ("" = it can).
+func (b *Board) SetProvisioningProblem(reason string) {
+	b.mu.Lock()
+	b.provisioning = reason
+	b.mu.Unlock()
+}
+
+// ProvisioningProblem returns why leases cannot be provisioned now, or "".
+func (b *Board) ProvisioningProblem() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.provisioning
+}
