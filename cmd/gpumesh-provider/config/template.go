@@ -110,12 +110,16 @@ leases:
   on_lease_start: {{q .Leases.OnLeaseStart}}
   on_lease_end: {{q .Leases.OnLeaseEnd}}
   hook_timeout: {{q .Leases.HookTimeout}}
-  # Hooks get PATH, LANG, the GPUMESH_* lease variables and these, nothing
-  # else of the sidecar's environment (e.g. GPUMESH_PUBLIC_HOST: gpu1.example.com).
+  # Hooks get PATH, LANG, the GPUMESH_* lease variables and these
+  # variables, nothing else of the sidecar's environment.
+{{- if .Leases.HookEnv}}
   hook_env:
 {{- range $name, $v := .Leases.HookEnv}}
     {{$name}}: {{q $v}}
-{{- else}} {}
+{{- end}}
+{{- else}}
+  # hook_env:
+  #   GPUMESH_PUBLIC_HOST: gpu1.example.com
 {{- end}}
   # Hooks of different leases run in parallel, at most this many at once.
   max_concurrent_hooks: {{q .Leases.MaxConcurrentHooks}}

@@ -514,6 +514,9 @@ func (m *Manager) launch(ctx context.Context, kind hookKind, command string, env
 // apply takes a hook's result into the records.
 func (m *Manager) apply(ctx context.Context, res hookResult) {
 	delete(m.inflight, res.key)
+	if ctx.Err() != nil {
+		return // killed by the shutdown: the record keeps its phase for the next start
+	}
 	rec, ok := m.records[res.key]
 	if !ok {
 		return

@@ -1,15 +1,20 @@
 package leases
 
 import (
+	"context"
 	"errors"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
@@ -333,4 +338,212 @@ func TestHookEnvironmentHasNoSidecarSecrets(t *testing.T) {
 	require.NotContains(t, got, "AWS_SECRET_ACCESS_KEY")
 	require.Equal(t, os.Getenv("PATH"), got["PATH"])
 	require.Equal(t, "mesh1t/1", got["GPUMESH_LEASE_ID"])
+}
+
+// A hook program that is missing, not a regular file or not executable is
+// an error naming the field and the path; so is one hook without the
+// other. A program others may rewrite is only a warning.
+func TestCheckHooks(t *testing.T) {
+	dir := t.TempDir()
+	start := writeScript(t, dir, "start.sh", "exit 0\n")
+	end := writeScript(t, dir, "end.sh", "exit 0\n")
+	plain := filepath.Join(dir, "plain.sh")
+	require.NoError(t, os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o600))
+	missing := filepath.Join(dir, "missing.sh")
+
+	require.NoError(t, CheckHooks(config.Leases{}, nil), "no hooks is fine")
+	require.NoError(t, CheckHooks(config.Leases{OnLeaseStart: start + " --mode docker", OnLeaseEnd: end}, nil))
+
+	for _, tc := range []struct {
+		cfg  config.Leases
+		want []string
+	}{
+		{config.Leases{OnLeaseStart: missing, OnLeaseEnd: end}, []string{"leases.on_lease_start", missing, "no such file"}},
+		{config.Leases{OnLeaseStart: start, OnLeaseEnd: plain}, []string{"leases.on_lease_end", plain, "not executable"}},
+		{config.Leases{OnLeaseStart: dir, OnLeaseEnd: end}, []string{"leases.on_lease_start", dir, "not a regular file"}},
+		{config.Leases{OnLeaseStart: start}, []string{"set both or neither", start}},
+		{config.Leases{OnLeaseEnd: end}, []string{"set both or neither", end}},
+	} {
+		err := CheckHooks(tc.cfg, nil)
+		require.Error(t, err, "%+v", tc.cfg)
+		for _, w := range tc.want {
+			require.ErrorContains(t, err, w)
+		}
+	}
+
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	require.NoError(t, os.Chmod(end, 0o777)) //nolint:gosec // the case under test
+	require.NoError(t, CheckHooks(config.Leases{OnLeaseStart: start, OnLeaseEnd: end}, log))
+	require.Contains(t, logged.String(), "writable by group or others")
+	require.Contains(t, logged.String(), end)
+	require.NotContains(t, logged.String(), "program="+start)
+}
+
+// A hook removed while the sidecar runs stops provisioning (no new start
+// hook runs) and closes the bidder's gate, naming the path; teardowns
+// still run. Putting it back opens the gate again.
+func TestBrokenHookStopsProvisioningAndBidding(t *testing.T) {
+	f := newFakeChain()
+	a := newLease(f, "mesh1a", 1, "GPU-a")
+	f.active = []markettypes.Lease{a}
+	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a", "GPU-b")
+	startLog, _, _ := workloadHooks(t, h, `echo ssh://gpumesh@host:22`)
+	h.step(t, 1)
+	require.Len(t, hookRuns(t, startLog), 1)
+	require.Empty(t, h.board.ProvisioningProblem())
+
+	startPath := h.m.cfg.OnLeaseStart
+	require.NoError(t, os.Rename(startPath, startPath+".moved"))
+	f.active = append(f.active, newLease(f, "mesh1b", 2, "GPU-b"))
+	h.clock.add(time.Minute)
+	h.step(t, 2)
+	require.Len(t, hookRuns(t, startLog), 1, "no start hook while a hook is missing")
+	require.Contains(t, h.board.ProvisioningProblem(), startPath)
+
+	require.NoError(t, os.Rename(startPath+".moved", startPath))
+	h.clock.add(time.Minute)
+	h.step(t, 3)
+	require.Len(t, hookRuns(t, startLog), 2)
+	require.Empty(t, h.board.ProvisioningProblem())
+}
+
+// The operator's leases.hook_env reaches the hooks; the sidecar's own
+// environment does not, and the lease's variables win.
+func TestHookEnvFromConfig(t *testing.T) {
+	t.Setenv("GPUMESH_KEYRING_PASSPHRASE", "hunter2")
+	t.Setenv("GPUMESH_PUBLIC_HOST", "from-the-sidecar-env")
+	f := newFakeChain()
+	f.active = []markettypes.Lease{newLease(f, "mesh1a", 1, "GPU-a")}
+	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a")
+	envFile := filepath.Join(h.dir, "env")
+	start := writeScript(t, h.dir, "start.sh", `env > "`+envFile+`"`)
+	end := writeScript(t, h.dir, "end.sh", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
+	h.m.cfg.HookEnv = map[string]string{"GPUMESH_PUBLIC_HOST": "gpu1.example.com", "GPUMESH_LEASE_ID": "forged"}
+
+	h.step(t, 1)
+	got := readEnvFile(t, envFile)
+	require.Equal(t, "gpu1.example.com", got["GPUMESH_PUBLIC_HOST"])
+	require.Equal(t, "mesh1a/1", got["GPUMESH_LEASE_ID"], "config validation refuses it; the runner still lets the lease win")
+	require.Equal(t, "C.UTF-8", got["LANG"])
+	require.NotContains(t, got, "GPUMESH_KEYRING_PASSPHRASE")
+	require.NotContains(t, got, "HOME")
+}
+
+// The config refuses hook_env names that are not variable names or that
+// the sidecar sets itself, one hook without the other, and a concurrency
+// outside [1, 256].
+func TestHookConfigValidation(t *testing.T) {
+	base := config.Default()
+	base.Leases.OnLeaseStart, base.Leases.OnLeaseEnd = "/etc/gpumesh/start.sh", "/etc/gpumesh/end.sh"
+	base.Leases.HookEnv = map[string]string{"GPUMESH_PUBLIC_HOST": "gpu1.example.com", "HOME": "/root"}
+	require.NoError(t, base.Validate())
+	require.Equal(t, 8, config.Default().Leases.MaxConcurrentHooks)
+
+	for _, tc := range []struct {
+		edit func(*config.Leases)
+		want string
+	}{
+		{func(l *config.Leases) { l.HookEnv = map[string]string{"GPUMESH_TENANT": "x"} }, "leases.hook_env.GPUMESH_TENANT"},
+		{func(l *config.Leases) { l.HookEnv = map[string]string{"BAD-NAME": "x"} }, `"BAD-NAME" is not a variable name`},
+		{func(l *config.Leases) { l.HookEnv = map[string]string{"A": "nul\x00"} }, "leases.hook_env.A"},
+		{func(l *config.Leases) { l.OnLeaseEnd = "" }, "set both on_lease_start and on_lease_end, or neither"},
+		{func(l *config.Leases) { l.MaxConcurrentHooks = 0 }, "leases.max_concurrent_hooks"},
+		{func(l *config.Leases) { l.MaxConcurrentHooks = 1000 }, "leases.max_concurrent_hooks"},
+	} {
+		c := base
+		c.Leases.HookEnv = maps.Clone(base.Leases.HookEnv)
+		tc.edit(&c.Leases)
+		require.ErrorContains(t, c.Validate(), tc.want)
+	}
+
+	// The template writes hook_env and max_concurrent_hooks back readably.
+	bz, err := config.Render(base)
+	require.NoError(t, err)
+	parsed, err := config.Parse(bz)
+	require.NoError(t, err)
+	require.Equal(t, base.Leases.HookEnv, parsed.Leases.HookEnv)
+	require.Equal(t, 8, parsed.Leases.MaxConcurrentHooks)
+	bz, err = config.Render(config.Default())
+	require.NoError(t, err)
+	parsed, err = config.Parse(bz)
+	require.NoError(t, err)
+	require.Empty(t, parsed.Leases.HookEnv)
+}
+
+// Shutdown kills the hooks in flight and waits for them; the record stays
+// "starting", and the next manager over the same store cleans it up before
+// provisioning the lease again.
+func TestShutdownKillsHooksAndRestartReconciles(t *testing.T) {
+	f := newFakeChain()
+	f.active = []markettypes.Lease{newLease(f, "mesh1a", 1, "GPU-a")}
+	cfg := quietConfig()
+	cfg.HookTimeout = config.Duration(time.Minute)
+	h := newHarness(t, f, cfg)
+	h.local("GPU-a")
+	started := filepath.Join(h.dir, "started")
+	okFile := filepath.Join(h.dir, "ok")
+	startLog, endLog, _ := workloadHooks(t, h, `touch "`+started+`"
+[ -f "`+okFile+`" ] || sleep 60
+echo ssh://gpumesh@host:22`)
+	blocks := make(chan chain.Block)
+	h.m.blocks = blocks
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.m.Run(ctx) }()
+	blocks <- chain.Block{Height: 1, Time: t0}
+	require.Eventually(t, func() bool { _, err := os.Stat(started); return err == nil }, time.Minute, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done, "Run returns once the killed hook is drained")
+	records, err := h.store.Load()
+	require.NoError(t, err)
+	require.Equal(t, PhaseStarting, records["mesh1a/1"].Phase)
+	require.Empty(t, hookRuns(t, endLog))
+
+	require.NoError(t, os.WriteFile(okFile, nil, 0o600))
+	h2 := newHarness(t, f, cfg)
+	h2.local("GPU-a")
+	h2.store, h2.m.store = h.store, h.store
+	h2.m.cfg.OnLeaseStart, h2.m.cfg.OnLeaseEnd = h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd
+	h2.step(t, 2)
+	ends := hookRuns(t, endLog)
+	require.Len(t, ends, 1)
+	require.Equal(t, "provisioning_interrupted", ends[0]["GPUMESH_CLOSE_REASON"])
+	h2.step(t, 3)
+	require.Len(t, hookRuns(t, startLog), 2)
+	require.Len(t, f.sent, 1)
+}
+
+// A lease's end hook never runs while its start hook does: the lease
+// closes while the start hook is blocked, and its teardown waits.
+func TestNoTwoHooksForOneLease(t *testing.T) {
+	f := newFakeChain()
+	l := newLease(f, "mesh1a", 1, "GPU-a")
+	f.active = []markettypes.Lease{l}
+	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a")
+	started, release := filepath.Join(h.dir, "started"), filepath.Join(h.dir, "release")
+	startLog, endLog, workloads := workloadHooks(t, h, `touch "`+started+`"
+while [ ! -f "`+release+`" ]; do sleep 0.05; done
+echo ssh://gpumesh@host:22`)
+	h.m.cfg.HookTimeout = config.Duration(time.Minute)
+
+	require.NoError(t, h.m.Step(context.Background(), h.clock.block(1)))
+	require.Eventually(t, func() bool { _, err := os.Stat(started); return err == nil }, time.Minute, 10*time.Millisecond)
+	closeLease(f, l, markettypes.LEASE_CLOSE_REASON_TENANT)
+	h.clock.add(time.Minute)
+	require.NoError(t, h.m.Step(context.Background(), h.clock.block(2)))
+	require.Empty(t, hookRuns(t, endLog), "the start hook still runs")
+	require.Len(t, h.m.inflight, 1)
+
+	require.NoError(t, os.WriteFile(release, nil, 0o600))
+	h.settle(t)
+	h.clock.add(time.Minute)
+	h.step(t, 3)
+	require.Len(t, hookRuns(t, startLog), 1)
+	require.Len(t, hookRuns(t, endLog), 1)
+	require.NoFileExists(t, filepath.Join(workloads, "1"))
 }
