@@ -18,6 +18,7 @@ import (
 
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/leases"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/prover"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/service"
@@ -38,6 +39,9 @@ func runCmd() *cobra.Command {
 			}
 			log, err := logger(cmd, cmd.ErrOrStderr())
 			if err != nil {
+				return err
+			}
+			if err := leases.CheckHooks(cfg.Leases, log); err != nil {
 				return err
 			}
 			fault, _ := cmd.Flags().GetString("fault")

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -191,7 +193,22 @@ type Leases struct {
 	WithdrawInterval Duration `json:"withdraw_interval"`
 	// ClaimInterval is how often capacity rewards are claimed (0 = never).
 	ClaimInterval Duration `json:"claim_interval"`
+	// HookEnv are variables the operator passes to the hooks, by name; the
+	// hooks get these, PATH, LANG and the lease's GPUMESH_* variables, and
+	// nothing else of the sidecar's environment.
+	HookEnv map[string]string `json:"hook_env"`
+	// MaxConcurrentHooks bounds the hooks running at once (each lease's
+	// hooks run one at a time).
+	MaxConcurrentHooks int `json:"max_concurrent_hooks"`
 }
+
+// LeaseHookVariables are the variables the sidecar sets for a hook; they
+// cannot be set in leases.hook_env.
+var LeaseHookVariables = []string{"GPUMESH_LEASE_ID", "GPUMESH_TENANT", "GPUMESH_LEASE_SEQ", "GPUMESH_PROVIDER",
+	"GPUMESH_GPU_UUIDS", "GPUMESH_SSH_PUBKEY", "GPUMESH_CLOSE_REASON"}
+
+// validEnvName matches a portable environment variable name.
+var validEnvName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 // Metrics serves Prometheus metrics and /healthz.
 type Metrics struct {
@@ -230,7 +247,7 @@ func Default() Config {
 		Bidding: Bidding{Enabled: true, Overcommit: 1, MaxOpenBids: 50, StaleAfter: Duration(time.Minute)},
 		Prover:  Prover{Backend: "auto"},
 		Leases: Leases{HookTimeout: Duration(2 * time.Minute), UsageInterval: Duration(5 * time.Minute),
-			WithdrawInterval: Duration(30 * time.Minute), ClaimInterval: Duration(6 * time.Hour)},
+			WithdrawInterval: Duration(30 * time.Minute), ClaimInterval: Duration(6 * time.Hour), MaxConcurrentHooks: 8},
 		Metrics: Metrics{Address: "127.0.0.1:9464"},
 		API:     API{GRPCAddress: "0.0.0.0:9470", RESTAddress: "0.0.0.0:9471"},
 	}
@@ -375,6 +392,28 @@ func (c Config) Validate() error {
 		if hook != "" && !filepath.IsAbs(strings.Fields(hook)[0]) {
 			bad(field, "%q must start with an absolute path to the program", hook)
 		}
+	}
+	if (c.Leases.OnLeaseStart == "") != (c.Leases.OnLeaseEnd == "") {
+		bad("leases.on_lease_end", "set both on_lease_start and on_lease_end, or neither (on_lease_start %q, on_lease_end %q)",
+			c.Leases.OnLeaseStart, c.Leases.OnLeaseEnd)
+	}
+	envNames := make([]string, 0, len(c.Leases.HookEnv))
+	for name := range c.Leases.HookEnv {
+		envNames = append(envNames, name)
+	}
+	sort.Strings(envNames)
+	for _, name := range envNames {
+		switch {
+		case !validEnvName.MatchString(name):
+			bad("leases.hook_env", "%q is not a variable name (letters, digits and _, not starting with a digit, at most 128)", name)
+		case slices.Contains(LeaseHookVariables, name):
+			bad("leases.hook_env."+name, "is set by the sidecar for each lease; choose another name")
+		case strings.ContainsRune(c.Leases.HookEnv[name], 0) || len(c.Leases.HookEnv[name]) > 4096:
+			bad("leases.hook_env."+name, "must be at most 4096 bytes without NUL")
+		}
+	}
+	if c.Leases.MaxConcurrentHooks < 1 || c.Leases.MaxConcurrentHooks > 256 {
+		bad("leases.max_concurrent_hooks", "%d must be within [1, 256]", c.Leases.MaxConcurrentHooks)
 	}
 	positive("leases.hook_timeout", c.Leases.HookTimeout)
 	positive("leases.usage_interval", c.Leases.UsageInterval)

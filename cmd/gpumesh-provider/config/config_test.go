@@ -15,7 +15,7 @@ import (
 func TestRenderedFileRoundTrips(t *testing.T) {
 	h := t.TempDir()
 	cfg := config.Default()
-	cfg.Leases.OnLeaseStart = "/usr/local/bin/start-lease --docker"
+	cfg.Leases.OnLeaseStart, cfg.Leases.OnLeaseEnd = "/usr/local/bin/start-lease --docker", "/usr/local/bin/end-lease"
 	path, err := config.Write(h, cfg, false)
 	require.NoError(t, err)
 	bz, err := os.ReadFile(path)

@@ -110,11 +110,26 @@ leases:
   # Provisioning hooks: absolute paths of programs run with GPUMESH_LEASE_ID,
   # GPUMESH_TENANT, GPUMESH_GPU_UUIDS (comma separated), GPUMESH_SSH_PUBKEY
   # and GPUMESH_PROVIDER in the environment. on_lease_start's last line of
-  # output is the access endpoint posted on chain. They must be idempotent.
+  # output is the access endpoint posted on chain. Set both or neither; they
+  # must exist and be executable when the sidecar starts. on_lease_end runs
+  # for every start that ran, even one that failed, until it exits 0.
   # Examples: docs/hooks/ in the gpumesh repository.
   on_lease_start: {{q .Leases.OnLeaseStart}}
   on_lease_end: {{q .Leases.OnLeaseEnd}}
   hook_timeout: {{q .Leases.HookTimeout}}
+  # Hooks get PATH, LANG, the GPUMESH_* lease variables and these
+  # variables, nothing else of the sidecar's environment.
+{{- if .Leases.HookEnv}}
+  hook_env:
+{{- range $name, $v := .Leases.HookEnv}}
+    {{$name}}: {{q $v}}
+{{- end}}
+{{- else}}
+  # hook_env:
+  #   GPUMESH_PUBLIC_HOST: gpu1.example.com
+{{- end}}
+  # Hooks of different leases run in parallel, at most this many at once.
+  max_concurrent_hooks: {{q .Leases.MaxConcurrentHooks}}
   # How often usage is reported and earnings withdrawn.
   usage_interval: {{q .Leases.UsageInterval}}
   withdraw_interval: {{q .Leases.WithdrawInterval}}

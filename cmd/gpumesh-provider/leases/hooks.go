@@ -5,10 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 )
 
 // HookEnv is what a provisioning hook is told about a lease.
@@ -20,18 +25,87 @@ type HookEnv struct {
 	GPUs        []string
 	SSHPubKey   string
 	CloseReason string
+	// Extra are the operator's variables (leases.hook_env); they cannot
+	// replace the lease's variables.
+	Extra map[string]string
 }
 
+// defaultPath is the hooks' PATH when the sidecar has none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// environ is the hook's whole environment: PATH (the sidecar's), LANG,
+// the operator's variables, then the lease's. Nothing else of the
+// sidecar's environment is passed: it holds secrets such as
+// GPUMESH_KEYRING_PASSPHRASE.
 func (e HookEnv) environ() []string {
-	return append(os.Environ(),
-		"GPUMESH_LEASE_ID="+e.LeaseID,
-		"GPUMESH_TENANT="+e.Tenant,
-		fmt.Sprintf("GPUMESH_LEASE_SEQ=%d", e.Seq),
-		"GPUMESH_PROVIDER="+e.Provider,
-		"GPUMESH_GPU_UUIDS="+strings.Join(e.GPUs, ","),
-		"GPUMESH_SSH_PUBKEY="+e.SSHPubKey,
-		"GPUMESH_CLOSE_REASON="+e.CloseReason,
-	)
+	path := os.Getenv("PATH")
+	if path == "" {
+		path = defaultPath
+	}
+	vars := map[string]string{"PATH": path, "LANG": "C.UTF-8"}
+	for k, v := range e.Extra {
+		vars[k] = v
+	}
+	lease := map[string]string{
+		"GPUMESH_LEASE_ID":     e.LeaseID,
+		"GPUMESH_TENANT":       e.Tenant,
+		"GPUMESH_LEASE_SEQ":    strconv.FormatUint(e.Seq, 10),
+		"GPUMESH_PROVIDER":     e.Provider,
+		"GPUMESH_GPU_UUIDS":    strings.Join(e.GPUs, ","),
+		"GPUMESH_SSH_PUBKEY":   e.SSHPubKey,
+		"GPUMESH_CLOSE_REASON": e.CloseReason,
+	}
+	for k, v := range lease {
+		vars[k] = v
+	}
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckHooks checks that the configured hooks can run: both or neither
+// set, and each program an existing, executable regular file. It logs a
+// warning (when log is not nil) for a program others may rewrite: writable
+// by group or others, or not owned by root while the sidecar runs as root.
+func CheckHooks(cfg config.Leases, log *slog.Logger) error {
+	if (cfg.OnLeaseStart == "") != (cfg.OnLeaseEnd == "") {
+		return fmt.Errorf("leases.on_lease_start %q and leases.on_lease_end %q: set both or neither",
+			cfg.OnLeaseStart, cfg.OnLeaseEnd)
+	}
+	for _, hook := range []struct{ field, command string }{
+		{"leases.on_lease_start", cfg.OnLeaseStart}, {"leases.on_lease_end", cfg.OnLeaseEnd},
+	} {
+		fields := strings.Fields(hook.command)
+		if len(fields) == 0 {
+			continue
+		}
+		program := fields[0]
+		info, err := os.Stat(program)
+		if err != nil {
+			return fmt.Errorf("%s: program %s: %w", hook.field, program, err)
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s: program %s is not a regular file (%s)", hook.field, program, info.Mode().Type())
+		}
+		if info.Mode().Perm()&0o111 == 0 {
+			return fmt.Errorf("%s: program %s is not executable (mode %s)", hook.field, program, info.Mode().Perm())
+		}
+		if log == nil {
+			continue
+		}
+		if info.Mode().Perm()&0o022 != 0 {
+			log.Warn("a hook program is writable by group or others: whoever can write it runs as the sidecar",
+				"field", hook.field, "program", program, "mode", info.Mode().Perm().String())
+		}
+		if owner, ok := fileOwner(info); ok && owner != 0 && os.Geteuid() == 0 {
+			log.Warn("the sidecar runs as root and a hook program is not owned by root", "field", hook.field,
+				"program", program, "uid", owner)
+		}
+	}
+	return nil
 }
 
 // maxHookOutput bounds what is kept of a hook's output.

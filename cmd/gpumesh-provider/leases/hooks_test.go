@@ -34,12 +34,12 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 	return out
 }
 
-// The hook gets the lease in GPUMESH_* variables and its arguments split on
-// spaces; the last non-empty line of its standard output is the endpoint.
+// The hook gets the lease in GPUMESH_* variables (and none of the
+// sidecar's) and its arguments split on spaces; the last non-empty line of its standard output is the endpoint.
 func TestRunHookEnvironmentArgsAndEndpoint(t *testing.T) {
 	dir := t.TempDir()
 	envFile, argsFile := filepath.Join(dir, "env"), filepath.Join(dir, "args")
-	t.Setenv("GPUMESH_TEST_INHERITED", "kept")
+	t.Setenv("GPUMESH_TEST_INHERITED", "dropped")
 	script := writeScript(t, dir, "start.sh", `env | grep '^GPUMESH_' > "`+envFile+`"
 printf '%s\n' "$@" > "`+argsFile+`"
 echo "provisioning GPUs"
@@ -58,15 +58,14 @@ echo "   "
 
 	got := readEnvFile(t, envFile)
 	require.Equal(t, map[string]string{
-		"GPUMESH_LEASE_ID":       "mesh1tenant/7",
-		"GPUMESH_TENANT":         "mesh1tenant",
-		"GPUMESH_LEASE_SEQ":      "7",
-		"GPUMESH_PROVIDER":       "mesh1prov",
-		"GPUMESH_GPU_UUIDS":      "GPU-aaaa,GPU-bbbb,GPU-cccc",
-		"GPUMESH_SSH_PUBKEY":     "ssh-ed25519 AAAAC3Nza user@host",
-		"GPUMESH_CLOSE_REASON":   "expired",
-		"GPUMESH_TEST_INHERITED": "kept", // the sidecar's own environment is passed on
-	}, got)
+		"GPUMESH_LEASE_ID":     "mesh1tenant/7",
+		"GPUMESH_TENANT":       "mesh1tenant",
+		"GPUMESH_LEASE_SEQ":    "7",
+		"GPUMESH_PROVIDER":     "mesh1prov",
+		"GPUMESH_GPU_UUIDS":    "GPU-aaaa,GPU-bbbb,GPU-cccc",
+		"GPUMESH_SSH_PUBKEY":   "ssh-ed25519 AAAAC3Nza user@host",
+		"GPUMESH_CLOSE_REASON": "expired",
+	}, got, "the sidecar's own environment is not passed on")
 
 	args, err := os.ReadFile(argsFile) //nolint:gosec // a test file
 	require.NoError(t, err)

@@ -3,6 +3,7 @@
 package leases
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -16,4 +17,13 @@ func killGroupOnCancel(cmd *exec.Cmd) {
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
+}
+
+// fileOwner is the uid owning the file.
+func fileOwner(info os.FileInfo) (uint32, bool) {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Uid, true
 }

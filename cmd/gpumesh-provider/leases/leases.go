@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
@@ -40,7 +43,38 @@ type Chain interface {
 	Send(ctx context.Context, opts chain.SendOptions, msgs ...sdk.Msg) (*chain.TxResult, error)
 }
 
+// Bounds on what the manager accepts from its node.
+const (
+	// maxListedLeases bounds the active leases of one provider; a longer
+	// answer is not trusted.
+	maxListedLeases = 4096
+	// maxUUIDLength bounds a GPU UUID of a lease.
+	maxUUIDLength = 128
+	// defaultMaxHooks is leases.max_concurrent_hooks when unset.
+	defaultMaxHooks = 8
+)
+
+// Close reasons of cleanups that are not a lease closing on chain.
+const (
+	// reasonStartFailed: on_lease_start failed or timed out.
+	reasonStartFailed = "provisioning_failed"
+	// reasonStartInterrupted: the sidecar stopped while on_lease_start ran.
+	reasonStartInterrupted = "provisioning_interrupted"
+)
+
+// hookBackoff spaces the retries of one lease's failed hook or access
+// post: from half a second, doubling, at most five minutes, forever.
+var hookBackoff = backoff.Policy{Initial: 500 * time.Millisecond, Max: 5 * time.Minute, Factor: 2, Jitter: 0.2}
+
+// validTenant matches a bech32 account address's characters and length.
+var validTenant = regexp.MustCompile(`^[a-z0-9]{1,90}$`)
+
+// validUUID matches an NVML GPU or MIG UUID.
+var validUUID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_/.-]*$`)
+
 // Manager is the lease subsystem; its state is owned by Run's goroutine.
+// Hooks run in workers, at most cfg.MaxConcurrentHooks at once and one at
+// a time per lease, and report through results.
 type Manager struct {
 	chain     Chain
 	cfg       config.Leases
@@ -53,7 +87,17 @@ type Manager struct {
 
 	records      map[string]Record
 	usage        map[string]*period
-	retries      map[string]retry
+	startRetry   map[string]retry // before the next on_lease_start of a lease
+	postRetry    map[string]retry // before the next access post
+	endRetry     map[string]retry // before the next on_lease_end
+	inflight     map[string]hookKind
+	results      chan hookResult
+	workers      sync.WaitGroup
+	unconfirmed  map[string]string // records the node omits but does not report closed: why
+	refused      map[string]string // leases not provisioned this block, by reason
+	refusedLast  map[string]string // the same, the block before (each refusal is logged once)
+	hooksErr     error             // CheckHooks's latest answer
+	lastActive   []markettypes.Lease
 	lastWithdraw time.Time
 	lastClaim    time.Time
 	earned       map[string]sdk.Coins // by lease, withdrawn since start
@@ -64,6 +108,29 @@ type Manager struct {
 type retry struct {
 	count int
 	after time.Time
+}
+
+type hookKind int
+
+const (
+	hookStart hookKind = iota
+	hookEnd
+)
+
+func (k hookKind) String() string {
+	if k == hookStart {
+		return "on_lease_start"
+	}
+	return "on_lease_end"
+}
+
+// hookResult is a worker's report of one hook run.
+type hookResult struct {
+	key      string
+	kind     hookKind
+	endpoint string
+	err      error
+	known    string // the endpoint on chain when the start hook was launched
 }
 
 // period accumulates one lease's telemetry since its last usage report.
@@ -78,16 +145,25 @@ type period struct {
 }
 
 // New returns a manager acting on each block from blocks. telemetry
-// returns the latest telemetry by GPU UUID.
+// returns the latest telemetry by GPU UUID: its keys are this machine's
+// GPUs, the only ones it provisions.
 func New(c Chain, cfg config.Leases, store *Store, board *state.Board, m *metrics.Metrics, log *slog.Logger,
 	blocks <-chan chain.Block, telemetry func() map[string]gpus.Telemetry,
 ) *Manager {
+	if cfg.MaxConcurrentHooks < 1 {
+		cfg.MaxConcurrentHooks = defaultMaxHooks
+	}
 	return &Manager{chain: c, cfg: cfg, store: store, board: board, metrics: m, log: log, blocks: blocks,
-		telemetry: telemetry, usage: map[string]*period{}, retries: map[string]retry{}, earned: map[string]sdk.Coins{},
-		now: time.Now}
+		telemetry: telemetry, usage: map[string]*period{}, startRetry: map[string]retry{}, postRetry: map[string]retry{},
+		endRetry: map[string]retry{}, inflight: map[string]hookKind{},
+		results:     make(chan hookResult, cfg.MaxConcurrentHooks),
+		unconfirmed: map[string]string{}, refused: map[string]string{}, earned: map[string]sdk.Coins{}, now: time.Now}
 }
 
-// Run manages leases on every new block until ctx is done.
+// Run manages leases on every new block, and applies the hooks' results
+// as they finish, until ctx is done. Then the hooks still running are
+// killed and waited for; their records stay in a phase the next start
+// reconciles.
 func (m *Manager) Run(ctx context.Context) error {
 	records, err := m.store.Load()
 	if err != nil {
@@ -95,12 +171,36 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	m.records = records
 	m.started = m.now()
-	return chain.EachBlock(ctx, m.blocks, m.log, "lease step", m.Step)
+	defer m.workers.Wait()
+	failures := 0
+	var pauseUntil time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case res := <-m.results:
+			m.apply(ctx, res)
+		case blk := <-m.blocks:
+			if time.Now().Before(pauseUntil) {
+				continue
+			}
+			if err := m.Step(ctx, blk); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				failures++
+				pauseUntil = time.Now().Add(backoff.Default().Delay(failures, nil))
+				m.log.Warn("lease step failed", "height", blk.Height, "err", err, "attempt", failures)
+				continue
+			}
+			failures = 0
+		}
+	}
 }
 
-// Step reconciles the leases at block blk: provision new ones, tear down
-// closed ones, sample telemetry, and report usage, withdraw and claim when
-// due.
+// Step reconciles the leases at block blk: decide which records to tear
+// down, retry access posts, start the hooks that are due, sample
+// telemetry, and report usage, withdraw and claim when due.
 func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 	if m.records == nil {
 		records, err := m.store.Load()
@@ -109,32 +209,30 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 		}
 		m.records = records
 	}
+	m.hooksErr = CheckHooks(m.cfg, nil)
 	me := m.chain.Address().String()
-	active, err := m.chain.Leases(ctx, me, markettypes.LEASE_STATE_ACTIVE)
+	listed, err := m.chain.Leases(ctx, me, markettypes.LEASE_STATE_ACTIVE)
 	if err != nil {
 		return err
 	}
+	if len(listed) > maxListedLeases {
+		return fmt.Errorf("the node lists %d active leases for %s, more than %d: not trusted", len(listed), me,
+			maxListedLeases)
+	}
+	active := m.accept(listed, me)
 	live := make(map[string]markettypes.Lease, len(active))
 	for _, l := range active {
 		live[l.Id.String()] = l
 	}
-	m.metrics.LeasesActive.Set(float64(len(active)))
-	if err := m.teardown(ctx, live); err != nil {
-		return err
-	}
-	for _, l := range active {
-		if _, ok := m.records[l.Id.String()]; !ok {
-			m.provision(ctx, l)
-		}
-	}
-	// A lease that closed before it was ever provisioned needs no retry.
-	for key := range m.retries {
+	for key := range m.usage {
 		if _, ok := live[key]; !ok {
-			if _, ok := m.records[key]; !ok {
-				delete(m.retries, key)
-			}
+			delete(m.usage, key)
+			delete(m.earned, key)
 		}
 	}
+	m.metrics.LeasesActive.Set(float64(len(active)))
+	m.reconcile(ctx, live)
+	m.dispatch(ctx, active)
 	m.sample(blk, active)
 	if err := m.report(ctx, blk, active); err != nil {
 		m.log.Warn("usage report failed", "err", err)
@@ -149,92 +247,370 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 	return nil
 }
 
-// provision runs on_lease_start for a new lease and posts its endpoint. A
-// failed hook is retried with backoff on later blocks.
-func (m *Manager) provision(ctx context.Context, l markettypes.Lease) {
-	key := l.Id.String()
-	if r, ok := m.retries[key]; ok && m.now().Before(r.after) {
-		return
-	}
-	env := HookEnv{LeaseID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, Provider: l.Provider, GPUs: l.Gpus}
-	if order, err := m.chain.Order(ctx, l.Id); err == nil {
-		env.SSHPubKey = order.SshPubkey
-	} else {
-		m.log.Warn("cannot read the lease's order (no SSH key for the hook)", "lease", key, "err", err)
-	}
-	endpoint, err := RunHook(ctx, m.cfg.OnLeaseStart, env, m.cfg.HookTimeout.D())
-	if err == nil && endpoint != "" && endpoint != l.AccessEndpoint {
-		_, err = m.chain.Send(ctx, chain.SendOptions{},
-			&markettypes.MsgSetLeaseAccess{Provider: l.Provider, LeaseId: l.Id, Endpoint: endpoint})
-		if err != nil {
-			err = fmt.Errorf("posting the access endpoint: %w", err)
+// accept returns the listed leases the manager believes: well-formed
+// active leases of this provider, each once. The others are counted and
+// logged once.
+func (m *Manager) accept(listed []markettypes.Lease, me string) []markettypes.Lease {
+	out := make([]markettypes.Lease, 0, len(listed))
+	seen := make(map[string]bool, len(listed))
+	m.refusedLast, m.refused = m.refused, map[string]string{}
+	for _, l := range listed {
+		key := l.Id.String()
+		reason := ""
+		switch {
+		case !validTenant.MatchString(l.Id.Tenant) || l.Id.Seq == 0:
+			reason = "bad_id"
+			key = fmt.Sprintf("%.100q/%d", l.Id.Tenant, l.Id.Seq)
+		case seen[key]:
+			reason = "duplicate"
+		case l.Provider != me:
+			reason = "other_provider"
+		case l.State != markettypes.LEASE_STATE_ACTIVE:
+			reason = "not_active"
+		case len(l.Gpus) == 0 || len(l.Gpus) > markettypes.MaxGPUsPerBid:
+			reason = "bad_gpus"
+		case len(l.AccessEndpoint) > markettypes.MaxEndpointLength:
+			reason = "bad_endpoint"
 		}
+		if reason == "" {
+			uuids := make(map[string]bool, len(l.Gpus))
+			for _, u := range l.Gpus {
+				if len(u) > maxUUIDLength || !validUUID.MatchString(u) || uuids[u] {
+					reason = "bad_gpus"
+					break
+				}
+				uuids[u] = true
+			}
+		}
+		if reason != "" {
+			m.refuse(key, reason, "the node lists a lease the sidecar does not believe")
+			continue
+		}
+		seen[key] = true
+		out = append(out, l)
 	}
-	if err != nil {
-		r := m.retries[key]
-		r.count++
-		r.after = m.now().Add(backoff.Default().Delay(r.count, nil))
-		m.retries[key] = r
-		m.metrics.HookRuns.WithLabelValues("on_lease_start", "error").Inc()
-		m.log.Error("provisioning failed; will retry", "lease", key, "err", err, "attempt", r.count)
-		return
-	}
-	if m.cfg.OnLeaseStart != "" {
-		m.metrics.HookRuns.WithLabelValues("on_lease_start", "ok").Inc()
-	}
-	delete(m.retries, key)
-	m.records[key] = Record{ID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, GPUs: l.Gpus, Endpoint: endpoint,
-		Provisioned: m.now().UTC()}
-	if err := m.store.Save(m.records); err != nil {
-		m.log.Error("saving lease records", "err", err)
-	}
-	m.log.Info("lease provisioned", "lease", key, "gpus", len(l.Gpus), "endpoint", endpoint)
+	return out
 }
 
-// teardown runs on_lease_end for every provisioned lease that is no longer
-// active, including those that closed while the sidecar was down.
-func (m *Manager) teardown(ctx context.Context, live map[string]markettypes.Lease) error {
-	ids := make([]string, 0)
-	for id := range m.records {
-		if _, ok := live[id]; !ok {
-			ids = append(ids, id)
-		}
+// refuse notes that a lease is not provisioned this block, counting and
+// logging it when it was not already refused for that reason.
+func (m *Manager) refuse(key, reason, msg string) {
+	m.refused[key] = reason
+	if m.refusedLast[key] != reason {
+		m.metrics.LeasesRefused.WithLabelValues(reason).Inc()
+		m.log.Warn(msg, "lease", key, "reason", reason)
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if r, ok := m.retries[id]; ok && m.now().Before(r.after) {
+}
+
+// reconcile decides what each record needs: a record whose start was
+// interrupted, or whose lease the chain confirms closed, is torn down; a
+// started lease's endpoint is posted. A record whose lease the node omits
+// from the active list but does not report closed is kept.
+func (m *Manager) reconcile(ctx context.Context, live map[string]markettypes.Lease) {
+	for _, id := range m.recordIDs() {
+		if _, busy := m.inflight[id]; busy {
 			continue
 		}
 		rec := m.records[id]
-		env := HookEnv{LeaseID: id, Tenant: rec.Tenant, Seq: rec.Seq, Provider: m.chain.Address().String(), GPUs: rec.GPUs,
-			CloseReason: "unknown"}
-		if l, err := m.chain.Lease(ctx, markettypes.OrderID{Tenant: rec.Tenant, Seq: rec.Seq}); err == nil {
-			env.CloseReason = closeReasonName(l.CloseReason)
-		} else if !chain.IsNotFound(err) {
-			return err
-		}
-		if _, err := RunHook(ctx, m.cfg.OnLeaseEnd, env, m.cfg.HookTimeout.D()); err != nil {
-			r := m.retries[id]
-			r.count++
-			r.after = m.now().Add(backoff.Default().Delay(r.count, nil))
-			m.retries[id] = r
-			m.metrics.HookRuns.WithLabelValues("on_lease_end", "error").Inc()
-			m.log.Error("teardown failed; will retry", "lease", id, "err", err, "attempt", r.count)
+		switch rec.phase() {
+		case PhaseEnding:
+			continue
+		case PhaseStarting:
+			m.log.Warn("the sidecar stopped while the lease's start hook ran; cleaning up", "lease", id)
+			m.toEnding(rec, reasonStartInterrupted)
 			continue
 		}
-		if m.cfg.OnLeaseEnd != "" {
-			m.metrics.HookRuns.WithLabelValues("on_lease_end", "ok").Inc()
+		if l, ok := live[id]; ok {
+			delete(m.unconfirmed, id)
+			if rec.phase() == PhaseStarted {
+				m.postAccess(ctx, rec, l.AccessEndpoint)
+			}
+			continue
 		}
-		delete(m.retries, id)
-		delete(m.records, id)
-		delete(m.usage, id)
-		delete(m.earned, id)
-		if err := m.store.Save(m.records); err != nil {
-			m.log.Error("saving lease records", "err", err)
+		l, err := m.chain.Lease(ctx, markettypes.OrderID{Tenant: rec.Tenant, Seq: rec.Seq})
+		why := ""
+		switch {
+		case err == nil && l.Id.Tenant == rec.Tenant && l.Id.Seq == rec.Seq && l.State == markettypes.LEASE_STATE_CLOSED:
+			delete(m.unconfirmed, id)
+			m.toEnding(rec, closeReasonName(l.CloseReason))
+			continue
+		case chain.IsNotFound(err):
+			why = "not_found"
+		case err != nil:
+			why = "query_failed"
+		default:
+			why = "not_closed"
 		}
-		m.log.Info("lease torn down", "lease", id, "reason", env.CloseReason)
+		if m.unconfirmed[id] != why {
+			m.log.Warn("the node omits a provisioned lease from the active leases but does not say it closed; "+
+				"not tearing it down", "lease", id, "lease_query", why, "err", err)
+		}
+		m.unconfirmed[id] = why
 	}
-	return nil
+	for id := range m.unconfirmed {
+		if _, ok := m.records[id]; !ok {
+			delete(m.unconfirmed, id)
+		}
+	}
+	m.metrics.LeasesUnconfirmed.Set(float64(len(m.unconfirmed)))
+}
+
+// toEnding marks a record for teardown, durably.
+func (m *Manager) toEnding(rec Record, reason string) {
+	rec.Phase, rec.CloseReason = PhaseEnding, reason
+	m.records[rec.ID] = rec
+	m.save()
+	m.log.Info("lease to tear down", "lease", rec.ID, "reason", reason)
+}
+
+// postAccess posts a started lease's endpoint (only this, never the start
+// hook again), unless it is on chain already or another machine posts it.
+func (m *Manager) postAccess(ctx context.Context, rec Record, onChain string) {
+	if rec.Posts && rec.Endpoint != "" && rec.Endpoint != onChain {
+		if r, ok := m.postRetry[rec.ID]; ok && m.now().Before(r.after) {
+			return
+		}
+		_, err := m.chain.Send(ctx, chain.SendOptions{}, &markettypes.MsgSetLeaseAccess{Provider: m.chain.Address().String(),
+			LeaseId: markettypes.OrderID{Tenant: rec.Tenant, Seq: rec.Seq}, Endpoint: rec.Endpoint})
+		if err != nil {
+			r := m.bump(m.postRetry, rec.ID)
+			m.log.Error("posting the access endpoint failed; will retry the post", "lease", rec.ID, "err", err,
+				"attempt", r.count)
+			return
+		}
+	}
+	delete(m.postRetry, rec.ID)
+	rec.Phase = PhaseAccessPosted
+	m.records[rec.ID] = rec
+	m.save()
+	m.log.Info("lease provisioned", "lease", rec.ID, "gpus", len(rec.GPUs), "endpoint", rec.Endpoint, "posted", rec.Posts)
+}
+
+// bump records a failure in a retry table and returns the new entry.
+func (m *Manager) bump(table map[string]retry, key string) retry {
+	r := table[key]
+	r.count++
+	r.after = m.now().Add(hookBackoff.Delay(r.count, nil))
+	table[key] = r
+	return r
+}
+
+// dispatch starts the hooks that are due, teardowns first, while fewer
+// than max_concurrent_hooks run.
+func (m *Manager) dispatch(ctx context.Context, active []markettypes.Lease) {
+	m.dispatchEnds(ctx)
+	if m.hooksErr != nil {
+		m.publishProblem()
+		return
+	}
+	inventory := m.telemetry()
+	held := map[string]string{} // local GPU → lease holding it
+	for id, rec := range m.records {
+		for _, u := range rec.GPUs {
+			held[u] = id
+		}
+	}
+	for _, l := range active {
+		key := l.Id.String()
+		if _, ok := m.records[key]; ok {
+			continue
+		}
+		if r, ok := m.startRetry[key]; ok && m.now().Before(r.after) {
+			continue
+		}
+		var local []string
+		for _, u := range l.Gpus {
+			if _, ok := inventory[u]; ok {
+				local = append(local, u)
+			}
+		}
+		if len(local) == 0 {
+			continue // on another machine of this provider, or NVML has not answered yet
+		}
+		conflict := ""
+		for _, u := range local {
+			if other, ok := held[u]; ok {
+				conflict = other
+				break
+			}
+		}
+		if conflict != "" {
+			if m.records[conflict].phase() != PhaseEnding { // a GPU freed by a teardown is waited for
+				m.refuse(key, "gpu_held", "a lease names a GPU another live lease holds; not provisioning it")
+			}
+			continue
+		}
+		if len(m.inflight) >= m.cfg.MaxConcurrentHooks {
+			break
+		}
+		sshKey := ""
+		if order, err := m.chain.Order(ctx, l.Id); err != nil {
+			m.log.Warn("cannot read the lease's order (no SSH key for the hook)", "lease", key, "err", err)
+		} else if err := markettypes.ValidateSSHPubkey(order.SshPubkey); err != nil {
+			m.refuse(key, "bad_ssh_key", "the lease's order has an invalid SSH key; not provisioning it")
+			continue
+		} else {
+			sshKey = order.SshPubkey
+		}
+		rec := Record{ID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, GPUs: local, Provisioned: m.now().UTC(),
+			Phase: PhaseStarting, Posts: slices.Contains(local, l.Gpus[0])}
+		m.records[key] = rec
+		if err := m.store.Save(m.records); err != nil {
+			delete(m.records, key)
+			m.bump(m.startRetry, key)
+			m.log.Error("cannot record the lease; not running its start hook", "lease", key, "err", err)
+			continue
+		}
+		for _, u := range local {
+			held[u] = key
+		}
+		m.launch(ctx, hookStart, m.cfg.OnLeaseStart, m.hookEnv(rec, sshKey), l.AccessEndpoint)
+	}
+	m.publishProblem()
+}
+
+// dispatchEnds starts on_lease_end for each record being torn down whose
+// backoff is over.
+func (m *Manager) dispatchEnds(ctx context.Context) {
+	for _, id := range m.recordIDs() {
+		rec := m.records[id]
+		if rec.phase() != PhaseEnding {
+			continue
+		}
+		if _, busy := m.inflight[id]; busy {
+			continue
+		}
+		if r, ok := m.endRetry[id]; ok && m.now().Before(r.after) {
+			continue
+		}
+		if len(m.inflight) >= m.cfg.MaxConcurrentHooks {
+			return
+		}
+		m.launch(ctx, hookEnd, m.cfg.OnLeaseEnd, m.hookEnv(rec, ""), "")
+	}
+}
+
+func (m *Manager) hookEnv(rec Record, sshKey string) HookEnv {
+	return HookEnv{LeaseID: rec.ID, Tenant: rec.Tenant, Seq: rec.Seq, Provider: m.chain.Address().String(), GPUs: rec.GPUs,
+		SSHPubKey: sshKey, CloseReason: rec.CloseReason, Extra: m.cfg.HookEnv}
+}
+
+// launch runs one hook in a worker. ctx ending kills the hook; the worker
+// then reports nothing.
+func (m *Manager) launch(ctx context.Context, kind hookKind, command string, env HookEnv, known string) {
+	m.inflight[env.LeaseID] = kind
+	m.workers.Add(1)
+	timeout := m.cfg.HookTimeout.D()
+	go func() {
+		defer m.workers.Done()
+		endpoint, err := RunHook(ctx, command, env, timeout)
+		select {
+		case m.results <- hookResult{key: env.LeaseID, kind: kind, endpoint: endpoint, err: err, known: known}:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// apply takes a hook's result into the records.
+func (m *Manager) apply(ctx context.Context, res hookResult) {
+	delete(m.inflight, res.key)
+	if ctx.Err() != nil {
+		return // killed by the shutdown: the record keeps its phase for the next start
+	}
+	rec, ok := m.records[res.key]
+	if !ok {
+		return
+	}
+	configured := m.cfg.OnLeaseStart
+	if res.kind == hookEnd {
+		configured = m.cfg.OnLeaseEnd
+	}
+	result := "ok"
+	if res.err != nil {
+		result = "error"
+	}
+	if configured != "" || res.err != nil {
+		m.metrics.HookRuns.WithLabelValues(res.kind.String(), result).Inc()
+	}
+	switch res.kind {
+	case hookStart:
+		if res.err == nil && res.endpoint != "" {
+			if err := markettypes.ValidateEndpoint(res.endpoint); err != nil {
+				res.err = fmt.Errorf("hook %s printed an endpoint the chain would refuse: %w", configured, err)
+			}
+		}
+		if res.err != nil {
+			r := m.bump(m.startRetry, res.key)
+			m.log.Error("provisioning failed; cleaning up with on_lease_end, then retrying", "lease", res.key,
+				"err", res.err, "attempt", r.count)
+			m.toEnding(rec, reasonStartFailed)
+			break
+		}
+		delete(m.startRetry, res.key)
+		rec.Phase, rec.Endpoint = PhaseStarted, res.endpoint
+		m.records[res.key] = rec
+		m.save()
+		m.postAccess(ctx, rec, res.known)
+	case hookEnd:
+		if res.err != nil {
+			r := m.bump(m.endRetry, res.key)
+			m.log.Error("teardown failed; will retry until it succeeds", "lease", res.key, "err", res.err,
+				"attempt", r.count, "next", r.after.Sub(m.now()).Round(time.Second))
+			break
+		}
+		delete(m.endRetry, res.key)
+		delete(m.postRetry, res.key)
+		delete(m.records, res.key)
+		m.save()
+		m.log.Info("lease torn down", "lease", res.key, "reason", rec.CloseReason)
+	}
+	m.dispatchEnds(ctx)
+	m.publishProblem()
+	m.publish(m.lastActive)
+}
+
+// publishProblem sets the teardown alert and tells the bidder, through
+// the board, whether provisioning works: not while a hook cannot run, nor
+// while a teardown fails (the GPUs may still hold the last tenant's
+// workload).
+func (m *Manager) publishProblem() {
+	failing := 0
+	for id := range m.endRetry {
+		if rec, ok := m.records[id]; ok && rec.phase() == PhaseEnding {
+			failing++
+		}
+	}
+	m.metrics.TeardownsFailing.Set(float64(failing))
+	problem := ""
+	switch {
+	case m.hooksErr != nil:
+		problem = m.hooksErr.Error()
+	case failing > 0:
+		problem = fmt.Sprintf("%d lease teardowns failing", failing)
+	}
+	if problem != m.board.ProvisioningProblem() {
+		if problem != "" {
+			m.log.Error("provisioning cannot work; no new bids until fixed", "reason", problem)
+		} else {
+			m.log.Info("provisioning works again")
+		}
+	}
+	m.board.SetProvisioningProblem(problem)
+}
+
+func (m *Manager) save() {
+	if err := m.store.Save(m.records); err != nil {
+		m.log.Error("saving lease records", "err", err)
+	}
+}
+
+func (m *Manager) recordIDs() []string {
+	ids := make([]string, 0, len(m.records))
+	for id := range m.records {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // sample adds the latest telemetry of each lease's GPUs to its period.
@@ -407,13 +783,16 @@ func (m *Manager) claim(ctx context.Context) error {
 }
 
 func (m *Manager) publish(active []markettypes.Lease) {
+	m.lastActive = active
 	list := make([]state.Lease, 0, len(active))
 	for _, l := range active {
 		key := l.Id.String()
 		s := state.Lease{ID: key, Tenant: l.Id.Tenant, Seq: l.Id.Seq, GPUs: l.Gpus, Price: l.PricePerGpuHour.String(),
 			StartedAt: l.StartTime, State: l.State.String(), AccessEndpoint: l.AccessEndpoint, LastWithdrawal: m.lastWithdraw,
 			Earned: m.earned[key].String()}
-		_, s.Provisioned = m.records[key]
+		if rec, ok := m.records[key]; ok {
+			s.Provisioned = rec.phase() == PhaseStarted || rec.phase() == PhaseAccessPosted
+		}
 		if p, ok := m.usage[key]; ok {
 			s.GPUSeconds, s.MeanUtilPct, s.EnergyMJ = p.reported.GpuSeconds, p.reported.MeanUtilPct, p.reported.EnergyMj
 			s.LastReport = p.reported.PeriodEnd

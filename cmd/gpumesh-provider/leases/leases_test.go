@@ -133,6 +133,7 @@ type harness struct {
 	f       *fakeChain
 	m       *Manager
 	metrics *metrics.Metrics
+	reg     *prometheus.Registry
 	board   *state.Board
 	store   *Store
 	clock   *clock
@@ -144,13 +145,14 @@ type harness struct {
 // test turns on what it checks.
 func quietConfig() config.Leases {
 	return config.Leases{HookTimeout: config.Duration(5 * time.Second), UsageInterval: config.Duration(24 * time.Hour),
-		WithdrawInterval: config.Duration(24 * time.Hour), ClaimInterval: 0}
+		WithdrawInterval: config.Duration(24 * time.Hour), ClaimInterval: 0, MaxConcurrentHooks: 8}
 }
 
 func newHarness(t *testing.T, f *fakeChain, cfg config.Leases) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	h := &harness{f: f, metrics: metrics.New(prometheus.NewRegistry()), board: state.NewBoard(),
+	reg := prometheus.NewRegistry()
+	h := &harness{f: f, metrics: metrics.New(reg), reg: reg, board: state.NewBoard(),
 		store: NewStore(filepath.Join(dir, "leases.json")), clock: &clock{t: t0}, dir: dir, tel: map[string]gpus.Telemetry{}}
 	h.m = New(f, cfg, h.store, h.board, h.metrics, slog.New(slog.NewTextHandler(io.Discard, nil)), nil,
 		func() map[string]gpus.Telemetry { return h.tel })
@@ -159,9 +161,24 @@ func newHarness(t *testing.T, f *fakeChain, cfg config.Leases) *harness {
 	return h
 }
 
+// step runs a block's step and waits for the hooks it started (and the
+// cleanups these start) to finish, as Run applies them when they do.
 func (h *harness) step(t *testing.T, height int64) {
 	t.Helper()
 	require.NoError(t, h.m.Step(context.Background(), h.clock.block(height)))
+	h.settle(t)
+}
+
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	for len(h.m.inflight) > 0 {
+		select {
+		case res := <-h.m.results:
+			h.m.apply(context.Background(), res)
+		case <-time.After(time.Minute):
+			require.FailNow(t, "hooks still running after a minute", "%v", h.m.inflight)
+		}
+	}
 }
 
 func (h *harness) boardLease(t *testing.T, id string) state.Lease {
@@ -222,8 +239,10 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 	f.orders[l.Id.String()] = markettypes.Order{Id: l.Id, SshPubkey: "ssh-ed25519 AAAAkey tenant@laptop"}
 	cfg := quietConfig()
 	h := newHarness(t, f, cfg)
+	h.local("GPU-a", "GPU-b", "GPU-other")
 	start, startLog := loggingHook(t, h.dir, "start", `echo "ssh://gpumesh@gpu1.example.com:2201"`)
-	h.m.cfg.OnLeaseStart = start
+	end, endLog := loggingHook(t, h.dir, "end", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
 
 	h.step(t, 1)
 	runs := hookRuns(t, startLog)
@@ -233,6 +252,7 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 		"GPUMESH_PROVIDER": f.addr.String(), "GPUMESH_GPU_UUIDS": "GPU-a,GPU-b",
 		"GPUMESH_SSH_PUBKEY": "ssh-ed25519 AAAAkey tenant@laptop", "GPUMESH_CLOSE_REASON": "",
 	}, runs[0])
+	require.Empty(t, hookRuns(t, endLog))
 
 	require.Len(t, f.sent, 1)
 	require.Equal(t, []sdk.Msg{&markettypes.MsgSetLeaseAccess{Provider: f.addr.String(), LeaseId: l.Id,
@@ -241,7 +261,8 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 	records, err := h.store.Load()
 	require.NoError(t, err)
 	require.Equal(t, map[string]Record{"mesh1tenant/3": {ID: "mesh1tenant/3", Tenant: "mesh1tenant", Seq: 3,
-		GPUs: []string{"GPU-a", "GPU-b"}, Endpoint: "ssh://gpumesh@gpu1.example.com:2201", Provisioned: t0}}, records)
+		GPUs: []string{"GPU-a", "GPU-b"}, Endpoint: "ssh://gpumesh@gpu1.example.com:2201", Provisioned: t0,
+		Phase: PhaseAccessPosted, Posts: true}}, records)
 	require.True(t, h.boardLease(t, "mesh1tenant/3").Provisioned)
 	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_start", "ok")), 0)
 	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.LeasesActive), 0)
@@ -258,8 +279,9 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 
 	// A restarted sidecar reads the record and does not provision again.
 	h2 := newHarness(t, f, cfg)
+	h2.local("GPU-a", "GPU-b")
 	h2.store, h2.m.store = h.store, h.store
-	h2.m.cfg.OnLeaseStart = start
+	h2.m.cfg.OnLeaseStart, h2.m.cfg.OnLeaseEnd = start, end
 	h2.step(t, 4)
 	require.Len(t, hookRuns(t, startLog), 1)
 	require.Len(t, f.sent, 1)
@@ -276,9 +298,11 @@ func TestProvisionSkipsPostingKnownOrEmptyEndpoint(t *testing.T) {
 	l2 := newLease(f, "mesh1tenant", 2, "GPU-b")
 	f.active = []markettypes.Lease{l1}
 	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a", "GPU-b")
 	start, startLog := loggingHook(t, h.dir, "start",
 		`[ "$GPUMESH_LEASE_SEQ" = 1 ] && echo "ssh://gpumesh@host:2201"; true`)
-	h.m.cfg.OnLeaseStart = start
+	end, _ := loggingHook(t, h.dir, "end", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
 
 	h.step(t, 1)
 	require.Len(t, hookRuns(t, startLog), 1)
@@ -294,63 +318,57 @@ func TestProvisionSkipsPostingKnownOrEmptyEndpoint(t *testing.T) {
 	require.Empty(t, records["mesh1tenant/2"].Endpoint)
 }
 
-// A failing on_lease_start is not recorded and is retried with backoff on
-// later blocks; posting the endpoint failing is retried the same way.
+// A failing on_lease_start is cleaned up with on_lease_end at once (it
+// may have started something), and retried with backoff on later blocks.
 func TestFailedProvisioningIsRetriedWithBackoff(t *testing.T) {
 	f := newFakeChain()
 	l := newLease(f, "mesh1tenant", 5, "GPU-a")
 	f.active = []markettypes.Lease{l}
 	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a")
 	okFile := filepath.Join(h.dir, "ok")
 	start, startLog := loggingHook(t, h.dir, "start",
 		`[ -f "`+okFile+`" ] || { echo "no capacity" >&2; exit 1; }
 echo "ssh://gpumesh@host:2205"`)
-	h.m.cfg.OnLeaseStart = start
+	end, endLog := loggingHook(t, h.dir, "end", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
 
 	h.step(t, 1)
 	require.Len(t, hookRuns(t, startLog), 1)
+	ends := hookRuns(t, endLog)
+	require.Len(t, ends, 1, "the failed start is cleaned up")
+	require.Equal(t, "provisioning_failed", ends[0]["GPUMESH_CLOSE_REASON"])
+	require.Equal(t, "GPU-a", ends[0]["GPUMESH_GPU_UUIDS"])
 	require.Empty(t, f.sent)
 	records, err := h.store.Load()
 	require.NoError(t, err)
 	require.Empty(t, records)
 	require.False(t, h.boardLease(t, "mesh1tenant/5").Provisioned)
 	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_start", "error")), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_end", "ok")), 0)
 
 	// Within the backoff (at least 400 ms for the first failure) it waits.
 	h.clock.add(300 * time.Millisecond)
 	h.step(t, 2)
 	require.Len(t, hookRuns(t, startLog), 1)
 
-	// After it, the hook runs again; the endpoint's transaction fails.
+	// After it, the hook runs again, succeeds, and the endpoint is posted.
 	require.NoError(t, os.WriteFile(okFile, nil, 0o600))
-	f.sendErr = errors.New("out of gas")
 	h.clock.add(time.Second)
 	h.step(t, 3)
 	require.Len(t, hookRuns(t, startLog), 2)
+	require.Len(t, hookRuns(t, endLog), 1)
 	require.Len(t, f.sent, 1)
+	require.Equal(t, "ssh://gpumesh@host:2205", f.sent[0][0].(*markettypes.MsgSetLeaseAccess).Endpoint)
 	records, err = h.store.Load()
 	require.NoError(t, err)
-	require.Empty(t, records, "not provisioned until the endpoint is posted")
-
-	// The second failure waits longer (at least 800 ms).
-	f.sendErr = nil
-	h.clock.add(700 * time.Millisecond)
-	h.step(t, 4)
-	require.Len(t, hookRuns(t, startLog), 2)
-	h.clock.add(time.Second)
-	h.step(t, 5)
-	require.Len(t, hookRuns(t, startLog), 3)
-	require.Len(t, f.sent, 2)
-	require.Equal(t, "ssh://gpumesh@host:2205", f.sent[1][0].(*markettypes.MsgSetLeaseAccess).Endpoint)
-	records, err = h.store.Load()
-	require.NoError(t, err)
-	require.Contains(t, records, "mesh1tenant/5")
-	require.Empty(t, h.m.retries, "a success clears the backoff")
+	require.Equal(t, PhaseAccessPosted, records["mesh1tenant/5"].Phase)
+	require.Empty(t, h.m.startRetry, "a success clears the backoff")
 }
 
 // A lease the records say was provisioned but that is no longer active
 // (it closed while the sidecar was down) is torn down with its close reason
-// and forgotten; one the chain no longer knows gets reason "unknown".
+// and forgotten; one the chain does not know is kept (the node may lie).
 func TestLeaseClosedWhileDownIsTornDown(t *testing.T) {
 	f := newFakeChain()
 	live := newLease(f, "mesh1live", 1, "GPU-c")
@@ -361,6 +379,7 @@ func TestLeaseClosedWhileDownIsTornDown(t *testing.T) {
 	f.closed[gone.Id.String()] = gone
 
 	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a", "GPU-b", "GPU-c", "GPU-d")
 	require.NoError(t, h.store.Save(map[string]Record{
 		"mesh1live/1":   {ID: "mesh1live/1", Tenant: "mesh1live", Seq: 1, GPUs: []string{"GPU-c"}},
 		"mesh1tenant/4": {ID: "mesh1tenant/4", Tenant: "mesh1tenant", Seq: 4, GPUs: []string{"GPU-a", "GPU-b"}},
@@ -373,28 +392,24 @@ func TestLeaseClosedWhileDownIsTornDown(t *testing.T) {
 
 	h.step(t, 1)
 	runs := hookRuns(t, endLog)
-	require.Len(t, runs, 2, "the two leases that are not active")
-	// Torn down in lease order.
-	require.Equal(t, map[string]string{
-		"GPUMESH_LEASE_ID": "mesh1pruned/8", "GPUMESH_TENANT": "mesh1pruned", "GPUMESH_LEASE_SEQ": "8",
-		"GPUMESH_PROVIDER": f.addr.String(), "GPUMESH_GPU_UUIDS": "GPU-d", "GPUMESH_SSH_PUBKEY": "",
-		"GPUMESH_CLOSE_REASON": "unknown",
-	}, runs[0])
+	require.Len(t, runs, 1, "the lease confirmed closed")
 	require.Equal(t, map[string]string{
 		"GPUMESH_LEASE_ID": "mesh1tenant/4", "GPUMESH_TENANT": "mesh1tenant", "GPUMESH_LEASE_SEQ": "4",
 		"GPUMESH_PROVIDER": f.addr.String(), "GPUMESH_GPU_UUIDS": "GPU-a,GPU-b", "GPUMESH_SSH_PUBKEY": "",
 		"GPUMESH_CLOSE_REASON": "insufficient_funds",
-	}, runs[1])
+	}, runs[0])
 	require.Empty(t, hookRuns(t, startLog), "the live lease was already provisioned")
 	require.Empty(t, f.sent)
 
 	records, err := h.store.Load()
 	require.NoError(t, err)
-	require.Equal(t, []string{"mesh1live/1"}, keys(records))
-	require.InDelta(t, 2, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_end", "ok")), 0)
+	require.ElementsMatch(t, []string{"mesh1live/1", "mesh1pruned/8"}, keys(records))
+	require.Equal(t, PhaseAccessPosted, records["mesh1live/1"].phase(), "a record from before phases is provisioned")
+	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_end", "ok")), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.LeasesUnconfirmed), 0)
 
 	h.step(t, 2)
-	require.Len(t, hookRuns(t, endLog), 2, "torn down once")
+	require.Len(t, hookRuns(t, endLog), 1, "torn down once")
 
 	// The live lease closes now, by the tenant.
 	closed := live
@@ -403,38 +418,46 @@ func TestLeaseClosedWhileDownIsTornDown(t *testing.T) {
 	f.active = nil
 	h.step(t, 3)
 	runs = hookRuns(t, endLog)
-	require.Len(t, runs, 3)
-	require.Equal(t, "mesh1live/1", runs[2]["GPUMESH_LEASE_ID"])
-	require.Equal(t, "tenant", runs[2]["GPUMESH_CLOSE_REASON"])
+	require.Len(t, runs, 2)
+	require.Equal(t, "mesh1live/1", runs[1]["GPUMESH_LEASE_ID"])
+	require.Equal(t, "tenant", runs[1]["GPUMESH_CLOSE_REASON"])
 	records, err = h.store.Load()
 	require.NoError(t, err)
-	require.Empty(t, records)
+	require.Equal(t, []string{"mesh1pruned/8"}, keys(records))
 	require.Empty(t, h.board.Leases())
 }
 
 // A failing on_lease_end keeps the record and is retried after a backoff;
-// a chain error other than not-found fails the step and tears nothing down.
+// a failed lease query tears nothing down.
 func TestFailedTeardownIsRetried(t *testing.T) {
 	f := newFakeChain()
+	gone := newLease(f, "mesh1tenant", 4, "GPU-a")
+	gone.State = markettypes.LEASE_STATE_CLOSED
+	f.closed[gone.Id.String()] = gone
 	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a")
 	require.NoError(t, h.store.Save(map[string]Record{
 		"mesh1tenant/4": {ID: "mesh1tenant/4", Tenant: "mesh1tenant", Seq: 4, GPUs: []string{"GPU-a"}},
 	}))
 	okFile := filepath.Join(h.dir, "ok")
 	end, endLog := loggingHook(t, h.dir, "end", `[ -f "`+okFile+`" ] || exit 7`)
-	h.m.cfg.OnLeaseEnd = end
+	start, _ := loggingHook(t, h.dir, "start", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
 
 	f.leaseErr = errors.New("rpc error: code = Unavailable desc = connection refused")
-	require.ErrorContains(t, h.m.Step(context.Background(), h.clock.block(1)), "connection refused")
-	require.Empty(t, hookRuns(t, endLog), "no teardown without knowing why the lease closed")
+	h.step(t, 1)
+	require.Empty(t, hookRuns(t, endLog), "no teardown without the chain confirming the close")
+	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.LeasesUnconfirmed), 0)
 	f.leaseErr = nil
 
 	h.step(t, 2)
 	require.Len(t, hookRuns(t, endLog), 1)
 	records, err := h.store.Load()
 	require.NoError(t, err)
-	require.Contains(t, records, "mesh1tenant/4", "kept until the hook succeeds")
+	require.Equal(t, PhaseEnding, records["mesh1tenant/4"].Phase, "kept until the hook succeeds")
 	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.HookRuns.WithLabelValues("on_lease_end", "error")), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(h.metrics.TeardownsFailing), 0)
+	require.Contains(t, h.board.ProvisioningProblem(), "1 lease teardowns failing")
 
 	h.clock.add(300 * time.Millisecond)
 	h.step(t, 3)
@@ -447,6 +470,7 @@ func TestFailedTeardownIsRetried(t *testing.T) {
 	records, err = h.store.Load()
 	require.NoError(t, err)
 	require.Empty(t, records)
+	require.Empty(t, h.board.ProvisioningProblem())
 }
 
 func keys(m map[string]Record) []string {
@@ -719,21 +743,27 @@ func TestClaimRewardsOnSchedule(t *testing.T) {
 	require.Empty(t, f2.sent)
 }
 
-// Run loads the records before the first block and steps on each block
-// until its context ends; a corrupt records file stops it.
+// Run loads the records before the first block, steps on each block and
+// applies the hooks' results as they finish, until its context ends; a
+// corrupt records file stops it.
 func TestRunStepsOnBlocks(t *testing.T) {
 	f := newFakeChain()
 	f.active = []markettypes.Lease{newLease(f, "mesh1tenant", 1, "GPU-a")}
 	h := newHarness(t, f, quietConfig())
+	h.local("GPU-a")
 	start, startLog := loggingHook(t, h.dir, "start", `echo ssh://run`)
-	h.m.cfg.OnLeaseStart = start
+	end, _ := loggingHook(t, h.dir, "end", "")
+	h.m.cfg.OnLeaseStart, h.m.cfg.OnLeaseEnd = start, end
 	blocks := make(chan chain.Block)
 	h.m.blocks = blocks
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.m.Run(ctx) }()
 	blocks <- chain.Block{Height: 1, Time: t0}
-	blocks <- chain.Block{Height: 2, Time: t0} // the first block's step is over once this one is taken
+	require.Eventually(t, func() bool {
+		records, err := NewStore(h.store.path).Load()
+		return err == nil && records["mesh1tenant/1"].Phase == PhaseAccessPosted
+	}, time.Minute, 10*time.Millisecond, "the hook's result is applied without another block")
 	cancel()
 	require.NoError(t, <-done)
 	require.Len(t, hookRuns(t, startLog), 1)

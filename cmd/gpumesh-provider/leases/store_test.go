@@ -111,3 +111,25 @@ func TestStoreCorruptFile(t *testing.T) {
 	_, err = NewStore(dirPath).Load()
 	require.Error(t, err)
 }
+
+// The phase, posting machine and close reason survive a save; a file
+// written before phases existed reads as provisioned.
+func TestStorePhases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leases.json")
+	s := NewStore(path)
+	want := map[string]Record{
+		"t/1": {ID: "t/1", Tenant: "t", Seq: 1, GPUs: []string{"GPU-a"}, Phase: PhaseStarting, Posts: true},
+		"t/2": {ID: "t/2", Tenant: "t", Seq: 2, GPUs: []string{"GPU-b"}, Phase: PhaseEnding, CloseReason: "provisioning_failed"},
+	}
+	require.NoError(t, s.Save(want))
+	got, err := s.Load()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	require.NoError(t, os.WriteFile(path, []byte(`[{"id": "t/3", "tenant": "t", "seq": 3, "gpus": ["GPU-c"],
+	  "endpoint": "ssh://x", "provisioned_at": "2025-01-01T00:00:00Z"}]`), 0o600))
+	got, err = s.Load()
+	require.NoError(t, err)
+	require.Equal(t, PhaseAccessPosted, got["t/3"].phase())
+	require.Empty(t, got["t/3"].Phase, "written back as it was read")
+}

@@ -34,6 +34,11 @@ type Metrics struct {
 	HookRuns     *prometheus.CounterVec
 	ChainHeight  prometheus.Gauge
 
+	// Lease lifecycle alerts (issue 21).
+	TeardownsFailing  prometheus.Gauge
+	LeasesUnconfirmed prometheus.Gauge
+	LeasesRefused     *prometheus.CounterVec
+
 	// Per-GPU gauges named after the DCGM exporter's fields, so existing
 	// GPU dashboards work unchanged.
 	GPUUtil   *prometheus.GaugeVec
@@ -101,6 +106,15 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Provisioning hook runs, by hook and result."}, []string{"hook", "result"}),
 		ChainHeight: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "chain_height",
 			Help: "Latest block height seen."}),
+		TeardownsFailing: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "teardowns_failing",
+			Help: "Leases whose on_lease_end failed and is being retried (alert when above 0)."}),
+		LeasesUnconfirmed: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "leases_unconfirmed",
+			Help: "Provisioned leases the node omits from the active leases without reporting them closed (not torn down)."}),
+		LeasesRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "leases_refused_total",
+			Help: "Leases listed by the node that the sidecar did not provision, by reason."}, []string{"reason"}),
+	}
+	for _, c := range []prometheus.Collector{m.TeardownsFailing, m.LeasesUnconfirmed, m.LeasesRefused} {
+		f(c)
 	}
 	for _, c := range []prometheus.Collector{m.BidsPlaced, m.BidsWon, m.BidsLost, m.BidsClosed, m.LeasesActive,
 		m.Challenges, m.ProofStage, m.TxFailures, m.TxRetries, m.Earnings, m.Rewards, m.HookRuns, m.ChainHeight} {

@@ -88,12 +88,13 @@ func (w *GPUWatcher) read(unhealthy map[string]string) error {
 }
 
 // Healthy returns the healthy GPUs from the board, nil before NVML first
-// answered.
+// answered and while the lease manager reports that leases cannot be
+// provisioned (a broken hook: no bids until it is fixed).
 func Healthy(b *state.Board) func() map[string]bool {
 	return func() map[string]bool {
 		list, ok, _ := b.GPUs()
-		if !ok {
-			return nil
+		if !ok || b.ProvisioningProblem() != "" {
+			return nil // no bids while a won lease could not be provisioned
 		}
 		out := make(map[string]bool, len(list))
 		for _, g := range list {

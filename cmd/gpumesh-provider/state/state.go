@@ -85,6 +85,8 @@ type Board struct {
 	provider   Provider
 	unbiddable []UnbiddableGPU
 	autoBond   AutoBond
+	// provisioning is why leases cannot be provisioned ("" = they can).
+	provisioning string
 }
 
 // NewBoard returns an empty board.
@@ -189,3 +191,17 @@ func (b *Board) SetAutoBond(a AutoBond) { b.mu.Lock(); b.autoBond = a; b.mu.Unlo
 
 // AutoBond returns what auto-bonding is doing.
 func (b *Board) AutoBond() AutoBond { b.mu.RLock(); defer b.mu.RUnlock(); return b.autoBond }
+// SetProvisioningProblem records why the lease manager cannot provision
+// leases now ("" = it can).
+func (b *Board) SetProvisioningProblem(reason string) {
+	b.mu.Lock()
+	b.provisioning = reason
+	b.mu.Unlock()
+}
+
+// ProvisioningProblem returns why leases cannot be provisioned now, or "".
+func (b *Board) ProvisioningProblem() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.provisioning
+}
