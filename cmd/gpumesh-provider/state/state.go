@@ -191,6 +191,7 @@ func (b *Board) SetAutoBond(a AutoBond) { b.mu.Lock(); b.autoBond = a; b.mu.Unlo
 
 // AutoBond returns what auto-bonding is doing.
 func (b *Board) AutoBond() AutoBond { b.mu.RLock(); defer b.mu.RUnlock(); return b.autoBond }
+
 // SetProvisioningProblem records why the lease manager cannot provision
 // leases now ("" = it can).
 func (b *Board) SetProvisioningProblem(reason string) {
