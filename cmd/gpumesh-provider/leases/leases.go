@@ -233,11 +233,12 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 	m.metrics.LeasesActive.Set(float64(len(active)))
 	m.reconcile(ctx, live)
 	m.dispatch(ctx, active)
-	m.sample(blk, active)
-	if err := m.report(ctx, blk, active); err != nil {
+	mine := m.accounted(active)
+	m.sample(blk, mine)
+	if err := m.report(ctx, blk, mine); err != nil {
 		m.log.Warn("usage report failed", "err", err)
 	}
-	if err := m.withdraw(ctx, active); err != nil {
+	if err := m.withdraw(ctx, mine); err != nil {
 		m.log.Warn("withdrawal failed", "err", err)
 	}
 	if err := m.claim(ctx); err != nil {
@@ -245,6 +246,22 @@ func (m *Manager) Step(ctx context.Context, blk chain.Block) error {
 	}
 	m.publish(active)
 	return nil
+}
+
+// accounted returns the active leases this machine reports usage for
+// and withdraws: those whose first GPU is one of its own. A provider with
+// several machines runs a sidecar on each; every lease is accounted by
+// exactly one of them (the one that also posts the endpoint), so usage is
+// not reported twice and withdrawals are not sent twice.
+func (m *Manager) accounted(active []markettypes.Lease) []markettypes.Lease {
+	inventory := m.telemetry()
+	out := make([]markettypes.Lease, 0, len(active))
+	for _, l := range active {
+		if _, ok := inventory[l.Gpus[0]]; ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // accept returns the listed leases the manager believes: well-formed
