@@ -104,7 +104,7 @@ func checkSSHPubkey(key string) error {
 	}
 	blob, err := base64.StdEncoding.Strict().DecodeString(body)
 	if err != nil {
-		return fmt.Errorf("body is not base64: %s", err)
+		return fmt.Errorf("body is not base64: %w", err)
 	}
 	// The key starts with its type as an SSH string: a 4-byte big-endian
 	// length and the bytes (RFC 4253 §6.6).
@@ -125,7 +125,7 @@ func checkSSHPubkey(key string) error {
 		return errors.New("has a leading or trailing space")
 	}
 	if err := text.CheckText(comment); err != nil {
-		return fmt.Errorf("comment %s: %s", text.Quote(comment), err)
+		return fmt.Errorf("comment %s: %w", text.Quote(comment), err)
 	}
 	return nil
 }
