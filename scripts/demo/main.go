@@ -220,7 +220,7 @@ func (d *demo) run() {
 	}
 	info("the window closed: %s won at %s per GPU-hour on %s", d.name(l.Lease.Provider), l.Lease.Price.usdc(),
 		strings.Join(l.Lease.GPUs, ", "))
-	info("provider1's on_lease_start hook ran; endpoint on chain: %s", l.Lease.AccessEndpoint)
+	info("provider1's on_lease_start hook ran; endpoint on chain: %q", l.Lease.AccessEndpoint)
 
 	d.say("Payment streams by the second; provider1's sidecar withdraws on its own")
 	p1USDC0 := d.balance(p1, "uusdc")

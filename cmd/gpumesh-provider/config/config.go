@@ -321,6 +321,14 @@ func (c Config) Validate() error {
 	}
 	if c.Provider.Moniker == "" {
 		bad("provider.moniker", "must be set")
+	} else if err := providertypes.ValidateMoniker(c.Provider.Moniker); err != nil {
+		bad("provider.moniker", "%v", err) // the chain's own rules, before a transaction is refused
+	}
+	if err := providertypes.ValidateHostURI(c.Provider.HostURI); err != nil {
+		bad("provider.host_uri", "%v", err)
+	}
+	if err := providertypes.ValidateContact(c.Provider.Contact); err != nil {
+		bad("provider.contact", "%v", err)
 	}
 	if err := providertypes.ValidateRegion(c.Provider.Region); err != nil {
 		bad("provider.region", "%q: %v", c.Provider.Region, err)

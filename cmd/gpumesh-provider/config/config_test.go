@@ -43,6 +43,9 @@ func TestValidationNamesTheField(t *testing.T) {
 		{func(c *config.Config) { c.Chain.GasPrices = "cheap" }, `chain.gas_prices: "cheap"`},
 		{func(c *config.Config) { c.Key.KeyringBackend = "vault" }, `key.keyring_backend: "vault"`},
 		{func(c *config.Config) { c.Provider.Region = "usa" }, `provider.region: "usa"`},
+		{func(c *config.Config) { c.Provider.Moniker = "<b>gpu</b>" }, `provider.moniker: moniker "<b>gpu</b>": contains '<'`},
+		{func(c *config.Config) { c.Provider.HostURI = "javascript:alert(1)" }, `provider.host_uri: host_uri "javascript:alert(1)": scheme "javascript"`},
+		{func(c *config.Config) { c.Provider.Contact = "ops\u202e" }, `provider.contact: contact "ops\u202e": contains U+202E`},
 		{func(c *config.Config) { c.NVML.Mode = "mock:dgx-b300" }, `nvml.mode`},
 		{func(c *config.Config) {
 			c.Pricing.Classes["h100-sxm-80g"] = config.ClassPrice{Floor: []string{"-1uusdc"}}

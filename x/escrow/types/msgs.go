@@ -5,6 +5,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/gpumesh/gpumesh/x/internal/text"
 )
 
 var (
@@ -98,7 +100,8 @@ func (m *MsgUpdateParams) ValidateBasic() error {
 
 // ValidateBasic checks the message without state: valid authority and
 // recipient addresses, a valid, non-empty amount of positive coins and a
-// reason of at most MaxReserveReasonLength bytes. The handler checks the
+// reason of at most MaxReserveReasonLength bytes of free text
+// (text.CheckText). The handler checks the
 // authority, that the recipient may receive coins and the reserve's
 // balance.
 func (m *MsgSpendReserve) ValidateBasic() error {
@@ -121,6 +124,9 @@ func (m *MsgSpendReserve) ValidateBasic() error {
 	}
 	if len(m.Reason) > MaxReserveReasonLength {
 		return errorsmod.Wrapf(ErrInvalidSpend, "reason is %d bytes, at most %d allowed", len(m.Reason), MaxReserveReasonLength)
+	}
+	if err := text.CheckText(m.Reason); err != nil { // shown by explorers from the event
+		return errorsmod.Wrapf(ErrInvalidSpend, "reason %s: %s", text.Quote(m.Reason), err)
 	}
 	return nil
 }

@@ -79,6 +79,12 @@ func TestMsgValidateBasic(t *testing.T) {
 			types.ErrInvalidAmount, []string{"amount[0]", `"umesh"`, "has no amount"}},
 		{"spend reserve reason too long", spend(func(m *types.MsgSpendReserve) { m.Reason = strings.Repeat("r", 257) }),
 			types.ErrInvalidSpend, []string{"reason is 257 bytes, at most 256"}},
+		{"spend reserve reason markup", spend(func(m *types.MsgSpendReserve) { m.Reason = "<script>alert(1)</script>" }),
+			types.ErrInvalidSpend, []string{`reason "<script>alert(1)</script>": contains '<'`}},
+		{"spend reserve reason bidi", spend(func(m *types.MsgSpendReserve) { m.Reason = "refund \u202eslashed" }),
+			types.ErrInvalidSpend, []string{"contains U+202E"}},
+		{"spend reserve reason invalid UTF-8", spend(func(m *types.MsgSpendReserve) { m.Reason = "refund \xff" }),
+			types.ErrInvalidSpend, []string{"is not valid UTF-8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.msg.ValidateBasic()

@@ -345,6 +345,13 @@ func (k *Keeper) SetLeaseAccess(ctx context.Context, provider sdk.AccAddress, id
 	if lease.State != types.LEASE_STATE_ACTIVE {
 		return errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %s is %s (%s)", id, lease.State, lease.CloseReason)
 	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if err := params.CheckEndpointScheme(endpoint); err != nil {
+		return err
+	}
 	lease.AccessEndpoint = endpoint
 	if err := k.Leases.Set(ctx, key, lease); err != nil {
 		return err

@@ -24,7 +24,7 @@ func TestCreateOrder(t *testing.T) {
 		Regions: []string{"US", "EU"}, MinReputation: 1000,
 	}
 	m.DurationSeconds, m.BidWindowSeconds = 7200, 30
-	m.SshPubkey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk6 alice@laptop"
+	m.SshPubkey = fixtures.TenantSSHKey
 	res, err := f.msgs.CreateOrder(f.ctx, m)
 	require.NoError(t, err)
 	id := res.Id

@@ -243,8 +243,8 @@ func (o Order) validateGenesis() error {
 		return fmt.Errorf(".deposit denom %q differs from max_price_per_gpu_hour denom %q",
 			o.Deposit.Denom, o.MaxPricePerGpuHour.Denom)
 	}
-	if len(o.SshPubkey) > MaxSSHPubkeyLength {
-		return fmt.Errorf(".ssh_pubkey is %d bytes, at most %d", len(o.SshPubkey), MaxSSHPubkeyLength)
+	if err := ValidateSSHPubkey(o.SshPubkey); err != nil {
+		return fmt.Errorf(".%w", err)
 	}
 	if o.WindowEnd.Before(o.CreatedAt) {
 		return fmt.Errorf(".window_end %s is before created_at %s",
@@ -307,8 +307,13 @@ func (l Lease) validateGenesis() error {
 	if l.GpuClass == "" {
 		return fmt.Errorf(".gpu_class must not be empty")
 	}
-	if len(l.AccessEndpoint) > MaxEndpointLength {
-		return fmt.Errorf(".access_endpoint is %d bytes, at most %d", len(l.AccessEndpoint), MaxEndpointLength)
+	// The scheme is not checked against access_endpoint_schemes: governance
+	// may have dropped a scheme that a running lease's endpoint uses, and
+	// an export must still import.
+	if l.AccessEndpoint != "" {
+		if err := ValidateEndpoint(l.AccessEndpoint); err != nil {
+			return fmt.Errorf(".access_%w", err)
+		}
 	}
 	return nil
 }

@@ -1,13 +1,19 @@
 package types
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
-	"unicode"
 
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/gpumesh/gpumesh/x/internal/text"
 )
 
 var (
@@ -21,9 +27,13 @@ var (
 	_ sdk.HasValidateBasic = (*MsgUpdateParams)(nil)
 )
 
-// sshKeyPrefixes are the key type prefixes of OpenSSH public keys
-// (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com…).
-var sshKeyPrefixes = []string{"ssh-", "ecdsa-", "sk-"}
+// SSHKeyTypes are the OpenSSH public key types an order may carry: those
+// `ssh-keygen -t` makes today (ed25519, RSA, ECDSA, and the FIDO ed25519
+// and ECDSA keys). DSA is not: OpenSSH no longer accepts it.
+var SSHKeyTypes = []string{
+	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	"sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+}
 
 func validateAddress(field, addr string) error {
 	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
@@ -58,58 +68,81 @@ func validateDeposit(err *errorsmod.Error, field string, c sdk.Coin) error {
 	return nil
 }
 
-// ValidateSSHPubkey checks an optional OpenSSH public key: at most
-// MaxSSHPubkeyLength printable bytes on one line, starting with a key type
-// (ssh-, ecdsa- or sk-).
+// ValidateSSHPubkey checks an optional OpenSSH public key, one line of
+// authorized_keys as `ssh-keygen` writes it in id_*.pub: at most
+// MaxSSHPubkeyLength bytes; "type body" or "type body comment" separated by
+// single spaces; a type of SSHKeyTypes (so no authorized_keys options such
+// as command="…" before it); a body in padded standard base64 whose
+// decoded key starts with the same type, length-prefixed as SSH writes it;
+// a comment of free text (text.CheckText: printable, no markup, no
+// surrounding spaces). The key material itself is not parsed.
 func ValidateSSHPubkey(key string) error {
 	if key == "" {
 		return nil
 	}
 	if len(key) > MaxSSHPubkeyLength {
-		return errorsmod.Wrapf(ErrInvalidOrder, "ssh_pubkey is %d bytes, at most %d", len(key), MaxSSHPubkeyLength)
+		return errorsmod.Wrapf(ErrInvalidOrder, "ssh_pubkey %s is %d bytes, at most %d", text.Quote(key), len(key), MaxSSHPubkeyLength)
 	}
-	if strings.ContainsAny(key, "\r\n") || !printable(key) {
-		return errorsmod.Wrapf(ErrInvalidOrder, "ssh_pubkey %q must be one line of printable characters", abbreviate(key))
-	}
-	for _, p := range sshKeyPrefixes {
-		if strings.HasPrefix(key, p) {
-			return nil
-		}
-	}
-	return errorsmod.Wrapf(ErrInvalidOrder,
-		"ssh_pubkey %q is not an OpenSSH public key (it must start with ssh-, ecdsa- or sk-, e.g. ssh-ed25519 AAAA…)", abbreviate(key))
-}
-
-// ValidateEndpoint checks a lease access endpoint: 1 to MaxEndpointLength
-// printable bytes with no spaces (ssh://user@host:port, https://…).
-func ValidateEndpoint(endpoint string) error {
-	if endpoint == "" || len(endpoint) > MaxEndpointLength {
-		return errorsmod.Wrapf(ErrInvalidEndpoint, "endpoint %q must be 1-%d bytes", abbreviate(endpoint), MaxEndpointLength)
-	}
-	for _, r := range endpoint {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return errorsmod.Wrapf(ErrInvalidEndpoint, "endpoint %q must be printable, on one line, without spaces", endpoint)
-		}
+	if err := checkSSHPubkey(key); err != nil {
+		return errorsmod.Wrapf(ErrInvalidOrder, "ssh_pubkey %s: %s", text.Quote(key), err)
 	}
 	return nil
 }
 
-func printable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
+func checkSSHPubkey(key string) error {
+	if err := text.CheckPrintable(key); err != nil {
+		return err // a second line, a control or bidi character
 	}
-	return true
+	keyType, rest, _ := strings.Cut(key, " ")
+	if !slices.Contains(SSHKeyTypes, keyType) {
+		return fmt.Errorf("key type %s is not one of %s (an OpenSSH public key line: type, base64 key, comment)",
+			text.Quote(keyType), strings.Join(SSHKeyTypes, ", "))
+	}
+	body, comment, hasComment := strings.Cut(rest, " ")
+	if body == "" {
+		return fmt.Errorf("has no base64 body after the key type %s and one space", keyType)
+	}
+	blob, err := base64.StdEncoding.Strict().DecodeString(body)
+	if err != nil {
+		return fmt.Errorf("body is not base64: %w", err)
+	}
+	// The key starts with its type as an SSH string: a 4-byte big-endian
+	// length and the bytes (RFC 4253 §6.6).
+	if len(blob) < 4 {
+		return errors.New("body encodes no key type")
+	}
+	n := uint64(binary.BigEndian.Uint32(blob))
+	if n > uint64(len(blob)-4) {
+		return errors.New("body encodes no key type")
+	}
+	if inner := string(blob[4 : 4+n]); inner != keyType {
+		return fmt.Errorf("body encodes a %s key, not %q", text.Quote(inner), keyType)
+	}
+	if !hasComment {
+		return nil
+	}
+	if comment == "" {
+		return errors.New("has a leading or trailing space")
+	}
+	if err := text.CheckText(comment); err != nil {
+		return fmt.Errorf("comment %s: %w", text.Quote(comment), err)
+	}
+	return nil
 }
 
-// abbreviate shortens a long value for an error message.
-func abbreviate(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return s
+// ValidateEndpoint checks a lease access endpoint without state: 1 to
+// MaxEndpointLength bytes, an absolute ASCII URI with a host and no
+// password (text.CheckURI: ssh://user@host:port, https://host/path),
+// whose scheme is not one of text.DeniedSchemes. Whether the params allow
+// its scheme is Params.CheckEndpointScheme.
+func ValidateEndpoint(endpoint string) error {
+	if endpoint == "" || len(endpoint) > MaxEndpointLength {
+		return errorsmod.Wrapf(ErrInvalidEndpoint, "endpoint %s must be 1-%d bytes", text.Quote(endpoint), MaxEndpointLength)
 	}
-	return s[:limit] + "…"
+	if _, err := text.CheckURI(endpoint); err != nil {
+		return errorsmod.Wrapf(ErrInvalidEndpoint, "endpoint %s: %s", text.Quote(endpoint), err)
+	}
+	return nil
 }
 
 // ValidateBasic checks the message without state: the tenant, the spec, a
@@ -163,7 +196,7 @@ func (m *MsgCreateBid) ValidateBasic() error {
 	seen := make(map[string]bool, len(m.Gpus))
 	for i, g := range m.Gpus {
 		if g == "" || len(g) > MaxGPUUUIDLength {
-			return errorsmod.Wrapf(ErrInvalidBid, "gpus[%d] %q must be a GPU UUID of 1-%d bytes", i, abbreviate(g), MaxGPUUUIDLength)
+			return errorsmod.Wrapf(ErrInvalidBid, "gpus[%d] %s must be a GPU UUID of 1-%d bytes", i, text.Quote(g), MaxGPUUUIDLength)
 		}
 		if seen[g] {
 			return errorsmod.Wrapf(ErrInvalidBid, "gpus[%d] %s is listed twice", i, g)

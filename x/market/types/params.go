@@ -2,10 +2,15 @@ package types
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gpumesh/gpumesh/x/internal/text"
 )
 
 // Default parameters.
@@ -62,6 +67,13 @@ var (
 	DefaultReputationLeaseValue = sdk.NewCoins(sdk.NewCoin("umesh", math.NewInt(100_000_000)))
 )
 
+// DefaultAccessEndpointSchemes are the schemes a lease's access endpoint
+// may use on a new chain: ssh (what the hooks in docs/hooks print,
+// ssh://user@host:port) and https (a notebook or web terminal). Not http:
+// such a URL often carries a session token, and a tenant's console should
+// not be pointed at a plain-text one by default. Governance may add it.
+func DefaultAccessEndpointSchemes() []string { return []string{"ssh", "https"} }
+
 // DefaultParams returns the default parameters of x/market.
 func DefaultParams() Params {
 	return Params{
@@ -83,6 +95,7 @@ func DefaultParams() Params {
 		ReputationLeaseSeconds: DefaultReputationLeaseSeconds,
 
 		MaxAuctionChecksPerBlock: DefaultMaxAuctionChecksPerBlock,
+		AccessEndpointSchemes:    DefaultAccessEndpointSchemes(),
 	}
 }
 
@@ -134,6 +147,19 @@ func (p Params) Validate() error {
 	}
 	if err := p.ReputationLeaseValue.Validate(); err != nil {
 		return fmt.Errorf("reputation_lease_value %s: %w", p.ReputationLeaseValue, err)
+	}
+	return text.CheckSchemes("access_endpoint_schemes", p.AccessEndpointSchemes)
+}
+
+// CheckEndpointScheme refuses an access endpoint whose scheme
+// access_endpoint_schemes does not list. The endpoint is valid
+// (ValidateEndpoint), so its scheme is the lowercase text before the first
+// ':'.
+func (p Params) CheckEndpointScheme(endpoint string) error {
+	scheme, _, _ := strings.Cut(endpoint, ":")
+	if !slices.Contains(p.AccessEndpointSchemes, scheme) {
+		return errorsmod.Wrapf(ErrInvalidEndpoint, "endpoint %s: scheme %q is not one of access_endpoint_schemes %v",
+			text.Quote(endpoint), scheme, p.AccessEndpointSchemes)
 	}
 	return nil
 }

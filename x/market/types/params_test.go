@@ -31,6 +31,7 @@ func TestDefaultParamsValid(t *testing.T) {
 	require.Equal(t, uint32(500), p.MaxWindowEndsPerBlock)
 	require.Equal(t, sdk.NewCoins(sdk.NewInt64Coin("umesh", 100_000_000)), p.ReputationLeaseValue)
 	require.Equal(t, uint64(3600), p.ReputationLeaseSeconds)
+	require.Equal(t, []string{"ssh", "https"}, p.AccessEndpointSchemes)
 }
 
 func TestParamsValidate(t *testing.T) {
@@ -86,6 +87,24 @@ func TestParamsValidate(t *testing.T) {
 			"reputation_lease_value 11x"},
 		{"reputation value without amount", func(p *types.Params) { p.ReputationLeaseValue = sdk.Coins{{Denom: "umesh"}} },
 			`reputation_lease_value[0] (denom "umesh") has no amount`},
+		// Governance cannot allow a scheme a browser runs as code or reads
+		// from the viewer's disk.
+		{"endpoint schemes javascript", func(p *types.Params) { p.AccessEndpointSchemes = []string{"ssh", "javascript"} },
+			`access_endpoint_schemes[1]: scheme "javascript" is never allowed`},
+		{"endpoint schemes vbscript", func(p *types.Params) { p.AccessEndpointSchemes = []string{"vbscript"} },
+			`access_endpoint_schemes[0]: scheme "vbscript" is never allowed`},
+		{"endpoint schemes data", func(p *types.Params) { p.AccessEndpointSchemes = []string{"data"} }, `scheme "data" is never allowed`},
+		{"endpoint schemes file", func(p *types.Params) { p.AccessEndpointSchemes = []string{"file"} }, `scheme "file" is never allowed`},
+		{"endpoint schemes blob", func(p *types.Params) { p.AccessEndpointSchemes = []string{"blob"} }, `scheme "blob" is never allowed`},
+		{"endpoint schemes upper case", func(p *types.Params) { p.AccessEndpointSchemes = []string{"JavaScript"} },
+			`access_endpoint_schemes[0] "JavaScript" must be a lowercase URI scheme`},
+		{"endpoint schemes with colon", func(p *types.Params) { p.AccessEndpointSchemes = []string{"javascript:"} },
+			`access_endpoint_schemes[0] "javascript:" must be a lowercase URI scheme`},
+		{"endpoint schemes empty entry", func(p *types.Params) { p.AccessEndpointSchemes = []string{""} },
+			`access_endpoint_schemes[0] "" must be a lowercase URI scheme`},
+		{"endpoint schemes none", func(p *types.Params) { p.AccessEndpointSchemes = nil }, "access_endpoint_schemes: want 1-16 schemes, got 0"},
+		{"endpoint schemes duplicate", func(p *types.Params) { p.AccessEndpointSchemes = []string{"ssh", "https", "ssh"} },
+			`access_endpoint_schemes[2] "ssh" is listed twice`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,6 +44,9 @@ func (k *Keeper) RegisterProvider(ctx context.Context, msg *types.MsgRegisterPro
 	if err != nil {
 		return types.Provider{}, err
 	}
+	if err := params.CheckHostURIScheme(msg.HostUri); err != nil {
+		return types.Provider{}, err
+	}
 	p, err := k.Providers.Get(ctx, owner)
 	switch {
 	case err == nil && p.Status == types.PROVIDER_STATUS_ACTIVE:
@@ -86,6 +89,13 @@ func (k *Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvide
 		p.Moniker = msg.Moniker
 	}
 	if msg.HostUri != "" {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return p, err
+		}
+		if err := params.CheckHostURIScheme(msg.HostUri); err != nil {
+			return p, err
+		}
 		p.HostUri = msg.HostUri
 	}
 	if msg.Region != "" {

@@ -2,15 +2,15 @@ package types
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
-	"unicode"
 
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/gpumesh/gpumesh/x/internal/text"
 )
 
 // Limits on provider details.
@@ -43,31 +43,34 @@ func validateAddress(field, addr string) error {
 	return nil
 }
 
-// ValidateMoniker checks a provider moniker.
+// ValidateMoniker checks a provider moniker: 1 to MaxMonikerLen bytes of
+// free text (text.CheckText: printable UTF-8, no markup characters, no
+// surrounding spaces).
 func ValidateMoniker(moniker string) error {
 	if moniker == "" || len(moniker) > MaxMonikerLen {
-		return errorsmod.Wrapf(ErrInvalidProvider, "moniker %q must be 1-%d bytes", moniker, MaxMonikerLen)
+		return errorsmod.Wrapf(ErrInvalidProvider, "moniker %s must be 1-%d bytes", text.Quote(moniker), MaxMonikerLen)
 	}
-	if strings.TrimSpace(moniker) != moniker || !printable(moniker) {
-		return errorsmod.Wrapf(ErrInvalidProvider, "moniker %q must be printable with no leading or trailing space", moniker)
+	if err := text.CheckText(moniker); err != nil {
+		return errorsmod.Wrapf(ErrInvalidProvider, "moniker %s: %s", text.Quote(moniker), err)
 	}
 	return nil
 }
 
-// ValidateHostURI checks the URL of a provider's sidecar API.
+// ValidateHostURI checks the URL of a provider's sidecar API without state:
+// 1 to MaxHostURILen bytes, an absolute ASCII URI with a host and no user
+// information (text.CheckURI), whose scheme is not one of
+// text.DeniedSchemes. Whether the params allow its scheme is
+// Params.CheckHostURIScheme.
 func ValidateHostURI(hostURI string) error {
 	if hostURI == "" || len(hostURI) > MaxHostURILen {
-		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %q must be 1-%d bytes", hostURI, MaxHostURILen)
+		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %s must be 1-%d bytes", text.Quote(hostURI), MaxHostURILen)
 	}
-	u, err := url.Parse(hostURI)
+	u, err := text.CheckURI(hostURI)
 	if err != nil {
-		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %q: %s", hostURI, err)
+		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %s: %s", text.Quote(hostURI), err)
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %q must use http or https", hostURI)
-	}
-	if u.Hostname() == "" || u.User != nil {
-		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %q must name a host and carry no credentials", hostURI)
+	if u.User != nil {
+		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %s must carry no credentials or user name", text.Quote(hostURI))
 	}
 	return nil
 }
@@ -77,15 +80,20 @@ func ValidateHostURI(hostURI string) error {
 func ValidateRegion(region string) error {
 	if !regionRe.MatchString(region) {
 		return errorsmod.Wrapf(ErrInvalidProvider,
-			"region %q must be an ISO 3166-1 alpha-2 code, optionally '-' and a lowercase zone (e.g. US, DE-fra1)", region)
+			"region %s must be an ISO 3166-1 alpha-2 code, optionally '-' and a lowercase zone (e.g. US, DE-fra1)", text.Quote(region))
 	}
 	return nil
 }
 
-// ValidateContact checks an optional contact string.
+// ValidateContact checks an optional contact: at most MaxContactLen bytes
+// of free text (text.CheckText). An e-mail address goes in bare
+// (ops@acme.example), not as "Name <address>".
 func ValidateContact(contact string) error {
-	if len(contact) > MaxContactLen || !printable(contact) {
-		return errorsmod.Wrapf(ErrInvalidProvider, "contact %q must be at most %d printable bytes", contact, MaxContactLen)
+	if len(contact) > MaxContactLen {
+		return errorsmod.Wrapf(ErrInvalidProvider, "contact %s must be at most %d bytes", text.Quote(contact), MaxContactLen)
+	}
+	if err := text.CheckText(contact); err != nil {
+		return errorsmod.Wrapf(ErrInvalidProvider, "contact %s: %s", text.Quote(contact), err)
 	}
 	return nil
 }
@@ -94,15 +102,6 @@ func ValidateContact(contact string) error {
 func Country(region string) string {
 	country, _, _ := strings.Cut(region, "-")
 	return country
-}
-
-func printable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidateBasic checks the message without state.

@@ -3,7 +3,12 @@ package types
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/gpumesh/gpumesh/x/internal/text"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
 )
 
@@ -61,6 +66,13 @@ func DefaultGPUClasses() []GPUClass {
 	}
 }
 
+// DefaultHostURISchemes are the schemes a host_uri may use on a new chain:
+// https, and http because the sidecar's REST API serves plain HTTP unless
+// the operator puts TLS in front of it (docs/provider.md registers
+// http://127.0.0.1:9471). The API serves public chain-derived data; a
+// console may mark an http host as not private. Governance may drop http.
+func DefaultHostURISchemes() []string { return []string{"https", "http"} }
+
 // DefaultReputationParams are the default reputation constants.
 func DefaultReputationParams() ReputationParams {
 	return ReputationParams{
@@ -83,6 +95,7 @@ func DefaultParams() Params {
 		MaxNodesPerProvider: DefaultMaxNodesPerProvider,
 		MaxGpusPerNode:      DefaultMaxGPUsPerNode,
 		Reputation:          DefaultReputationParams(),
+		HostUriSchemes:      DefaultHostURISchemes(),
 	}
 }
 
@@ -116,6 +129,21 @@ func (p Params) Validate() error {
 	}
 	if err := p.Reputation.Validate(); err != nil {
 		return fmt.Errorf("reputation.%w", err)
+	}
+	if err := text.CheckSchemes("host_uri_schemes", p.HostUriSchemes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// CheckHostURIScheme refuses a host_uri whose scheme host_uri_schemes does
+// not list. The URI is valid (ValidateHostURI), so its scheme is the
+// lowercase text before the first ':'.
+func (p Params) CheckHostURIScheme(hostURI string) error {
+	scheme, _, _ := strings.Cut(hostURI, ":")
+	if !slices.Contains(p.HostUriSchemes, scheme) {
+		return errorsmod.Wrapf(ErrInvalidProvider, "host_uri %s: scheme %q is not one of host_uri_schemes %v",
+			text.Quote(hostURI), scheme, p.HostUriSchemes)
 	}
 	return nil
 }
