@@ -26,6 +26,7 @@ import (
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
+	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
@@ -236,7 +237,7 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 	f := newFakeChain()
 	l := newLease(f, "mesh1tenant", 3, "GPU-a", "GPU-b")
 	f.active = []markettypes.Lease{l}
-	f.orders[l.Id.String()] = markettypes.Order{Id: l.Id, SshPubkey: "ssh-ed25519 AAAAkey tenant@laptop"}
+	f.orders[l.Id.String()] = markettypes.Order{Id: l.Id, SshPubkey: fixtures.TenantSSHKey}
 	cfg := quietConfig()
 	h := newHarness(t, f, cfg)
 	h.local("GPU-a", "GPU-b", "GPU-other")
@@ -250,7 +251,7 @@ func TestNewLeaseIsProvisionedOnce(t *testing.T) {
 	require.Equal(t, map[string]string{
 		"GPUMESH_LEASE_ID": "mesh1tenant/3", "GPUMESH_TENANT": "mesh1tenant", "GPUMESH_LEASE_SEQ": "3",
 		"GPUMESH_PROVIDER": f.addr.String(), "GPUMESH_GPU_UUIDS": "GPU-a,GPU-b",
-		"GPUMESH_SSH_PUBKEY": "ssh-ed25519 AAAAkey tenant@laptop", "GPUMESH_CLOSE_REASON": "",
+		"GPUMESH_SSH_PUBKEY": fixtures.TenantSSHKey, "GPUMESH_CLOSE_REASON": "",
 	}, runs[0])
 	require.Empty(t, hookRuns(t, endLog))
 
