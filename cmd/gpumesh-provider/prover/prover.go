@@ -46,6 +46,11 @@ type Options struct {
 	// CorruptOpening is a fault injection for tests and demos: the reveal
 	// flips a byte of the first opened leaf, which the chain must catch.
 	CorruptOpening bool
+	// NodeID is this machine's node. A provider with several machines runs
+	// a sidecar on each: a capacity challenge is answered by the sidecar of
+	// its node, a dispute (no node) by the one holding its first GPU. ""
+	// answers every challenge.
+	NodeID string
 	// RevealBatch is how many GPUs' reveals go in one transaction.
 	RevealBatch int
 	// MaxMemoryBytes refuses a challenge whose proofs, with those already
@@ -97,7 +102,11 @@ func (p *Prover) Step(ctx context.Context, blk chain.Block) error {
 		if err != nil {
 			return err
 		}
-		pending = append(pending, list...)
+		for _, c := range list {
+			if p.ours(c) {
+				pending = append(pending, c)
+			}
+		}
 	}
 	sort.Slice(pending, func(i, j int) bool { return pending[i].Id < pending[j].Id })
 	live := map[uint64]bool{}
@@ -137,6 +146,17 @@ func (p *Prover) Step(ctx context.Context, blk chain.Block) error {
 	}
 	p.publish()
 	return firstErr
+}
+
+// ours reports whether this machine answers c (see Options.NodeID).
+func (p *Prover) ours(c poctypes.Challenge) bool {
+	if p.opts.NodeID == "" {
+		return true
+	}
+	if c.NodeId != "" {
+		return c.NodeId == p.opts.NodeID
+	}
+	return len(c.Gpus) > 0 && c.Gpus[0].NodeId == p.opts.NodeID
 }
 
 func (p *Prover) track(c poctypes.Challenge) *state.Challenge {

@@ -298,3 +298,33 @@ func TestChallengeMemoryCap(t *testing.T) {
 func TestMemoryLimit(t *testing.T) {
 	require.Equal(t, uint64(4096)<<20, prover.MemoryLimit(4096))
 }
+
+// A provider with two machines runs two sidecars on one account: each
+// answers only the capacity challenges of its own node, and a dispute
+// (no node) is answered by the machine holding its first GPU, so no
+// challenge is computed and committed twice.
+func TestEachMachineAnswersItsOwnChallenges(t *testing.T) {
+	addr := sdk.AccAddress([]byte("provider-address-06"))
+	other := newChallenge(addr)
+	other.Id, other.NodeId = 8, "n2"
+	dispute := newChallenge(addr)
+	dispute.Id, dispute.Kind, dispute.NodeId = 9, poctypes.CHALLENGE_KIND_DISPUTE, ""
+	dispute.Gpus[0].NodeId, dispute.Gpus[1].NodeId = "n2", "n1"
+	committed := func(node string) []uint64 {
+		f := &fakeChain{addr: addr, c: newChallenge(addr), extra: []poctypes.Challenge{other, dispute}}
+		m := metrics.New(prometheus.NewRegistry())
+		p := prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2), NodeID: node}, state.NewBoard(), m,
+			slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		require.NoError(t, p.Step(context.Background(), chain.Block{Height: 6}))
+		var ids []uint64
+		for _, tx := range f.sent {
+			for _, msg := range tx {
+				ids = append(ids, msg.(*poctypes.MsgCommitProof).ChallengeId)
+			}
+		}
+		return ids
+	}
+	require.Equal(t, []uint64{7}, committed("n1"))
+	require.Equal(t, []uint64{8, 9}, committed("n2"), "its node's check and the dispute whose first GPU it holds")
+	require.Equal(t, []uint64{7, 8, 9}, committed(""), "no node configured: every challenge")
+}

@@ -81,7 +81,7 @@ func (s *Service) Run(ctx context.Context) error {
 		log: s.Log.With("subsystem", "nvml")}
 	b := bidder.New(s.Chain, cfg.Bidding, cfg.Pricing, s.Board, m, s.Log.With("subsystem", "bidder"), bidBlocks,
 		Healthy(s.Board))
-	p := prover.New(s.Chain, prover.Options{Multiplier: s.Backend, Workers: cfg.Prover.Workers,
+	p := prover.New(s.Chain, prover.Options{NodeID: cfg.Provider.Node.ID, Multiplier: s.Backend, Workers: cfg.Prover.Workers,
 		FreeProofs: cfg.Chain.FreeProofs, CorruptOpening: s.CorruptOpening,
 		MaxMemoryBytes: prover.MemoryLimit(cfg.Prover.MaxMemoryMiB)}, s.Board, m, s.Log.With("subsystem", "prover"),
 		proofBlocks)
