@@ -7,7 +7,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -16,11 +15,15 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/api/sidecarv1"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/listen"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 )
@@ -40,12 +43,52 @@ type Info struct {
 // Server implements sidecarv1.SidecarServer from the board.
 type Server struct {
 	sidecarv1.UnimplementedSidecarServer
-	board *state.Board
-	info  Info
+	board       *state.Board
+	info        Info
+	limits      Limits
+	corsOrigins []string
 }
 
-// New returns a server reading board.
-func New(board *state.Board, info Info) *Server { return &Server{board: board, info: info} }
+// Limits bound what clients may hold on the API's listeners.
+type Limits struct {
+	// MaxConnections bounds the open connections of each listener.
+	MaxConnections int
+	// HTTP bounds the REST server's reads, writes and idle connections.
+	HTTP listen.HTTPLimits
+	// GRPCHandshakeTimeout closes a connection that has not completed
+	// the HTTP/2 handshake.
+	GRPCHandshakeTimeout time.Duration
+	// GRPCMaxConnectionIdle closes (GOAWAY) a connection without calls.
+	GRPCMaxConnectionIdle time.Duration
+	// GRPCKeepaliveTime and GRPCKeepaliveTimeout: after this long without
+	// activity the server pings, and closes the connection when the ping
+	// is not answered in time.
+	GRPCKeepaliveTime, GRPCKeepaliveTimeout time.Duration
+	// GRPCMaxConcurrentStreams bounds the calls in flight per connection.
+	GRPCMaxConcurrentStreams uint32
+	// GRPCMaxRecvBytes bounds a request message (requests are tiny).
+	GRPCMaxRecvBytes int
+}
+
+// DefaultLimits are the limits of a read-only API with small requests.
+func DefaultLimits() Limits {
+	return Limits{MaxConnections: 256, HTTP: listen.DefaultHTTPLimits(), GRPCHandshakeTimeout: 5 * time.Second,
+		GRPCMaxConnectionIdle: 5 * time.Minute, GRPCKeepaliveTime: 2 * time.Minute, GRPCKeepaliveTimeout: 20 * time.Second,
+		GRPCMaxConcurrentStreams: 64, GRPCMaxRecvBytes: 64 << 10}
+}
+
+// New returns a server reading board, with the default limits and no
+// CORS origins.
+func New(board *state.Board, info Info) *Server {
+	return &Server{board: board, info: info, limits: DefaultLimits()}
+}
+
+// WithConfig applies the config's connection limit and CORS origins.
+func (s *Server) WithConfig(cfg config.API) *Server {
+	s.limits.MaxConnections = cfg.MaxConnections
+	s.corsOrigins = cfg.CORSOrigins
+	return s
+}
 
 func ts(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -156,17 +199,17 @@ func (s *Server) RESTHandler(ctx context.Context) (http.Handler, error) {
 func (s *Server) Serve(ctx context.Context, grpcAddr, restAddr string) error {
 	var grpcLn, restLn net.Listener
 	if grpcAddr != "" {
-		ln, err := net.Listen("tcp", grpcAddr)
+		ln, err := listen.Listen("api.grpc_address", grpcAddr, 0)
 		if err != nil {
-			return fmt.Errorf("api.grpc_address %q: %w", grpcAddr, err)
+			return err
 		}
 		grpcLn = ln
 	}
 	if restAddr != "" {
-		ln, err := net.Listen("tcp", restAddr)
+		ln, err := listen.Listen("api.rest_address", restAddr, 0)
 		if err != nil {
 			closeListeners(grpcLn)
-			return fmt.Errorf("api.rest_address %q: %w", restAddr, err)
+			return err
 		}
 		restLn = ln
 	}
@@ -181,9 +224,35 @@ func closeListeners(lns ...net.Listener) {
 	}
 }
 
+// grpcServer builds the gRPC server with the limits and reflection.
+func (s *Server) grpcServer() *grpc.Server {
+	l := s.limits
+	srv := grpc.NewServer(
+		// A connection that has not finished its handshake in time is
+		// closed: idle half-open connections cannot pile up.
+		grpc.ConnectionTimeout(l.GRPCHandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: l.GRPCMaxConnectionIdle,
+			Time: l.GRPCKeepaliveTime, Timeout: l.GRPCKeepaliveTimeout}),
+		// Clients may ping at most every 30 s, and only during a call.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second}),
+		grpc.MaxConcurrentStreams(l.GRPCMaxConcurrentStreams),
+		grpc.MaxRecvMsgSize(l.GRPCMaxRecvBytes),
+	)
+	sidecarv1.RegisterSidecarServer(srv, s)
+	reflection.Register(srv)
+	return srv
+}
+
 // serve serves gRPC on grpcLn and REST on restLn (either may be nil) until
-// ctx is done, then stops both gracefully. It owns the listeners.
+// ctx is done, then stops both gracefully. It owns the listeners and
+// bounds their open connections.
 func (s *Server) serve(ctx context.Context, grpcLn, restLn net.Listener) error {
+	if grpcLn != nil {
+		grpcLn = listen.Limit(grpcLn, s.limits.MaxConnections)
+	}
+	if restLn != nil {
+		restLn = listen.Limit(restLn, s.limits.MaxConnections)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	var h http.Handler
 	if restLn != nil {
@@ -192,10 +261,10 @@ func (s *Server) serve(ctx context.Context, grpcLn, restLn net.Listener) error {
 			closeListeners(grpcLn, restLn)
 			return err
 		}
+		h = cors(s.corsOrigins, h)
 	}
 	if grpcLn != nil {
-		srv := grpc.NewServer()
-		sidecarv1.RegisterSidecarServer(srv, s)
+		srv := s.grpcServer()
 		g.Go(func() error {
 			// A stop that wins the race against Serve is a clean stop too.
 			if err := srv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
@@ -216,7 +285,7 @@ func (s *Server) serve(ctx context.Context, grpcLn, restLn net.Listener) error {
 		})
 	}
 	if restLn != nil {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		srv := s.limits.HTTP.Server(h)
 		g.Go(func() error {
 			if err := srv.Serve(restLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err

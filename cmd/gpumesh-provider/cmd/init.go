@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,10 +40,18 @@ func initCmd() *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("the flags give an invalid config:\n%w", err)
 			}
+			asJSON, err := jsonOutput(cmd)
+			if err != nil {
+				return err
+			}
 			overwrite, _ := f.GetBool("overwrite")
 			path, err := config.Write(h, cfg, overwrite)
 			if errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("%s exists; pass --overwrite to replace it", path)
+				if path == "" {
+					path = filepath.Join(h, config.FileName)
+				}
+				return fmt.Errorf("%s exists: pass --overwrite to replace it (its settings are lost), "+
+					"or --home to write another", path)
 			}
 			if err != nil {
 				return err
@@ -50,6 +59,10 @@ func initCmd() *cobra.Command {
 			keyringDir := cfg.Key.KeyringDir
 			if keyringDir == "" {
 				keyringDir = h
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), initResult{Config: path, Home: h, ChainID: cfg.Chain.ChainID,
+					KeyName: cfg.Key.Name, KeyringBackend: cfg.Key.KeyringBackend, KeyringDir: keyringDir})
 			}
 			outf(cmd.OutOrStdout(), `Wrote %s
 
@@ -81,5 +94,16 @@ Next steps:
 	f.String("node-id", "", "this node's id")
 	f.String("prover", "", "prover backend: auto, cpu, cuda")
 	f.Bool("overwrite", false, "replace an existing config")
+	addOutputFlag(cmd)
 	return cmd
+}
+
+// initResult is what init reports (-o json: this shape).
+type initResult struct {
+	Config         string `json:"config"`
+	Home           string `json:"home"`
+	ChainID        string `json:"chain_id"`
+	KeyName        string `json:"key_name"`
+	KeyringBackend string `json:"keyring_backend"`
+	KeyringDir     string `json:"keyring_dir"`
 }

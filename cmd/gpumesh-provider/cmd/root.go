@@ -122,23 +122,43 @@ func outf(w io.Writer, format string, a ...any) { _, _ = fmt.Fprintf(w, format, 
 func outln(w io.Writer, a ...any) { _, _ = fmt.Fprintln(w, a...) }
 
 func versionCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := version.Version
-			if v == "" {
-				v = "v0.1.0-dev"
+			asJSON, err := jsonOutput(cmd)
+			if err != nil {
+				return err
+			}
+			v := versionResult{Version: version.Version, Commit: version.Commit, Go: runtime.Version(), OS: runtime.GOOS,
+				Arch: runtime.GOARCH, MockProfiles: gpus.Profiles()}
+			if v.Version == "" {
+				v.Version = "v0.1.0-dev"
 			}
 			out := cmd.OutOrStdout()
-			outf(out, "gpumesh-provider %s\n", v)
-			if version.Commit != "" {
-				outf(out, "commit: %s\n", version.Commit)
+			if asJSON {
+				return writeJSON(out, v)
 			}
-			outf(out, "go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			outf(out, "nvml mock profiles: %s\n", strings.Join(gpus.Profiles(), ", "))
+			outf(out, "gpumesh-provider %s\n", v.Version)
+			if v.Commit != "" {
+				outf(out, "commit: %s\n", v.Commit)
+			}
+			outf(out, "go: %s %s/%s\n", v.Go, v.OS, v.Arch)
+			outf(out, "nvml mock profiles: %s\n", strings.Join(v.MockProfiles, ", "))
 			return nil
 		},
 	}
+	addOutputFlag(cmd)
+	return cmd
+}
+
+// versionResult is what version reports (-o json: this shape).
+type versionResult struct {
+	Version      string   `json:"version"`
+	Commit       string   `json:"commit"`
+	Go           string   `json:"go"`
+	OS           string   `json:"os"`
+	Arch         string   `json:"arch"`
+	MockProfiles []string `json:"nvml_mock_profiles"`
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +21,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/listen"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
 
@@ -213,12 +215,26 @@ var validEnvName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 // Metrics serves Prometheus metrics and /healthz.
 type Metrics struct {
 	Address string `json:"address"`
+	// AllowRemote permits a non-loopback address (the endpoint has no TLS
+	// and no authentication: scrape it over a private network).
+	AllowRemote bool `json:"allow_remote"`
+	// MaxConnections bounds the open connections; more are refused.
+	MaxConnections int `json:"max_connections"`
 }
 
 // API serves the sidecar's read-only API.
 type API struct {
 	GRPCAddress string `json:"grpc_address"`
 	RESTAddress string `json:"rest_address"`
+	// AllowRemote permits non-loopback addresses (the API has no TLS and
+	// no authentication: put a TLS proxy with authentication in front).
+	AllowRemote bool `json:"allow_remote"`
+	// MaxConnections bounds the open connections of each listener; more
+	// are refused.
+	MaxConnections int `json:"max_connections"`
+	// CORSOrigins are the browser origins (scheme://host[:port], or "*")
+	// allowed to call the REST API; empty = none.
+	CORSOrigins []string `json:"cors_origins"`
 }
 
 // DefaultMaxAutoBond is the default provider.max_auto_bond: the bond of
@@ -248,8 +264,9 @@ func Default() Config {
 		Prover:  Prover{Backend: "auto"},
 		Leases: Leases{HookTimeout: Duration(2 * time.Minute), UsageInterval: Duration(5 * time.Minute),
 			WithdrawInterval: Duration(30 * time.Minute), ClaimInterval: Duration(6 * time.Hour), MaxConcurrentHooks: 8},
-		Metrics: Metrics{Address: "127.0.0.1:9464"},
-		API:     API{GRPCAddress: "0.0.0.0:9470", RESTAddress: "0.0.0.0:9471"},
+		Metrics: Metrics{Address: "127.0.0.1:9464", MaxConnections: 32},
+		API: API{GRPCAddress: "127.0.0.1:9470", RESTAddress: "127.0.0.1:9471", MaxConnections: 256,
+			CORSOrigins: []string{}},
 	}
 }
 
@@ -438,8 +455,58 @@ func (c Config) Validate() error {
 			bad(field, "%q is not host:port (empty disables it)", addr)
 		}
 	}
+	errs = append(errs, c.validateListeners()...)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
+}
+
+// validateListeners checks what the API and metrics listeners expose.
+func (c Config) validateListeners() []error {
+	var errs []error
+	for _, l := range []struct {
+		field, addr string
+		allow       bool
+		optIn       string
+	}{
+		{"metrics.address", c.Metrics.Address, c.Metrics.AllowRemote, "metrics.allow_remote"},
+		{"api.grpc_address", c.API.GRPCAddress, c.API.AllowRemote, "api.allow_remote"},
+		{"api.rest_address", c.API.RESTAddress, c.API.AllowRemote, "api.allow_remote"},
+	} {
+		if _, _, err := net.SplitHostPort(l.addr); l.addr != "" && err == nil {
+			if err := listen.CheckLoopback(l.field, l.addr, l.allow, l.optIn); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if c.Metrics.MaxConnections < 1 {
+		errs = append(errs, fmt.Errorf("metrics.max_connections: %d must be at least 1", c.Metrics.MaxConnections))
+	}
+	if c.API.MaxConnections < 1 {
+		errs = append(errs, fmt.Errorf("api.max_connections: %d must be at least 1", c.API.MaxConnections))
+	}
+	for i, o := range c.API.CORSOrigins {
+		if err := ValidateOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("api.cors_origins[%d]: %q: %w", i, o, err))
+		}
+	}
+	return errs
+}
+
+// ValidateOrigin accepts "*" or a browser origin: http(s)://host[:port],
+// without a path, query or trailing slash.
+func ValidateOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "/") {
+		return errors.New(`want "*" or scheme://host[:port], such as https://dash.example.com`)
+	}
+	return nil
 }
 
 // FloorFor returns the class's floor price in denom, if one is set.

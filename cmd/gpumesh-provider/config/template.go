@@ -44,7 +44,8 @@ key:
 
 provider:
   moniker: {{q .Provider.Moniker}}
-  # Where tenants and dashboards reach this sidecar's API (api.rest_address).
+  # Where tenants and dashboards reach this sidecar's API: the public URL of
+  # the TLS proxy in front of api.rest_address.
   host_uri: {{q .Provider.HostURI}}
   # ISO 3166-1 alpha-2 country code, optionally with a zone: US, DE-fra1.
   region: {{q .Provider.Region}}
@@ -137,14 +138,26 @@ leases:
   claim_interval: {{q .Leases.ClaimInterval}}
 
 metrics:
-  # Prometheus /metrics and /healthz ("" = off).
+  # Prometheus /metrics and /healthz ("" = off). No TLS, no authentication:
+  # keep it on loopback, or on a private network with allow_remote: true.
   address: {{q .Metrics.Address}}
+  allow_remote: {{q .Metrics.AllowRemote}}
+  # Open connections beyond this are refused.
+  max_connections: {{q .Metrics.MaxConnections}}
 
 api:
   # The read-only sidecar API: gRPC and REST (/v1/status, /v1/gpus, ...).
-  # "" turns either off.
+  # "" turns either off. It has no TLS and no authentication, so it listens
+  # on loopback; reach it through a TLS proxy with authentication, or an SSH
+  # tunnel (docs/provider.md). A non-loopback address needs allow_remote: true.
   grpc_address: {{q .API.GRPCAddress}}
   rest_address: {{q .API.RESTAddress}}
+  allow_remote: {{q .API.AllowRemote}}
+  # Open connections per listener beyond this are refused.
+  max_connections: {{q .API.MaxConnections}}
+  # Browser origins allowed to call the REST API, e.g.
+  # ["https://dash.example.com"]; [] = none.
+  cors_origins: {{q .API.CORSOrigins}}
 `))
 
 func quote(v any) (string, error) {
@@ -169,7 +182,7 @@ func Write(home string, cfg Config, overwrite bool) (string, error) {
 	}
 	path := filepath.Join(home, FileName)
 	if _, err := os.Stat(path); err == nil && !overwrite {
-		return "", &os.PathError{Op: "init", Path: path, Err: os.ErrExist}
+		return path, &os.PathError{Op: "init", Path: path, Err: os.ErrExist}
 	}
 	bz, err := Render(cfg)
 	if err != nil {

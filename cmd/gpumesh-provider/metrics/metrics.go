@@ -6,13 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net"
 	"net/http"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/listen"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 )
 
@@ -234,14 +238,20 @@ func Handler(reg prometheus.Gatherer, b *state.Board) http.Handler {
 	return mux
 }
 
-// Serve runs an HTTP server for h on addr until ctx is done, then shuts
-// it down gracefully.
-func Serve(ctx context.Context, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
+// Serve runs an HTTP server for h on cfg.Address, with at most
+// cfg.MaxConnections open connections and the default HTTP limits, until
+// ctx is done, then shuts it down gracefully.
+func Serve(ctx context.Context, cfg config.Metrics, h http.Handler) error {
+	ln, err := listen.Listen("metrics.address", cfg.Address, cfg.MaxConnections)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	return serve(ctx, ln, listen.DefaultHTTPLimits(), h)
+}
+
+// serve serves h on ln until ctx is done; it owns ln.
+func serve(ctx context.Context, ln net.Listener, limits listen.HTTPLimits, h http.Handler) error {
+	srv := limits.Server(h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -259,4 +269,15 @@ func Serve(ctx context.Context, addr string, h http.Handler) error {
 		}
 		return err
 	}
+}
+
+// CoinAmount converts an amount of base units to a metric value. Amounts
+// beyond 2^64 (which Int.Uint64 would panic on) keep their magnitude,
+// rounded to float64's 53-bit precision; a nil amount is 0.
+func CoinAmount(a sdkmath.Int) float64 {
+	if a.IsNil() {
+		return 0
+	}
+	f, _ := new(big.Float).SetInt(a.BigInt()).Float64()
+	return f
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 )
@@ -330,11 +331,14 @@ func TestMetricsEndpointServesInjectedRegistry(t *testing.T) {
 }
 
 func TestServe(t *testing.T) {
-	require.Error(t, Serve(context.Background(), "127.0.0.1:notaport", http.NotFoundHandler()))
+	require.ErrorContains(t, Serve(context.Background(), config.Metrics{Address: "127.0.0.1:notaport", MaxConnections: 1},
+		http.NotFoundHandler()), `metrics.address "127.0.0.1:notaport"`)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, "127.0.0.1:0", http.NotFoundHandler()) }()
+	go func() {
+		done <- Serve(ctx, config.Metrics{Address: "127.0.0.1:0", MaxConnections: 1}, http.NotFoundHandler())
+	}()
 	cancel()
 	select {
 	case err := <-done:

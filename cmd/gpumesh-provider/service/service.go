@@ -42,6 +42,9 @@ type Service struct {
 	Commit   string
 	// CorruptOpening is the test-only fault injection (see prover).
 	CorruptOpening bool
+	// MetricsServed: the caller already serves metrics.address (run starts
+	// it before waiting for the node, so /healthz answers meanwhile).
+	MetricsServed bool
 
 	deregistered bool // the last sync found the provider deregistered (owned by syncLoop)
 
@@ -89,7 +92,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.Log.With("subsystem", "leases"), leaseBlocks, Telemetry(s.Board))
 	apiSrv := api.New(s.Board, api.Info{Version: s.Version, Commit: s.Commit, ChainID: cfg.Chain.ChainID,
 		Provider: s.Chain.Address().String(), NodeID: cfg.Provider.Node.ID, NVML: s.GPUs.Describe(),
-		Backend: s.Backend.Name, StartedAt: started})
+		Backend: s.Backend.Name, StartedAt: started}).WithConfig(cfg.API)
 
 	g, ctx := errgroup.WithContext(ctx)
 	run := func(name string, fn func(context.Context) error) {
@@ -106,9 +109,9 @@ func (s *Service) Run(ctx context.Context) error {
 	run("bidder", b.Run)
 	run("prover", p.Run)
 	run("leases", lm.Run)
-	if cfg.Metrics.Address != "" {
+	if cfg.Metrics.Address != "" && !s.MetricsServed {
 		run("metrics", func(ctx context.Context) error {
-			return metrics.Serve(ctx, cfg.Metrics.Address, metrics.Handler(s.Registry, s.Board))
+			return metrics.Serve(ctx, cfg.Metrics, metrics.Handler(s.Registry, s.Board))
 		})
 	}
 	if cfg.API.GRPCAddress != "" || cfg.API.RESTAddress != "" {
