@@ -1,10 +1,7 @@
 package app
 
 import (
-	"os"
-	"sync"
-
-	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/gpumesh/gpumesh/app/params"
 )
 
 // Identity of the chain. Everything that names an address prefix or a denom
@@ -14,10 +11,10 @@ const (
 	Name = "gpumesh"
 
 	// AccountAddressPrefix is the bech32 prefix of account addresses.
-	AccountAddressPrefix = "mesh"
+	AccountAddressPrefix = params.AccountAddressPrefix
 
 	// BondDenom is the staking, bond and fee denom.
-	BondDenom = "umesh"
+	BondDenom = params.BondDenom
 	// DisplayDenom is the human unit of BondDenom (10^6 umesh).
 	DisplayDenom = "MESH"
 	// BondDenomExponent is the number of decimals between umesh and MESH.
@@ -32,49 +29,26 @@ const (
 
 	// CoinType is the BIP-44 coin type used for key derivation (the Cosmos
 	// default, so standard wallets derive the same keys).
-	CoinType = 118
+	CoinType = params.CoinType
 )
 
 var (
-	ValidatorAddressPrefix = AccountAddressPrefix + sdk.PrefixValidator + sdk.PrefixOperator
-	ConsensusAddressPrefix = AccountAddressPrefix + sdk.PrefixValidator + sdk.PrefixConsensus
-	AccountPubKeyPrefix    = AccountAddressPrefix + sdk.PrefixPublic
-	ValidatorPubKeyPrefix  = ValidatorAddressPrefix + sdk.PrefixPublic
-	ConsensusPubKeyPrefix  = ConsensusAddressPrefix + sdk.PrefixPublic
+	ValidatorAddressPrefix = params.ValidatorAddressPrefix
+	ConsensusAddressPrefix = params.ConsensusAddressPrefix
+	AccountPubKeyPrefix    = params.AccountPubKeyPrefix
+	ValidatorPubKeyPrefix  = params.ValidatorPubKeyPrefix
+	ConsensusPubKeyPrefix  = params.ConsensusPubKeyPrefix
 )
-
-var configOnce sync.Once
 
 // ConfigScope is the SDK configuration scope gpumesh processes use unless
 // COSMOS_SDK_CONFIG_SCOPE is already set.
-const ConfigScope = "gpumesh"
+const ConfigScope = params.ConfigScope
 
 // SetSDKConfig installs the gpumesh address prefixes and bond denom in the
-// SDK's process-wide configuration and seals it. It is safe to call more
-// than once; only the first call has an effect.
-//
-// It first fixes the SDK's configuration scope. Without one, every
-// sdk.GetConfig call (made by every bech32 encoding and decoding of an
-// address) derives the scope from os.Executable and os.Hostname, two
-// system calls and a formatted string: about a sixth of the execution time
-// of a market transaction (docs/benchmarks.md, "Execution throughput").
-// With the scope set, the same lookup is an environment read.
-func SetSDKConfig() {
-	configOnce.Do(func() {
-		if os.Getenv(sdk.EnvConfigScope) == "" {
-			if err := os.Setenv(sdk.EnvConfigScope, ConfigScope); err != nil {
-				panic(err)
-			}
-		}
-		cfg := sdk.GetConfig()
-		cfg.SetBech32PrefixForAccount(AccountAddressPrefix, AccountPubKeyPrefix)
-		cfg.SetBech32PrefixForValidator(ValidatorAddressPrefix, ValidatorPubKeyPrefix)
-		cfg.SetBech32PrefixForConsensusNode(ConsensusAddressPrefix, ConsensusPubKeyPrefix)
-		cfg.SetCoinType(CoinType)
-		cfg.Seal()
-		sdk.DefaultBondDenom = BondDenom
-	})
-}
+// SDK's process-wide configuration and seals it (params.SetSDKConfig, which
+// clients call without linking the app). It is safe to call more than
+// once; only the first call has an effect.
+func SetSDKConfig() { params.SetSDKConfig() }
 
 func init() {
 	SetSDKConfig()

@@ -264,7 +264,7 @@ func blockInterval(blocks map[int64]benchBlock, from, to int64) float64 {
 
 // benchEncoding decodes and encodes every message these benchmarks send
 // or read.
-func benchEncoding() app.EncodingConfig {
+func benchEncoding() chain.EncodingConfig {
 	enc := chain.Encoding()
 	banktypes.RegisterInterfaces(enc.InterfaceRegistry)
 	return enc
@@ -531,7 +531,7 @@ type loadTx struct {
 type loadGen struct {
 	t        *testing.T
 	ln       *Localnet
-	enc      app.EncodingConfig
+	enc      chain.EncodingConfig
 	http     *http.Client
 	accounts []*loadAccount
 

@@ -23,7 +23,6 @@ import (
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/gpumesh/gpumesh/app"
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
@@ -51,14 +50,28 @@ type Options struct {
 	// another process signs with the same key or a transaction left the
 	// mempool).
 	OnTxRetry func(reason string)
+	// MaxGas caps the gas signed per message kind (chain.max_gas; kinds
+	// not set take DefaultMaxGas).
+	MaxGas map[string]uint64
+	// MaxFee caps the fee per transaction (chain.max_fee; empty =
+	// DefaultMaxFee).
+	MaxFee string
+	// MaxRecvMsgBytes bounds one gRPC response from the node (0 =
+	// DefaultMaxRecvMsgBytes).
+	MaxRecvMsgBytes int
 }
 
+// DefaultMaxRecvMsgBytes bounds a node's gRPC response: a latest-block
+// response carries the block twice (CometBFT's and the SDK's form), and
+// a block is at most 4 MiB by CometBFT's default consensus params.
+const DefaultMaxRecvMsgBytes = 16 << 20
+
 // Client is a connection to one node. Queries may run concurrently;
-// transactions are sent one at a time.
+// transactions go through one broadcaster (see Send).
 type Client struct {
 	opts Options
 	conn *grpc.ClientConn
-	enc  app.EncodingConfig
+	enc  EncodingConfig
 
 	Comet        cmtservice.ServiceClient
 	Tx           txtypes.ServiceClient
@@ -69,19 +82,7 @@ type Client struct {
 	Stakingslash stakingslashtypes.QueryClient
 	PoC          poctypes.QueryClient
 
-	signer *signer
-}
-
-// Encoding returns the codecs with every gpumesh message registered.
-func Encoding() app.EncodingConfig {
-	enc := app.MakeEncodingConfig()
-	authtypes.RegisterInterfaces(enc.InterfaceRegistry)
-	providertypes.RegisterInterfaces(enc.InterfaceRegistry)
-	stakingslashtypes.RegisterInterfaces(enc.InterfaceRegistry)
-	markettypes.RegisterInterfaces(enc.InterfaceRegistry)
-	escrowtypes.RegisterInterfaces(enc.InterfaceRegistry)
-	poctypes.RegisterInterfaces(enc.InterfaceRegistry)
-	return enc
+	bc *broadcaster
 }
 
 // Dial connects to the node (lazily: gRPC reconnects by itself after a
@@ -96,10 +97,21 @@ func Dial(opts Options) (*Client, error) {
 	if opts.PollInterval == 0 {
 		opts.PollInterval = time.Second
 	}
+	if opts.MaxRecvMsgBytes == 0 {
+		opts.MaxRecvMsgBytes = DefaultMaxRecvMsgBytes
+	}
+	if opts.MaxFee == "" {
+		opts.MaxFee = DefaultMaxFee
+	}
+	caps, prices, err := parseCaps(opts)
+	if err != nil {
+		return nil, err
+	}
 	enc := Encoding()
 	conn, err := grpc.NewClient(opts.GRPC,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(enc.InterfaceRegistry).GRPCCodec())))
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(enc.InterfaceRegistry).GRPCCodec()),
+			grpc.MaxCallRecvMsgSize(opts.MaxRecvMsgBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("chain.grpc %q: %w", opts.GRPC, err)
 	}
@@ -125,23 +137,54 @@ func Dial(opts Options) (*Client, error) {
 			_ = conn.Close()
 			return nil, fmt.Errorf("key.name %q: %w", opts.KeyName, err)
 		}
-		c.signer = &signer{client: c, addr: addr}
+		c.bc = newBroadcaster(c, addr, caps, prices)
 	}
 	return c, nil
 }
 
-// Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+// parseCaps reads the gas and fee caps and the gas prices, naming the
+// config key of a bad one.
+func parseCaps(opts Options) (Caps, sdk.DecCoins, error) {
+	if err := ValidateMaxGas(opts.MaxGas); err != nil {
+		return Caps{}, nil, err
+	}
+	maxFee, err := sdk.ParseCoinsNormalized(opts.MaxFee)
+	if err != nil {
+		return Caps{}, nil, fmt.Errorf("chain.max_fee %q: %w", opts.MaxFee, err)
+	}
+	var prices sdk.DecCoins
+	if opts.GasPrices != "" {
+		if prices, err = sdk.ParseDecCoins(opts.GasPrices); err != nil {
+			return Caps{}, nil, fmt.Errorf("chain.gas_prices %q: %w", opts.GasPrices, err)
+		}
+	}
+	for _, p := range prices {
+		if !p.Amount.IsZero() && maxFee.AmountOf(p.Denom).IsZero() {
+			return Caps{}, nil, fmt.Errorf("chain.max_fee %q has no %s, the denom of chain.gas_prices %q", opts.MaxFee,
+				p.Denom, opts.GasPrices)
+		}
+	}
+	return Caps{MaxGas: opts.MaxGas, MaxFee: maxFee}, prices, nil
+}
+
+// Close stops the broadcaster (waiting callers get ErrClosed) and closes
+// the connection.
+func (c *Client) Close() error {
+	if c.bc != nil {
+		c.bc.close()
+	}
+	return c.conn.Close()
+}
 
 // ChainID is the configured chain id.
 func (c *Client) ChainID() string { return c.opts.ChainID }
 
 // Address is the signing account (nil for a query-only client).
 func (c *Client) Address() sdk.AccAddress {
-	if c.signer == nil {
+	if c.bc == nil {
 		return nil
 	}
-	return c.signer.addr
+	return c.bc.addr
 }
 
 // Block is a block header's height and time.
@@ -161,9 +204,33 @@ func (c *Client) Latest(ctx context.Context) (Block, error) {
 	}
 	h := res.SdkBlock.Header
 	if c.opts.ChainID != "" && h.ChainID != c.opts.ChainID {
-		return Block{}, fmt.Errorf("node %s is on chain %q, the config says chain.chain_id %q", c.opts.GRPC, h.ChainID, c.opts.ChainID)
+		return Block{}, c.wrongChain(h.ChainID)
 	}
 	return Block{Height: h.Height, Time: h.Time}, nil
+}
+
+// CheckChainID returns an error wrapping ErrWrongChain, naming both ids,
+// when the node's chain id (its node info's network) is not the
+// configured chain.chain_id, and the node's error when it cannot be
+// asked. Signatures over another chain id fail the node's check, so a
+// sidecar must not start against such a node.
+func (c *Client) CheckChainID(ctx context.Context) error {
+	res, err := c.Comet.GetNodeInfo(ctx, &cmtservice.GetNodeInfoRequest{})
+	if err != nil {
+		return fmt.Errorf("node %s (chain.grpc): node info: %w", c.opts.GRPC, err)
+	}
+	if res.DefaultNodeInfo == nil {
+		return fmt.Errorf("node %s (chain.grpc): node info without a network", c.opts.GRPC)
+	}
+	if got := res.DefaultNodeInfo.Network; got != c.opts.ChainID {
+		return c.wrongChain(got)
+	}
+	return nil
+}
+
+func (c *Client) wrongChain(got string) error {
+	return fmt.Errorf("%w: node %s (chain.grpc) is on chain %q, the config says chain.chain_id %q", ErrWrongChain,
+		c.opts.GRPC, got, c.opts.ChainID)
 }
 
 // maxPages bounds a paginated walk, so a misbehaving node cannot keep the

@@ -112,7 +112,8 @@ func dial(cfg config.Config, onTxFailure func(stage, codespace string), onTxRetr
 	}
 	return chain.Dial(chain.Options{GRPC: cfg.Chain.GRPC, ChainID: cfg.Chain.ChainID, GasPrices: cfg.Chain.GasPrices,
 		GasAdjustment: cfg.Chain.GasAdjustment, TxTimeout: cfg.Chain.TxTimeout.D(), PollInterval: cfg.Chain.PollInterval.D(),
-		Keyring: kr, KeyName: cfg.Key.Name, OnTxFailure: onTxFailure, OnTxRetry: onTxRetry})
+		Keyring: kr, KeyName: cfg.Key.Name, OnTxFailure: onTxFailure, OnTxRetry: onTxRetry,
+		MaxGas: cfg.Chain.MaxGas, MaxFee: cfg.Chain.MaxFee})
 }
 
 // outf and outln write command output; a failed write to the terminal

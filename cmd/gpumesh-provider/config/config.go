@@ -20,6 +20,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/gpus"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/listen"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
@@ -94,6 +95,14 @@ type Chain struct {
 	PollInterval Duration `json:"poll_interval"`
 	// TxTimeout bounds the wait for a transaction's inclusion.
 	TxTimeout Duration `json:"tx_timeout"`
+	// MaxGas caps the gas the sidecar signs per message kind (commit,
+	// reveal, lease, bid, withdraw, claim, register, bond, other); kinds
+	// not set take chain.DefaultMaxGas. A simulation over the cap is
+	// refused, not signed.
+	MaxGas map[string]uint64 `json:"max_gas,omitempty"`
+	// MaxFee caps the fee of one transaction, e.g. "1000000umesh"; empty
+	// = chain.DefaultMaxFee.
+	MaxFee string `json:"max_fee,omitempty"`
 }
 
 // Key is the provider's signing key.
@@ -316,6 +325,14 @@ func (c Config) Validate() error {
 	if c.Chain.GasPrices != "" {
 		if _, err := sdk.ParseDecCoins(c.Chain.GasPrices); err != nil {
 			bad("chain.gas_prices", "%q: %v", c.Chain.GasPrices, err)
+		}
+	}
+	if err := chain.ValidateMaxGas(c.Chain.MaxGas); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Chain.MaxFee != "" {
+		if _, err := sdk.ParseCoinsNormalized(c.Chain.MaxFee); err != nil {
+			bad("chain.max_fee", "%q: %v", c.Chain.MaxFee, err)
 		}
 	}
 	if c.Chain.GasAdjustment < 1 || c.Chain.GasAdjustment > 10 {
