@@ -40,9 +40,9 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fault, _ := cmd.Flags().GetString("fault")
-			if fault != "" && fault != "corrupt-opening" {
-				return fmt.Errorf("--fault %q: the only fault is corrupt-opening", fault)
+			faults, err := faultsFromFlags(cmd, log)
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -51,7 +51,7 @@ func runCmd() *cobra.Command {
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			m := metrics.New(reg)
 			svc := &service.Service{Config: cfg, Home: home(cmd), Log: log, Version: version.Version, Commit: version.Commit, Registry: reg,
-				Metrics: m, CorruptOpening: fault == "corrupt-opening"}
+				Metrics: m, Faults: faults}
 			svc.Chain, err = dial(cfg,
 				func(stage, codespace string) { m.TxFailures.WithLabelValues(stage, codespace).Inc() },
 				func(reason string) { m.TxRetries.WithLabelValues(reason).Inc() })
@@ -71,9 +71,6 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			defer func() { _ = svc.Backend.Close() }()
-			if svc.CorruptOpening {
-				log.Warn("FAULT INJECTION: reveals will carry a corrupted opening; this provider will be slashed")
-			}
 
 			done := make(chan error, 1)
 			go func() { done <- svc.Run(ctx) }()
@@ -95,8 +92,7 @@ func runCmd() *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().String("fault", "", "test only: inject a fault (corrupt-opening)")
-	_ = cmd.Flags().MarkHidden("fault")
+	addFaultFlags(cmd)
 	return cmd
 }
 
