@@ -28,8 +28,8 @@ import (
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
-	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	pockeeper "github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -376,18 +376,18 @@ func gasCases() []gasCase {
 			setup: func(w *twin) {
 				commitOf = w.advanceUntilChallenge(w.acc(detP1), poctypes.CHALLENGE_STATE_ISSUED)
 				var err error
-				proofs, err = cli.ProveChallenge(w.t.Context(), apptest.ChainID, commitOf, 0)
+				proofs, err = prove.Challenge(w.t.Context(), apptest.ChainID, commitOf, 0)
 				require.NoError(w.t, err)
 			},
 			msg: func(w *twin) (apptest.Account, sdk.Msg) {
-				return w.acc(detP1), cli.CommitMsg(commitOf, proofs)
+				return w.acc(detP1), prove.CommitMsg(commitOf, proofs)
 			}},
 		{url: "/gpumesh.proofofcompute.v1.MsgRevealProof",
 			setup: func(w *twin) {
 				commitOf = w.advanceUntilChallenge(w.acc(detP1), poctypes.CHALLENGE_STATE_OPENED)
 			},
 			msg: func(w *twin) (apptest.Account, sdk.Msg) {
-				reveals, err := cli.RevealMsgs(commitOf, pockeeper.Openings(commitOf), proofs, []uint32{0}, false)
+				reveals, err := prove.RevealMsgs(commitOf, pockeeper.Openings(commitOf), proofs, []uint32{0})
 				require.NoError(w.t, err)
 				return w.acc(detP1), reveals[0]
 			}},
@@ -399,7 +399,7 @@ func gasCases() []gasCase {
 				for g := 1; g < len(c.Gpus); g++ {
 					rest = append(rest, uint32(g))
 				}
-				reveals, err := cli.RevealMsgs(c, pockeeper.Openings(c), proofs, rest, false)
+				reveals, err := prove.RevealMsgs(c, pockeeper.Openings(c), proofs, rest)
 				require.NoError(w.t, err)
 				msgs := make([]sdk.Msg, len(reveals))
 				for i, r := range reveals {

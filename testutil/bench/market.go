@@ -24,8 +24,8 @@ import (
 	escrowtypes "github.com/gpumesh/gpumesh/x/escrow/types"
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
-	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	pockeeper "github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -177,11 +177,11 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 		proofs := make([][]*challenge.GPUProof, T)
 		for i := range T {
 			challenges[i] = providerChallenge(t, c, provider(i).Address)
-			proofs[i], err = cli.ProveChallenge(context.Background(), ChainID, challenges[i], 0)
+			proofs[i], err = prove.Challenge(context.Background(), ChainID, challenges[i], 0)
 			require.NoError(t, err)
 		}
 		block("commit-proof", func(i int) []byte {
-			return c.Sign(i, cli.CommitMsg(challenges[i], proofs[i]))
+			return c.Sign(i, prove.CommitMsg(challenges[i], proofs[i]))
 		})
 		for i := range T {
 			challenges[i], err = c.ProofOfComputeKeeper.GetChallenge(c.Ctx(), challenges[i].Id)
@@ -196,7 +196,7 @@ func marketRun(t testing.TB, cfg Config, sz results.Sizes) []results.Phase {
 			require.Equal(t, poctypes.CHALLENGE_STATE_OPENED, challenges[i].State, "challenge %d", challenges[i].Id)
 		}
 		block("reveal-proof", func(i int) []byte {
-			msgs, err := cli.RevealMsgs(challenges[i], pockeeper.Openings(challenges[i]), proofs[i], nil, false)
+			msgs, err := prove.RevealMsgs(challenges[i], pockeeper.Openings(challenges[i]), proofs[i], nil)
 			require.NoError(t, err)
 			require.Len(t, msgs, 1, "a dispute challenges the lease's one GPU")
 			return c.Sign(i, msgs[0])

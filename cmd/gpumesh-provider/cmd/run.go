@@ -64,9 +64,9 @@ another chain than chain.chain_id. SIGINT or SIGTERM stops it cleanly (exit stat
 			if err := leases.CheckHooks(cfg.Leases, log); err != nil {
 				return err
 			}
-			fault, _ := cmd.Flags().GetString("fault")
-			if fault != "" && fault != "corrupt-opening" {
-				return fmt.Errorf("--fault %q: the only fault is corrupt-opening", fault)
+			faults, err := faultsFromFlags(cmd, log)
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -77,7 +77,7 @@ another chain than chain.chain_id. SIGINT or SIGTERM stops it cleanly (exit stat
 			board := state.NewBoard()
 			board.SetChain(state.Chain{ChainID: cfg.Chain.ChainID, LastError: waitingFor(cfg.Chain.GRPC, errors.New("starting"))})
 			svc := &service.Service{Config: cfg, Home: home(cmd), Log: log, Version: version.Version, Commit: version.Commit, Registry: reg,
-				Metrics: m, Board: board, CorruptOpening: fault == "corrupt-opening", MetricsServed: cfg.Metrics.Address != ""}
+				Metrics: m, Board: board, Faults: faults, MetricsServed: cfg.Metrics.Address != ""}
 			svc.Chain, err = dial(cfg,
 				func(stage, codespace string) { m.TxFailures.WithLabelValues(stage, codespace).Inc() },
 				func(reason string) { m.TxRetries.WithLabelValues(reason).Inc() })
@@ -106,8 +106,7 @@ another chain than chain.chain_id. SIGINT or SIGTERM stops it cleanly (exit stat
 			return g.Wait()
 		},
 	}
-	cmd.Flags().String("fault", "", "test only: inject a fault (corrupt-opening)")
-	_ = cmd.Flags().MarkHidden("fault")
+	addFaultFlags(cmd)
 	return cmd
 }
 
@@ -131,9 +130,6 @@ func daemon(ctx context.Context, svc *service.Service, log *slog.Logger) error {
 		return err
 	}
 	defer func() { _ = svc.Backend.Close() }()
-	if svc.CorruptOpening {
-		log.Warn("FAULT INJECTION: reveals will carry a corrupted opening; this provider will be slashed")
-	}
 
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()

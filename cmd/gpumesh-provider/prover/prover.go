@@ -20,7 +20,7 @@ import (
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/state"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
-	poccli "github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 )
@@ -43,14 +43,14 @@ type Options struct {
 	Workers int
 	// FreeProofs sends proofs without a fee.
 	FreeProofs bool
-	// CorruptOpening is a fault injection for tests and demos: the reveal
-	// flips a byte of the first opened leaf, which the chain must catch.
-	CorruptOpening bool
 	// NodeID is this machine's node. A provider with several machines runs
 	// a sidecar on each: a capacity challenge is answered by the sidecar of
 	// its node, a dispute (no node) by the one holding its first GPU. ""
 	// answers every challenge.
 	NodeID string
+	// Faults are test-only fault injections; empty unless the binary is
+	// built with the gpumesh_faults tag (faults.go).
+	Faults Faults
 	// RevealBatch is how many GPUs' reveals go in one transaction.
 	RevealBatch int
 	// MaxMemoryBytes refuses a challenge whose proofs, with those already
@@ -201,7 +201,7 @@ func (p *Prover) commitAll(ctx context.Context, blk chain.Block, issued []poctyp
 			}
 			continue
 		}
-		msgs = append(msgs, poccli.CommitMsg(c, proofs))
+		msgs = append(msgs, prove.CommitMsg(c, proofs))
 		batch = append(batch, c)
 	}
 	if len(msgs) == 0 {
@@ -265,7 +265,7 @@ func (p *Prover) prove(ctx context.Context, c poctypes.Challenge, t *state.Chall
 		return nil, errRefused
 	}
 	start := time.Now()
-	proofs, err := poccli.ProveChallengeWith(ctx, p.chain.ChainID(), c, p.opts.Multiplier,
+	proofs, err := prove.ChallengeWith(ctx, p.chain.ChainID(), c, p.opts.Multiplier,
 		challenge.ProverOptions{Workers: p.opts.Workers})
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
@@ -297,13 +297,11 @@ func (p *Prover) reveal(ctx context.Context, c poctypes.Challenge, t *state.Chal
 	if len(todo) == 0 {
 		return nil
 	}
-	msgs, err := poccli.RevealMsgs(full, openings, proofs, todo, p.opts.CorruptOpening)
+	msgs, err := prove.RevealMsgs(full, openings, proofs, todo)
 	if err != nil {
 		return err
 	}
-	if p.opts.CorruptOpening {
-		p.log.Warn("fault injection: revealing a corrupted opening", "challenge", c.Id)
-	}
+	msgs = p.opts.Faults.reveals(msgs, p.log, c.Id)
 	start := time.Now()
 	var last *chain.TxResult
 	for i := 0; i < len(msgs); i += p.opts.RevealBatch {

@@ -89,7 +89,7 @@ func newChallenge(addr sdk.AccAddress) poctypes.Challenge {
 
 func newProver(f *fakeChain, corrupt bool) (*prover.Prover, *metrics.Metrics) {
 	m := metrics.New(prometheus.NewRegistry())
-	p := prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2), CorruptOpening: corrupt}, state.NewBoard(), m,
+	p := prover.New(f, prover.Options{Multiplier: challenge.CPUMultiplier(2), Faults: faultsFor(corrupt)}, state.NewBoard(), m,
 		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	return p, m
 }
@@ -176,21 +176,6 @@ func TestRestartAfterCommitDoesNotResubmit(t *testing.T) {
 	require.Len(t, f.sent[0], 1)
 	require.Equal(t, uint32(1), f.sent[0][0].(*poctypes.MsgRevealProof).GpuIndex)
 	require.NoError(t, verify(t, f, f.sent[0]))
-}
-
-func TestCorruptOpeningFaultFailsVerification(t *testing.T) {
-	addr := sdk.AccAddress([]byte("provider-address-03"))
-	f := &fakeChain{addr: addr, c: newChallenge(addr)}
-	p, _ := newProver(f, true)
-	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 6}))
-	commit := f.sent[0][0].(*poctypes.MsgCommitProof)
-	for i := range f.c.Gpus {
-		f.c.Gpus[i].Commitment = commit.Commitments[i]
-	}
-	open(f)
-	require.NoError(t, p.Step(context.Background(), chain.Block{Height: 9}))
-	require.Len(t, f.sent, 2)
-	require.ErrorIs(t, verify(t, f, f.sent[1]), challenge.ErrWrongPath)
 }
 
 func TestMissedDeadlineSendsNothing(t *testing.T) {

@@ -40,11 +40,12 @@ type Service struct {
 	Board    *state.Board
 	Version  string
 	Commit   string
-	// CorruptOpening is the test-only fault injection (see prover).
-	CorruptOpening bool
 	// MetricsServed: the caller already serves metrics.address (run starts
 	// it before waiting for the node, so /healthz answers meanwhile).
 	MetricsServed bool
+	// Faults are the prover's fault injections: empty unless built with
+	// the gpumesh_faults tag (see prover.Faults).
+	Faults prover.Faults
 
 	deregistered bool // the last sync found the provider deregistered (owned by syncLoop)
 
@@ -85,7 +86,7 @@ func (s *Service) Run(ctx context.Context) error {
 	b := bidder.New(s.Chain, cfg.Bidding, cfg.Pricing, s.Board, m, s.Log.With("subsystem", "bidder"), bidBlocks,
 		Healthy(s.Board))
 	p := prover.New(s.Chain, prover.Options{NodeID: cfg.Provider.Node.ID, Multiplier: s.Backend, Workers: cfg.Prover.Workers,
-		FreeProofs: cfg.Chain.FreeProofs, CorruptOpening: s.CorruptOpening,
+		FreeProofs: cfg.Chain.FreeProofs, Faults: s.Faults,
 		MaxMemoryBytes: prover.MemoryLimit(cfg.Prover.MaxMemoryMiB)}, s.Board, m, s.Log.With("subsystem", "prover"),
 		proofBlocks)
 	lm := leases.New(s.Chain, cfg.Leases, leases.NewStore(filepath.Join(s.Home, "data", "leases.json")), s.Board, m,

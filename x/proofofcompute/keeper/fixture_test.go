@@ -15,8 +15,8 @@ import (
 	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/challenge"
-	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/keeper"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -110,13 +110,13 @@ func (f *pocFixture) nextChallenge(provider apptest.Account) types.Challenge {
 // prove computes every GPU's proof of a challenge as an honest provider.
 func (f *pocFixture) prove(c types.Challenge) []*challenge.GPUProof {
 	f.t.Helper()
-	out, err := cli.ProveChallenge(context.Background(), apptest.ChainID, c, 0)
+	out, err := prove.Challenge(context.Background(), apptest.ChainID, c, 0)
 	require.NoError(f.t, err)
 	return out
 }
 
 // commitMsg carries the proofs' commitments.
-var commitMsg = cli.CommitMsg
+var commitMsg = prove.CommitMsg
 
 // revealMsg opens GPU g of an OPENED challenge at the chain's indices.
 func (f *pocFixture) revealMsg(c types.Challenge, proofs []*challenge.GPUProof, g int) *types.MsgRevealProof {

@@ -20,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	markettypes "github.com/gpumesh/gpumesh/x/market/types"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	"github.com/gpumesh/gpumesh/x/proofofcompute/types"
 )
 
@@ -127,13 +128,13 @@ it (see the module README).`,
 			}
 			workers, _ := cmd.Flags().GetInt(FlagWorkers)
 			start := time.Now()
-			proofs, err := ProveChallenge(cmd.Context(), clientCtx.ChainID, c, workers)
+			proofs, err := prove.Challenge(cmd.Context(), clientCtx.ChainID, c, workers)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "challenge %d: %d GPUs proved (n=%d, m=%d) in %s\n",
 				c.Id, len(c.Gpus), c.Gpus[0].N, c.Gpus[0].M, time.Since(start).Round(time.Millisecond))
-			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), CommitMsg(c, proofs))
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), prove.CommitMsg(c, proofs))
 		},
 	}
 	cmd.Flags().String(FlagCommitments, "", "comma-separated hex commitments to send instead of computing them")
@@ -174,13 +175,16 @@ then fails the challenge and slashes and jails the provider.`,
 			}
 			corrupt, _ := cmd.Flags().GetBool(FlagCorrupt)
 			workers, _ := cmd.Flags().GetInt(FlagWorkers)
-			proofs, err := ProveChallenge(cmd.Context(), clientCtx.ChainID, c, workers)
+			proofs, err := prove.Challenge(cmd.Context(), clientCtx.ChainID, c, workers)
 			if err != nil {
 				return err
 			}
-			reveals, err := RevealMsgs(c, res.Openings, proofs, only, corrupt)
+			reveals, err := prove.RevealMsgs(c, res.Openings, proofs, only)
 			if err != nil {
 				return err
+			}
+			if corrupt {
+				reveals = prove.CorruptReveals(reveals)
 			}
 			msgs := make([]sdk.Msg, len(reveals))
 			for i, m := range reveals {
