@@ -43,10 +43,11 @@ E2E_TIMEOUT  ?= 15m
 help:
 	@sed -n 's/^## \([a-z0-9-]*\): /\1\t/p' $(MAKEFILE_LIST) | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
 
-## build: build build/gpumeshd and build/gpumesh-provider
+## build: build build/gpumeshd and build/gpumesh-provider (and, for the demo and e2e tests only, build/gpumesh-provider-faulty with --fault)
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/gpumeshd ./cmd/gpumeshd
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/gpumesh-provider ./cmd/gpumesh-provider
+	$(GO) build -tags gpumesh_faults -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/gpumesh-provider-faulty ./cmd/gpumesh-provider
 
 ## install: install gpumeshd and gpumesh-provider into GOBIN
 install:
@@ -65,7 +66,7 @@ test-unit:
 
 ## test-e2e: end-to-end tests with real gpumeshd processes on loopback
 test-e2e: build
-	GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) ./testutil/e2e/...
+	GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) GPUMESH_PROVIDER_FAULTY=$(abspath $(BUILD_DIR)/gpumesh-provider-faulty) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) ./testutil/e2e/...
 
 ## test-race: unit tests under the race detector
 test-race:

@@ -53,6 +53,7 @@ const (
 type demo struct {
 	root, dir, home string
 	gpumeshd, side  string
+	faulty          string // the sidecar built with -tags gpumesh_faults (--fault)
 	step            int
 	started         time.Time
 	sidecars        []*sidecar
@@ -74,6 +75,7 @@ func main() {
 	}
 	d := &demo{root: root, dir: dir, home: filepath.Join(dir, "node0"), started: time.Now(),
 		gpumeshd: filepath.Join(root, "build", "gpumeshd"), side: filepath.Join(root, "build", "gpumesh-provider"),
+		faulty: filepath.Join(root, "build", "gpumesh-provider-faulty"),
 		addr: map[string]string{}}
 
 	sigs := make(chan os.Signal, 1)
@@ -149,7 +151,7 @@ func (d *demo) run() {
 			c.Pricing.Classes["h100-sxm-80g"] = config.ClassPrice{Floor: []string{"2200000uusdc"}}
 		}),
 	}
-	d.sidecars[2].args = []string{"--fault", "corrupt-opening"}
+	d.sidecars[2].bin, d.sidecars[2].args = d.faulty, []string{"--fault", "corrupt-opening"}
 	var wg sync.WaitGroup
 	errs := make([]error, len(d.sidecars))
 	for i, s := range d.sidecars {

@@ -197,7 +197,7 @@ func TestMarketOnFourValidators(t *testing.T) {
 		c.Provider.Region = "DE-fra1"
 		c.Pricing.Classes["h100-sxm-80g"] = config.ClassPrice{Floor: []string{"2200000uusdc"}}
 	})
-	c.Args = []string{"--fault", "corrupt-opening"}
+	c.Bin, c.Args = gpumeshProviderFaulty(t), []string{"--fault", "corrupt-opening"}
 	var wg sync.WaitGroup
 	for _, s := range []*Sidecar{a, b, c} {
 		wg.Add(1)

@@ -34,6 +34,7 @@ func repoRoot() string {
 // (set by `make test-e2e`), or one built once for this test process.
 type binary struct {
 	env, pkg string
+	tags     string // build tags, for a binary built here
 
 	once sync.Once
 	path string
@@ -43,6 +44,9 @@ type binary struct {
 var (
 	gpumeshdBin = &binary{env: "GPUMESHD", pkg: "./cmd/gpumeshd"}
 	providerBin = &binary{env: "GPUMESH_PROVIDER", pkg: "./cmd/gpumesh-provider"}
+	// faultyBin is the sidecar built with the test-only fault injection
+	// (--fault), which the production binary does not have.
+	faultyBin = &binary{env: "GPUMESH_PROVIDER_FAULTY", pkg: "./cmd/gpumesh-provider", tags: "gpumesh_faults"}
 )
 
 func (b *binary) get(t *testing.T) string {
@@ -57,7 +61,7 @@ func (b *binary) get(t *testing.T) string {
 			return
 		}
 		b.path = filepath.Join(dir, filepath.Base(b.pkg))
-		cmd := exec.Command("go", "build", "-o", b.path, b.pkg)
+		cmd := exec.Command("go", "build", "-tags", b.tags, "-o", b.path, b.pkg)
 		cmd.Dir = repoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
@@ -73,6 +77,11 @@ func gpumeshd(t *testing.T) string { return gpumeshdBin.get(t) }
 // gpumeshProvider returns the sidecar binary under test ($GPUMESH_PROVIDER
 // or built).
 func gpumeshProvider(t *testing.T) string { return providerBin.get(t) }
+
+// gpumeshProviderFaulty returns the sidecar built with -tags
+// gpumesh_faults ($GPUMESH_PROVIDER_FAULTY or built), the only one with
+// --fault.
+func gpumeshProviderFaulty(t *testing.T) string { return faultyBin.get(t) }
 
 // Localnet is one local network started by scripts/localnet.sh.
 type Localnet struct {

@@ -263,7 +263,7 @@ func TestSidecarsRunTheMarket(t *testing.T) {
 	c := NewSidecar(t, ln, "sc-c", "provider3", "dgx-h100", "e2e-sc-c", 2, func(c *config.Config) {
 		c.Bidding.Enabled = false
 	})
-	c.Args = []string{"--fault", "corrupt-opening"}
+	c.Bin, c.Args = gpumeshProviderFaulty(t), []string{"--fault", "corrupt-opening"}
 
 	// Register (provider, inventory, bond) the way an operator does.
 	var wg sync.WaitGroup
