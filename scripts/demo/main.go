@@ -76,7 +76,7 @@ func main() {
 	d := &demo{root: root, dir: dir, home: filepath.Join(dir, "node0"), started: time.Now(),
 		gpumeshd: filepath.Join(root, "build", "gpumeshd"), side: filepath.Join(root, "build", "gpumesh-provider"),
 		faulty: filepath.Join(root, "build", "gpumesh-provider-faulty"),
-		addr: map[string]string{}}
+		addr:   map[string]string{}}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
