@@ -764,7 +764,7 @@ func (m *Manager) withdraw(ctx context.Context, active []markettypes.Lease) erro
 			key := markettypes.OrderID{Tenant: s.Id.Tenant, Seq: s.Id.Seq}.String()
 			m.earned[key] = m.earned[key].Add(s.ProviderAmount)
 			paid = paid.Add(s.ProviderAmount)
-			m.metrics.Earnings.WithLabelValues(s.ProviderAmount.Denom).Add(float64(s.ProviderAmount.Amount.Uint64()))
+			m.metrics.Earnings.WithLabelValues(s.ProviderAmount.Denom).Add(metrics.CoinAmount(s.ProviderAmount.Amount))
 		}
 	}
 	m.log.Info("earnings withdrawn", "leases", len(active), "paid", paid.String(), "height", res.Height)
@@ -793,7 +793,7 @@ func (m *Manager) claim(ctx context.Context) error {
 	}
 	var out poctypes.MsgClaimRewardsResponse
 	if err := res.MsgResponses(&out); err == nil && out.Amount.IsValid() {
-		m.metrics.Rewards.WithLabelValues(out.Amount.Denom).Add(float64(out.Amount.Amount.Uint64()))
+		m.metrics.Rewards.WithLabelValues(out.Amount.Denom).Add(metrics.CoinAmount(out.Amount.Amount))
 	}
 	m.log.Info("capacity rewards claimed", "amount", out.Amount.String(), "height", res.Height)
 	return nil
