@@ -105,13 +105,20 @@ func (s *Server) Status(context.Context, *sidecarv1.StatusRequest) (*sidecarv1.S
 	if desc == "" {
 		desc = s.info.NVML
 	}
-	return &sidecarv1.StatusResponse{
+	out := &sidecarv1.StatusResponse{
 		Version: s.info.Version, Commit: s.info.Commit, ChainId: s.info.ChainID, Provider: s.info.Provider, NodeId: s.info.NodeID,
 		Connected: c.Connected, LatestHeight: c.Height, LatestBlockTime: ts(c.BlockTime), ChainError: c.LastError,
 		Nvml: desc, NvmlHealthy: nvmlOK, ProverBackend: s.info.Backend, StartedAt: ts(s.info.StartedAt),
 		Registered: p.Registered, ProviderActive: p.Active, Jailed: p.Jailed, Reputation: p.Reputation,
-		Healthy: metrics.CheckHealth(s.board).OK,
-	}, nil
+		Healthy: metrics.CheckHealth(s.board).OK, ProvisioningProblem: s.board.ProvisioningProblem(),
+	}
+	for _, g := range s.board.Unbiddable() {
+		out.Unbiddable = append(out.Unbiddable, &sidecarv1.UnbiddableGPU{Uuid: g.UUID, Class: g.Class, Reason: g.Reason,
+			Detail: g.Detail})
+	}
+	ab := s.board.AutoBond()
+	out.AutoBond = &sidecarv1.AutoBondStatus{Held: ab.Held, Reason: ab.Reason, LastError: ab.LastError}
+	return out, nil
 }
 
 // GPUs implements sidecarv1.SidecarServer.

@@ -64,6 +64,10 @@ func fullBoard() *state.Board {
 		{ID: 41, State: "resolved", GPUs: []string{"GPU-aaaa", "GPU-bbbb"}, IssuedHeight: 11000, CommitDeadline: 11010,
 			OpenHeight: 11012, Outcome: "failed: wrong opening", ProveTime: 0},
 	})
+	b.SetUnbiddable([]state.UnbiddableGPU{{UUID: "GPU-bbbb", Class: "h100-sxm", Reason: "unhealthy", Detail: "xid 79"},
+		{UUID: "GPU-cccc", Class: "l40s", Reason: "no_price", Detail: "pricing.classes has no price for l40s"}})
+	b.SetAutoBond(state.AutoBond{Held: true, Reason: "operator_unbond", LastError: "insufficient funds"})
+	b.SetProvisioningProblem("leases.on_lease_start /etc/gpumesh/hooks/start.sh: no such file")
 	return b
 }
 
@@ -86,6 +90,11 @@ func TestStatusMapsEveryField(t *testing.T) {
 		Connected: true, LatestHeight: 12345, LatestBlockTime: timestamppb.New(blockTime),
 		Nvml: "NVML 12.550.54 driver 550.54.15", NvmlHealthy: true, ProverBackend: "cpu", StartedAt: timestamppb.New(startedAt),
 		Registered: true, ProviderActive: false, Jailed: true, Reputation: 8123, Healthy: true,
+		Unbiddable: []*sidecarv1.UnbiddableGPU{
+			{Uuid: "GPU-bbbb", Class: "h100-sxm", Reason: "unhealthy", Detail: "xid 79"},
+			{Uuid: "GPU-cccc", Class: "l40s", Reason: "no_price", Detail: "pricing.classes has no price for l40s"}},
+		AutoBond:            &sidecarv1.AutoBondStatus{Held: true, Reason: "operator_unbond", LastError: "insufficient funds"},
+		ProvisioningProblem: "leases.on_lease_start /etc/gpumesh/hooks/start.sh: no such file",
 	}, resp)
 	require.Equal(t, metrics.CheckHealth(b).OK, resp.Healthy)
 }
@@ -105,7 +114,7 @@ func TestStatusDegraded(t *testing.T) {
 	requireProtoEqual(t, &sidecarv1.StatusResponse{
 		Version: "v1.2.3", Commit: "abc1234", ChainId: "gpumesh-test-1", Provider: "mesh1provider", NodeId: "node-a",
 		ChainError: "dial tcp: connection refused", Nvml: "mock:h100x2", NvmlHealthy: true, ProverBackend: "cpu",
-		Registered: true, ProviderActive: true, Reputation: 10000,
+		Registered: true, ProviderActive: true, Reputation: 10000, AutoBond: &sidecarv1.AutoBondStatus{},
 	}, resp)
 	require.Nil(t, resp.LatestBlockTime)
 	require.Nil(t, resp.StartedAt)
@@ -263,7 +272,11 @@ const (
 	"connected": true, "latest_height": "12345", "latest_block_time": "2025-03-04T05:06:07Z", "chain_error": "",
 	"nvml": "NVML 12.550.54 driver 550.54.15", "nvml_healthy": true, "prover_backend": "cpu",
 	"started_at": "2025-03-04T01:02:03Z", "registered": true, "provider_active": false, "jailed": true,
-	"reputation": 8123, "healthy": true}`
+	"reputation": 8123, "healthy": true,
+	"unbiddable": [{"uuid": "GPU-bbbb", "class": "h100-sxm", "reason": "unhealthy", "detail": "xid 79"},
+	 {"uuid": "GPU-cccc", "class": "l40s", "reason": "no_price", "detail": "pricing.classes has no price for l40s"}],
+	"auto_bond": {"held": true, "reason": "operator_unbond", "last_error": "insufficient funds"},
+	"provisioning_problem": "leases.on_lease_start /etc/gpumesh/hooks/start.sh: no such file"}`
 	restGPUs = `{"gpus": [
 	{"index": 0, "uuid": "GPU-aaaa", "name": "NVIDIA H100 80GB HBM3", "pci_device_id": "0x2330", "class": "h100-sxm",
 	 "vram_mib": 81559, "compute_capability": "9.0", "driver_version": "550.54.15", "mig": false, "healthy": true,

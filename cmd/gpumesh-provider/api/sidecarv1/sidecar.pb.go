@@ -100,9 +100,17 @@ type StatusResponse struct {
 	// at least one healthy GPU.
 	Healthy bool `protobuf:"varint,17,opt,name=healthy,proto3" json:"healthy,omitempty"`
 	// commit is the VCS commit the sidecar was built from.
-	Commit        string `protobuf:"bytes,18,opt,name=commit,proto3" json:"commit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Commit string `protobuf:"bytes,18,opt,name=commit,proto3" json:"commit,omitempty"`
+	// unbiddable lists the GPUs that can never get a bid, and why.
+	Unbiddable []*UnbiddableGPU `protobuf:"bytes,19,rep,name=unbiddable,proto3" json:"unbiddable,omitempty"`
+	// auto_bond says whether auto-bonding waits for the operator.
+	AutoBond *AutoBondStatus `protobuf:"bytes,20,opt,name=auto_bond,json=autoBond,proto3" json:"auto_bond,omitempty"`
+	// provisioning_problem is why leases cannot be provisioned now (a
+	// missing or non-executable hook); empty when they can. While it is set
+	// the sidecar places no bids.
+	ProvisioningProblem string `protobuf:"bytes,21,opt,name=provisioning_problem,json=provisioningProblem,proto3" json:"provisioning_problem,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -261,6 +269,163 @@ func (x *StatusResponse) GetCommit() string {
 	return ""
 }
 
+func (x *StatusResponse) GetUnbiddable() []*UnbiddableGPU {
+	if x != nil {
+		return x.Unbiddable
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetAutoBond() *AutoBondStatus {
+	if x != nil {
+		return x.AutoBond
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetProvisioningProblem() string {
+	if x != nil {
+		return x.ProvisioningProblem
+	}
+	return ""
+}
+
+// UnbiddableGPU is a GPU the bidder can never offer.
+type UnbiddableGPU struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Uuid  string                 `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	Class string                 `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`
+	// reason is unknown_class, no_price or unhealthy.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// detail says it in words.
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbiddableGPU) Reset() {
+	*x = UnbiddableGPU{}
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbiddableGPU) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbiddableGPU) ProtoMessage() {}
+
+func (x *UnbiddableGPU) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbiddableGPU.ProtoReflect.Descriptor instead.
+func (*UnbiddableGPU) Descriptor() ([]byte, []int) {
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UnbiddableGPU) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *UnbiddableGPU) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *UnbiddableGPU) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *UnbiddableGPU) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// AutoBondStatus is what auto-bonding is doing.
+type AutoBondStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// held is true while auto-bonding waits for the operator (an unbond the
+	// sidecar did not make, or a required bond above provider.max_auto_bond
+	// or not explained by the chain's params).
+	Held   bool   `protobuf:"varint,1,opt,name=held,proto3" json:"held,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// last_error is the last failed bond (e.g. insufficient funds).
+	LastError     string `protobuf:"bytes,3,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AutoBondStatus) Reset() {
+	*x = AutoBondStatus{}
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoBondStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoBondStatus) ProtoMessage() {}
+
+func (x *AutoBondStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoBondStatus.ProtoReflect.Descriptor instead.
+func (*AutoBondStatus) Descriptor() ([]byte, []int) {
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AutoBondStatus) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
+}
+
+func (x *AutoBondStatus) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AutoBondStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
 // GPUsRequest is the request of GPUs.
 type GPUsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -270,7 +435,7 @@ type GPUsRequest struct {
 
 func (x *GPUsRequest) Reset() {
 	*x = GPUsRequest{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[2]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +447,7 @@ func (x *GPUsRequest) String() string {
 func (*GPUsRequest) ProtoMessage() {}
 
 func (x *GPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[2]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +460,7 @@ func (x *GPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUsRequest.ProtoReflect.Descriptor instead.
 func (*GPUsRequest) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{2}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{4}
 }
 
 // GPUsResponse lists the GPUs.
@@ -309,7 +474,7 @@ type GPUsResponse struct {
 
 func (x *GPUsResponse) Reset() {
 	*x = GPUsResponse{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[3]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -321,7 +486,7 @@ func (x *GPUsResponse) String() string {
 func (*GPUsResponse) ProtoMessage() {}
 
 func (x *GPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[3]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -334,7 +499,7 @@ func (x *GPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUsResponse.ProtoReflect.Descriptor instead.
 func (*GPUsResponse) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{3}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GPUsResponse) GetGpus() []*GPU {
@@ -384,7 +549,7 @@ type GPU struct {
 
 func (x *GPU) Reset() {
 	*x = GPU{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[4]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -396,7 +561,7 @@ func (x *GPU) String() string {
 func (*GPU) ProtoMessage() {}
 
 func (x *GPU) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[4]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -409,7 +574,7 @@ func (x *GPU) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPU.ProtoReflect.Descriptor instead.
 func (*GPU) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{4}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GPU) GetIndex() uint32 {
@@ -547,7 +712,7 @@ type GPUTelemetry struct {
 
 func (x *GPUTelemetry) Reset() {
 	*x = GPUTelemetry{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[5]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +724,7 @@ func (x *GPUTelemetry) String() string {
 func (*GPUTelemetry) ProtoMessage() {}
 
 func (x *GPUTelemetry) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[5]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +737,7 @@ func (x *GPUTelemetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUTelemetry.ProtoReflect.Descriptor instead.
 func (*GPUTelemetry) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{5}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GPUTelemetry) GetUtilGpuPct() uint32 {
@@ -654,7 +819,7 @@ type BidsRequest struct {
 
 func (x *BidsRequest) Reset() {
 	*x = BidsRequest{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[6]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +831,7 @@ func (x *BidsRequest) String() string {
 func (*BidsRequest) ProtoMessage() {}
 
 func (x *BidsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[6]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +844,7 @@ func (x *BidsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BidsRequest.ProtoReflect.Descriptor instead.
 func (*BidsRequest) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{6}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{8}
 }
 
 // BidsResponse lists the open bids.
@@ -693,7 +858,7 @@ type BidsResponse struct {
 
 func (x *BidsResponse) Reset() {
 	*x = BidsResponse{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[7]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +870,7 @@ func (x *BidsResponse) String() string {
 func (*BidsResponse) ProtoMessage() {}
 
 func (x *BidsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[7]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +883,7 @@ func (x *BidsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BidsResponse.ProtoReflect.Descriptor instead.
 func (*BidsResponse) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{7}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *BidsResponse) GetBids() []*Bid {
@@ -747,7 +912,7 @@ type Bid struct {
 
 func (x *Bid) Reset() {
 	*x = Bid{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[8]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +924,7 @@ func (x *Bid) String() string {
 func (*Bid) ProtoMessage() {}
 
 func (x *Bid) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[8]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +937,7 @@ func (x *Bid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bid.ProtoReflect.Descriptor instead.
 func (*Bid) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{8}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Bid) GetOrderId() string {
@@ -819,7 +984,7 @@ type LeasesRequest struct {
 
 func (x *LeasesRequest) Reset() {
 	*x = LeasesRequest{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[9]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +996,7 @@ func (x *LeasesRequest) String() string {
 func (*LeasesRequest) ProtoMessage() {}
 
 func (x *LeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[9]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +1009,7 @@ func (x *LeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeasesRequest.ProtoReflect.Descriptor instead.
 func (*LeasesRequest) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{9}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{11}
 }
 
 // LeasesResponse lists the active leases.
@@ -858,7 +1023,7 @@ type LeasesResponse struct {
 
 func (x *LeasesResponse) Reset() {
 	*x = LeasesResponse{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[10]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +1035,7 @@ func (x *LeasesResponse) String() string {
 func (*LeasesResponse) ProtoMessage() {}
 
 func (x *LeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[10]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +1048,7 @@ func (x *LeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeasesResponse.ProtoReflect.Descriptor instead.
 func (*LeasesResponse) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{10}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LeasesResponse) GetLeases() []*Lease {
@@ -906,7 +1071,7 @@ type LeaseRequest struct {
 
 func (x *LeaseRequest) Reset() {
 	*x = LeaseRequest{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[11]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1083,7 @@ func (x *LeaseRequest) String() string {
 func (*LeaseRequest) ProtoMessage() {}
 
 func (x *LeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[11]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1096,7 @@ func (x *LeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRequest.ProtoReflect.Descriptor instead.
 func (*LeaseRequest) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{11}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LeaseRequest) GetTenant() string {
@@ -959,7 +1124,7 @@ type LeaseResponse struct {
 
 func (x *LeaseResponse) Reset() {
 	*x = LeaseResponse{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[12]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1136,7 @@ func (x *LeaseResponse) String() string {
 func (*LeaseResponse) ProtoMessage() {}
 
 func (x *LeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[12]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1149,7 @@ func (x *LeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseResponse.ProtoReflect.Descriptor instead.
 func (*LeaseResponse) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{12}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LeaseResponse) GetLease() *Lease {
@@ -1026,7 +1191,7 @@ type Lease struct {
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[13]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1203,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[13]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1216,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{13}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Lease) GetId() string {
@@ -1148,7 +1313,7 @@ type LeaseUsage struct {
 
 func (x *LeaseUsage) Reset() {
 	*x = LeaseUsage{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[14]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +1325,7 @@ func (x *LeaseUsage) String() string {
 func (*LeaseUsage) ProtoMessage() {}
 
 func (x *LeaseUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[14]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +1338,7 @@ func (x *LeaseUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseUsage.ProtoReflect.Descriptor instead.
 func (*LeaseUsage) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{14}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LeaseUsage) GetGpuSeconds() uint64 {
@@ -1213,7 +1378,7 @@ type ChallengesRequest struct {
 
 func (x *ChallengesRequest) Reset() {
 	*x = ChallengesRequest{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[15]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1390,7 @@ func (x *ChallengesRequest) String() string {
 func (*ChallengesRequest) ProtoMessage() {}
 
 func (x *ChallengesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[15]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1403,7 @@ func (x *ChallengesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengesRequest.ProtoReflect.Descriptor instead.
 func (*ChallengesRequest) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{15}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{17}
 }
 
 // ChallengesResponse lists challenges, newest first.
@@ -1252,7 +1417,7 @@ type ChallengesResponse struct {
 
 func (x *ChallengesResponse) Reset() {
 	*x = ChallengesResponse{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[16]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1429,7 @@ func (x *ChallengesResponse) String() string {
 func (*ChallengesResponse) ProtoMessage() {}
 
 func (x *ChallengesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[16]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1442,7 @@ func (x *ChallengesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengesResponse.ProtoReflect.Descriptor instead.
 func (*ChallengesResponse) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{16}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ChallengesResponse) GetChallenges() []*Challenge {
@@ -1319,7 +1484,7 @@ type Challenge struct {
 
 func (x *Challenge) Reset() {
 	*x = Challenge{}
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[17]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1496,7 @@ func (x *Challenge) String() string {
 func (*Challenge) ProtoMessage() {}
 
 func (x *Challenge) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[17]
+	mi := &file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1509,7 @@ func (x *Challenge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
 func (*Challenge) Descriptor() ([]byte, []int) {
-	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{17}
+	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Challenge) GetId() uint64 {
@@ -1429,7 +1594,7 @@ var File_gpumesh_sidecar_v1_sidecar_proto protoreflect.FileDescriptor
 const file_gpumesh_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
 	" gpumesh/sidecar/v1/sidecar.proto\x12\x12gpumesh.sidecar.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
-	"\rStatusRequest\"\xf2\x04\n" +
+	"\rStatusRequest\"\xa9\x06\n" +
 	"\x0eStatusResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x19\n" +
 	"\bchain_id\x18\x02 \x01(\tR\achainId\x12\x1a\n" +
@@ -1455,7 +1620,22 @@ const file_gpumesh_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"reputation\x18\x10 \x01(\rR\n" +
 	"reputation\x12\x18\n" +
 	"\ahealthy\x18\x11 \x01(\bR\ahealthy\x12\x16\n" +
-	"\x06commit\x18\x12 \x01(\tR\x06commit\"\r\n" +
+	"\x06commit\x18\x12 \x01(\tR\x06commit\x12A\n" +
+	"\n" +
+	"unbiddable\x18\x13 \x03(\v2!.gpumesh.sidecar.v1.UnbiddableGPUR\n" +
+	"unbiddable\x12?\n" +
+	"\tauto_bond\x18\x14 \x01(\v2\".gpumesh.sidecar.v1.AutoBondStatusR\bautoBond\x121\n" +
+	"\x14provisioning_problem\x18\x15 \x01(\tR\x13provisioningProblem\"i\n" +
+	"\rUnbiddableGPU\x12\x12\n" +
+	"\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x14\n" +
+	"\x05class\x18\x02 \x01(\tR\x05class\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"[\n" +
+	"\x0eAutoBondStatus\x12\x12\n" +
+	"\x04held\x18\x01 \x01(\bR\x04held\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\"\r\n" +
 	"\vGPUsRequest\";\n" +
 	"\fGPUsResponse\x12+\n" +
 	"\x04gpus\x18\x01 \x03(\v2\x17.gpumesh.sidecar.v1.GPUR\x04gpus\"\xc9\x03\n" +
@@ -1578,59 +1758,63 @@ func file_gpumesh_sidecar_v1_sidecar_proto_rawDescGZIP() []byte {
 	return file_gpumesh_sidecar_v1_sidecar_proto_rawDescData
 }
 
-var file_gpumesh_sidecar_v1_sidecar_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_gpumesh_sidecar_v1_sidecar_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_gpumesh_sidecar_v1_sidecar_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 0: gpumesh.sidecar.v1.StatusRequest
 	(*StatusResponse)(nil),        // 1: gpumesh.sidecar.v1.StatusResponse
-	(*GPUsRequest)(nil),           // 2: gpumesh.sidecar.v1.GPUsRequest
-	(*GPUsResponse)(nil),          // 3: gpumesh.sidecar.v1.GPUsResponse
-	(*GPU)(nil),                   // 4: gpumesh.sidecar.v1.GPU
-	(*GPUTelemetry)(nil),          // 5: gpumesh.sidecar.v1.GPUTelemetry
-	(*BidsRequest)(nil),           // 6: gpumesh.sidecar.v1.BidsRequest
-	(*BidsResponse)(nil),          // 7: gpumesh.sidecar.v1.BidsResponse
-	(*Bid)(nil),                   // 8: gpumesh.sidecar.v1.Bid
-	(*LeasesRequest)(nil),         // 9: gpumesh.sidecar.v1.LeasesRequest
-	(*LeasesResponse)(nil),        // 10: gpumesh.sidecar.v1.LeasesResponse
-	(*LeaseRequest)(nil),          // 11: gpumesh.sidecar.v1.LeaseRequest
-	(*LeaseResponse)(nil),         // 12: gpumesh.sidecar.v1.LeaseResponse
-	(*Lease)(nil),                 // 13: gpumesh.sidecar.v1.Lease
-	(*LeaseUsage)(nil),            // 14: gpumesh.sidecar.v1.LeaseUsage
-	(*ChallengesRequest)(nil),     // 15: gpumesh.sidecar.v1.ChallengesRequest
-	(*ChallengesResponse)(nil),    // 16: gpumesh.sidecar.v1.ChallengesResponse
-	(*Challenge)(nil),             // 17: gpumesh.sidecar.v1.Challenge
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*UnbiddableGPU)(nil),         // 2: gpumesh.sidecar.v1.UnbiddableGPU
+	(*AutoBondStatus)(nil),        // 3: gpumesh.sidecar.v1.AutoBondStatus
+	(*GPUsRequest)(nil),           // 4: gpumesh.sidecar.v1.GPUsRequest
+	(*GPUsResponse)(nil),          // 5: gpumesh.sidecar.v1.GPUsResponse
+	(*GPU)(nil),                   // 6: gpumesh.sidecar.v1.GPU
+	(*GPUTelemetry)(nil),          // 7: gpumesh.sidecar.v1.GPUTelemetry
+	(*BidsRequest)(nil),           // 8: gpumesh.sidecar.v1.BidsRequest
+	(*BidsResponse)(nil),          // 9: gpumesh.sidecar.v1.BidsResponse
+	(*Bid)(nil),                   // 10: gpumesh.sidecar.v1.Bid
+	(*LeasesRequest)(nil),         // 11: gpumesh.sidecar.v1.LeasesRequest
+	(*LeasesResponse)(nil),        // 12: gpumesh.sidecar.v1.LeasesResponse
+	(*LeaseRequest)(nil),          // 13: gpumesh.sidecar.v1.LeaseRequest
+	(*LeaseResponse)(nil),         // 14: gpumesh.sidecar.v1.LeaseResponse
+	(*Lease)(nil),                 // 15: gpumesh.sidecar.v1.Lease
+	(*LeaseUsage)(nil),            // 16: gpumesh.sidecar.v1.LeaseUsage
+	(*ChallengesRequest)(nil),     // 17: gpumesh.sidecar.v1.ChallengesRequest
+	(*ChallengesResponse)(nil),    // 18: gpumesh.sidecar.v1.ChallengesResponse
+	(*Challenge)(nil),             // 19: gpumesh.sidecar.v1.Challenge
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_gpumesh_sidecar_v1_sidecar_proto_depIdxs = []int32{
-	18, // 0: gpumesh.sidecar.v1.StatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
-	18, // 1: gpumesh.sidecar.v1.StatusResponse.started_at:type_name -> google.protobuf.Timestamp
-	4,  // 2: gpumesh.sidecar.v1.GPUsResponse.gpus:type_name -> gpumesh.sidecar.v1.GPU
-	5,  // 3: gpumesh.sidecar.v1.GPU.telemetry:type_name -> gpumesh.sidecar.v1.GPUTelemetry
-	8,  // 4: gpumesh.sidecar.v1.BidsResponse.bids:type_name -> gpumesh.sidecar.v1.Bid
-	18, // 5: gpumesh.sidecar.v1.Bid.created_at:type_name -> google.protobuf.Timestamp
-	13, // 6: gpumesh.sidecar.v1.LeasesResponse.leases:type_name -> gpumesh.sidecar.v1.Lease
-	13, // 7: gpumesh.sidecar.v1.LeaseResponse.lease:type_name -> gpumesh.sidecar.v1.Lease
-	18, // 8: gpumesh.sidecar.v1.Lease.started_at:type_name -> google.protobuf.Timestamp
-	14, // 9: gpumesh.sidecar.v1.Lease.usage:type_name -> gpumesh.sidecar.v1.LeaseUsage
-	18, // 10: gpumesh.sidecar.v1.Lease.last_withdrawal:type_name -> google.protobuf.Timestamp
-	18, // 11: gpumesh.sidecar.v1.LeaseUsage.last_report:type_name -> google.protobuf.Timestamp
-	17, // 12: gpumesh.sidecar.v1.ChallengesResponse.challenges:type_name -> gpumesh.sidecar.v1.Challenge
-	0,  // 13: gpumesh.sidecar.v1.Sidecar.Status:input_type -> gpumesh.sidecar.v1.StatusRequest
-	2,  // 14: gpumesh.sidecar.v1.Sidecar.GPUs:input_type -> gpumesh.sidecar.v1.GPUsRequest
-	6,  // 15: gpumesh.sidecar.v1.Sidecar.Bids:input_type -> gpumesh.sidecar.v1.BidsRequest
-	9,  // 16: gpumesh.sidecar.v1.Sidecar.Leases:input_type -> gpumesh.sidecar.v1.LeasesRequest
-	11, // 17: gpumesh.sidecar.v1.Sidecar.Lease:input_type -> gpumesh.sidecar.v1.LeaseRequest
-	15, // 18: gpumesh.sidecar.v1.Sidecar.Challenges:input_type -> gpumesh.sidecar.v1.ChallengesRequest
-	1,  // 19: gpumesh.sidecar.v1.Sidecar.Status:output_type -> gpumesh.sidecar.v1.StatusResponse
-	3,  // 20: gpumesh.sidecar.v1.Sidecar.GPUs:output_type -> gpumesh.sidecar.v1.GPUsResponse
-	7,  // 21: gpumesh.sidecar.v1.Sidecar.Bids:output_type -> gpumesh.sidecar.v1.BidsResponse
-	10, // 22: gpumesh.sidecar.v1.Sidecar.Leases:output_type -> gpumesh.sidecar.v1.LeasesResponse
-	12, // 23: gpumesh.sidecar.v1.Sidecar.Lease:output_type -> gpumesh.sidecar.v1.LeaseResponse
-	16, // 24: gpumesh.sidecar.v1.Sidecar.Challenges:output_type -> gpumesh.sidecar.v1.ChallengesResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	20, // 0: gpumesh.sidecar.v1.StatusResponse.latest_block_time:type_name -> google.protobuf.Timestamp
+	20, // 1: gpumesh.sidecar.v1.StatusResponse.started_at:type_name -> google.protobuf.Timestamp
+	2,  // 2: gpumesh.sidecar.v1.StatusResponse.unbiddable:type_name -> gpumesh.sidecar.v1.UnbiddableGPU
+	3,  // 3: gpumesh.sidecar.v1.StatusResponse.auto_bond:type_name -> gpumesh.sidecar.v1.AutoBondStatus
+	6,  // 4: gpumesh.sidecar.v1.GPUsResponse.gpus:type_name -> gpumesh.sidecar.v1.GPU
+	7,  // 5: gpumesh.sidecar.v1.GPU.telemetry:type_name -> gpumesh.sidecar.v1.GPUTelemetry
+	10, // 6: gpumesh.sidecar.v1.BidsResponse.bids:type_name -> gpumesh.sidecar.v1.Bid
+	20, // 7: gpumesh.sidecar.v1.Bid.created_at:type_name -> google.protobuf.Timestamp
+	15, // 8: gpumesh.sidecar.v1.LeasesResponse.leases:type_name -> gpumesh.sidecar.v1.Lease
+	15, // 9: gpumesh.sidecar.v1.LeaseResponse.lease:type_name -> gpumesh.sidecar.v1.Lease
+	20, // 10: gpumesh.sidecar.v1.Lease.started_at:type_name -> google.protobuf.Timestamp
+	16, // 11: gpumesh.sidecar.v1.Lease.usage:type_name -> gpumesh.sidecar.v1.LeaseUsage
+	20, // 12: gpumesh.sidecar.v1.Lease.last_withdrawal:type_name -> google.protobuf.Timestamp
+	20, // 13: gpumesh.sidecar.v1.LeaseUsage.last_report:type_name -> google.protobuf.Timestamp
+	19, // 14: gpumesh.sidecar.v1.ChallengesResponse.challenges:type_name -> gpumesh.sidecar.v1.Challenge
+	0,  // 15: gpumesh.sidecar.v1.Sidecar.Status:input_type -> gpumesh.sidecar.v1.StatusRequest
+	4,  // 16: gpumesh.sidecar.v1.Sidecar.GPUs:input_type -> gpumesh.sidecar.v1.GPUsRequest
+	8,  // 17: gpumesh.sidecar.v1.Sidecar.Bids:input_type -> gpumesh.sidecar.v1.BidsRequest
+	11, // 18: gpumesh.sidecar.v1.Sidecar.Leases:input_type -> gpumesh.sidecar.v1.LeasesRequest
+	13, // 19: gpumesh.sidecar.v1.Sidecar.Lease:input_type -> gpumesh.sidecar.v1.LeaseRequest
+	17, // 20: gpumesh.sidecar.v1.Sidecar.Challenges:input_type -> gpumesh.sidecar.v1.ChallengesRequest
+	1,  // 21: gpumesh.sidecar.v1.Sidecar.Status:output_type -> gpumesh.sidecar.v1.StatusResponse
+	5,  // 22: gpumesh.sidecar.v1.Sidecar.GPUs:output_type -> gpumesh.sidecar.v1.GPUsResponse
+	9,  // 23: gpumesh.sidecar.v1.Sidecar.Bids:output_type -> gpumesh.sidecar.v1.BidsResponse
+	12, // 24: gpumesh.sidecar.v1.Sidecar.Leases:output_type -> gpumesh.sidecar.v1.LeasesResponse
+	14, // 25: gpumesh.sidecar.v1.Sidecar.Lease:output_type -> gpumesh.sidecar.v1.LeaseResponse
+	18, // 26: gpumesh.sidecar.v1.Sidecar.Challenges:output_type -> gpumesh.sidecar.v1.ChallengesResponse
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_gpumesh_sidecar_v1_sidecar_proto_init() }
@@ -1638,14 +1822,14 @@ func file_gpumesh_sidecar_v1_sidecar_proto_init() {
 	if File_gpumesh_sidecar_v1_sidecar_proto != nil {
 		return
 	}
-	file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[5].OneofWrappers = []any{}
+	file_gpumesh_sidecar_v1_sidecar_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumesh_sidecar_v1_sidecar_proto_rawDesc), len(file_gpumesh_sidecar_v1_sidecar_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
