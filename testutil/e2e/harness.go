@@ -123,6 +123,15 @@ func (ln *Localnet) Script(args ...string) (string, error) {
 func (ln *Localnet) MustScript(args ...string) string {
 	ln.t.Helper()
 	out, err := ln.Script(args...)
+	// The nodes' ports lie in Linux's ephemeral range (32768-60999): a
+	// client socket of another process can take one between the script's
+	// check and the node's bind. A start that failed that way starts
+	// afresh once (start recreates the network directory).
+	if err != nil && len(args) > 0 && args[0] == "start" && strings.Contains(out, "address already in use") {
+		ln.t.Logf("localnet.sh start lost a port to another process; starting again:\n%s", out)
+		time.Sleep(2 * time.Second)
+		out, err = ln.Script(args...)
+	}
 	require.NoError(ln.t, err, "localnet.sh %s:\n%s", strings.Join(args, " "), out)
 	return out
 }
