@@ -1,5 +1,6 @@
 // Package challenge is the proof-of-compute protocol of gpumesh (see
-// PROOF_OF_COMPUTE.md): the Philox generator that defines the matrices,
+// docs/spec/proof-of-compute.md; "spec §N" in this package means its
+// section N): the Philox generator that defines the matrices,
 // the seeds, the Merkle commitment, the opening indices, a verifier and a
 // CPU prover. It is pure Go with no SDK dependency so that the chain, the
 // sidecar and any other implementation share one reference.

@@ -6,9 +6,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The known answers of PROOF_OF_COMPUTE.md §3 (the Random123 / cuRAND
-// values): a wrong multiplier, key bump, word order or round count changes
-// every one of them.
+// The known answers of docs/spec/proof-of-compute.md §3 (the Random123 /
+// cuRAND values): a wrong multiplier, key bump, word order or round count
+// changes every one of them.
 func TestPhiloxKnownAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		ctr  [4]uint32
