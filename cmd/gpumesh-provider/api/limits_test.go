@@ -91,7 +91,7 @@ func shortHTTP(l Limits) Limits {
 func TestRESTIdleKeepAliveIsClosed(t *testing.T) {
 	_, restAddr := startAPI(t, shortHTTP(DefaultLimits()), nil)
 	conn := dialTCP(t, restAddr)
-	resp := getOn(t, conn, bufio.NewReader(conn), "/v1/status")
+	resp := getOn(t, conn, bufio.NewReader(conn), "/v1/status") //nolint:bodyclose // getOn reads and closes it
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.False(t, resp.Close, "the server keeps the connection alive between requests")
 	requireClosedByServer(t, conn)
@@ -147,7 +147,7 @@ func TestConnectionsBeyondTheLimitAreRefused(t *testing.T) {
 	held := make([]net.Conn, 2)
 	for i := range held {
 		held[i] = dialTCP(t, restAddr)
-		resp := getOn(t, held[i], bufio.NewReader(held[i]), "/v1/status")
+		resp := getOn(t, held[i], bufio.NewReader(held[i]), "/v1/status") //nolint:bodyclose // getOn reads and closes it
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 	extra := dialTCP(t, restAddr)
@@ -243,7 +243,7 @@ func TestRESTCORS(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		return resp
 	}
-	resp := do(http.MethodGet, "https://dash.example.com", nil)
+	resp := do(http.MethodGet, "https://dash.example.com", nil) //nolint:bodyclose // do reads and closes it
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "https://dash.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
 

@@ -86,7 +86,7 @@ func TestGasLimit(t *testing.T) {
 	caps := Caps{MaxGas: map[string]uint64{KindReveal: 1_000_000}}
 	reveals := []sdk.Msg{&poctypes.MsgRevealProof{}, &poctypes.MsgRevealProof{}, &poctypes.MsgCommitProof{}}
 	capped := caps.gasCap(reveals)
-	require.Equal(t, uint64(2_000_000+DefaultMaxGas[KindCommit]), capped)
+	require.Equal(t, 2_000_000+DefaultMaxGas[KindCommit], capped)
 	require.Equal(t, "1 commit + 2 reveal", kindsOf(reveals))
 	for _, tc := range []struct {
 		used, want uint64

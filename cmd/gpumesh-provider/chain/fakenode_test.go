@@ -107,7 +107,7 @@ func (n *fakeNode) decode(bz []byte) (fakeTx, error) {
 	}
 	sigs, err := tx.(authsigning.SigVerifiableTx).GetSignaturesV2()
 	if err != nil || len(sigs) != 1 {
-		return fakeTx{}, fmt.Errorf("want one signature, got %d (%v)", len(sigs), err)
+		return fakeTx{}, fmt.Errorf("want one signature, got %d (%w)", len(sigs), err)
 	}
 	sum := sha256.Sum256(bz)
 	ft := tx.(sdk.FeeTx)

@@ -28,7 +28,7 @@ import (
 	"github.com/gpumesh/gpumesh/app"
 	"github.com/gpumesh/gpumesh/testutil/apptest"
 	"github.com/gpumesh/gpumesh/testutil/fixtures"
-	"github.com/gpumesh/gpumesh/x/proofofcompute/client/cli"
+	"github.com/gpumesh/gpumesh/x/proofofcompute/prove"
 	poctypes "github.com/gpumesh/gpumesh/x/proofofcompute/types"
 	providertypes "github.com/gpumesh/gpumesh/x/provider/types"
 	stakingslashtypes "github.com/gpumesh/gpumesh/x/stakingslash/types"
@@ -178,9 +178,9 @@ func TestFreeProofsPassTheChainsCheck(t *testing.T) {
 	require.ErrorContains(t, err, fmt.Sprintf("memo of %d bytes", poctypes.FreeMemoMaxBytes+1))
 	require.Empty(t, node.gasWanted, "nothing was broadcast")
 
-	proofs, err := cli.ProveChallenge(ctx, apptest.ChainID, c, 0)
+	proofs, err := prove.Challenge(ctx, apptest.ChainID, c, 0)
 	require.NoError(t, err)
-	res, err := client.Send(ctx, SendOptions{Free: true}, cli.CommitMsg(c, proofs))
+	res, err := client.Send(ctx, SendOptions{Free: true}, prove.CommitMsg(c, proofs))
 	require.NoError(t, err)
 	require.Equal(t, uint32(0), res.Code)
 
@@ -194,7 +194,7 @@ func TestFreeProofsPassTheChainsCheck(t *testing.T) {
 	for i := range todo {
 		todo[i] = uint32(i)
 	}
-	reveals, err := cli.RevealMsgs(full, openings, proofs, todo, false)
+	reveals, err := prove.RevealMsgs(full, openings, proofs, todo)
 	require.NoError(t, err)
 	for i := 0; i < len(reveals); i += 4 {
 		batch := make([]sdk.Msg, 0, 4)
