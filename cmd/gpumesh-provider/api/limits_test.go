@@ -66,8 +66,9 @@ func dialTCP(t *testing.T, addr string) net.Conn {
 	return conn
 }
 
-// getOn sends one keep-alive request on conn and reads the response.
-func getOn(t *testing.T, conn net.Conn, br *bufio.Reader, path string) *http.Response {
+// getOn sends one keep-alive request on conn and reads the response:
+// its status, and whether the server will close the connection.
+func getOn(t *testing.T, conn net.Conn, br *bufio.Reader, path string) (int, bool) {
 	t.Helper()
 	_, err := io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: sidecar\r\n\r\n")
 	require.NoError(t, err)
@@ -77,7 +78,7 @@ func getOn(t *testing.T, conn net.Conn, br *bufio.Reader, path string) *http.Res
 	_, err = io.Copy(io.Discard, resp.Body)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
-	return resp
+	return resp.StatusCode, resp.Close
 }
 
 func shortHTTP(l Limits) Limits {
@@ -91,9 +92,9 @@ func shortHTTP(l Limits) Limits {
 func TestRESTIdleKeepAliveIsClosed(t *testing.T) {
 	_, restAddr := startAPI(t, shortHTTP(DefaultLimits()), nil)
 	conn := dialTCP(t, restAddr)
-	resp := getOn(t, conn, bufio.NewReader(conn), "/v1/status") //nolint:bodyclose // getOn reads and closes it
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.False(t, resp.Close, "the server keeps the connection alive between requests")
+	code, closing := getOn(t, conn, bufio.NewReader(conn), "/v1/status")
+	require.Equal(t, http.StatusOK, code)
+	require.False(t, closing, "the server keeps the connection alive between requests")
 	requireClosedByServer(t, conn)
 }
 
@@ -147,8 +148,8 @@ func TestConnectionsBeyondTheLimitAreRefused(t *testing.T) {
 	held := make([]net.Conn, 2)
 	for i := range held {
 		held[i] = dialTCP(t, restAddr)
-		resp := getOn(t, held[i], bufio.NewReader(held[i]), "/v1/status") //nolint:bodyclose // getOn reads and closes it
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		code, _ := getOn(t, held[i], bufio.NewReader(held[i]), "/v1/status")
+		require.Equal(t, http.StatusOK, code)
 	}
 	extra := dialTCP(t, restAddr)
 	_, _ = io.WriteString(extra, "GET /v1/status HTTP/1.1\r\nHost: sidecar\r\n\r\n")
@@ -230,7 +231,7 @@ func TestGRPCReflectionListsTheSidecar(t *testing.T) {
 // CORS headers and their preflight is refused.
 func TestRESTCORS(t *testing.T) {
 	_, restAddr := startAPI(t, DefaultLimits(), []string{"https://dash.example.com"})
-	do := func(method, origin string, hdr map[string]string) *http.Response {
+	do := func(method, origin string, hdr map[string]string) (int, http.Header) {
 		req, err := http.NewRequest(method, "http://"+restAddr+"/v1/status", nil)
 		require.NoError(t, err)
 		req.Header.Set("Origin", origin)
@@ -241,26 +242,26 @@ func TestRESTCORS(t *testing.T) {
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		require.NoError(t, resp.Body.Close())
-		return resp
+		return resp.StatusCode, resp.Header
 	}
-	resp := do(http.MethodGet, "https://dash.example.com", nil) //nolint:bodyclose // do reads and closes it
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, "https://dash.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
+	code, hdr := do(http.MethodGet, "https://dash.example.com", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "https://dash.example.com", hdr.Get("Access-Control-Allow-Origin"))
 
-	resp = do(http.MethodGet, "https://evil.example.com", nil)
-	require.Equal(t, http.StatusOK, resp.StatusCode) // same-origin rules are the browser's
-	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	code, hdr = do(http.MethodGet, "https://evil.example.com", nil)
+	require.Equal(t, http.StatusOK, code) // same-origin rules are the browser's
+	require.Empty(t, hdr.Get("Access-Control-Allow-Origin"))
 
 	preflight := map[string]string{"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
-	resp = do(http.MethodOptions, "https://dash.example.com", preflight)
-	require.Equal(t, http.StatusNoContent, resp.StatusCode)
-	require.Equal(t, "https://dash.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
-	require.Contains(t, resp.Header.Get("Access-Control-Allow-Methods"), "GET")
-	require.Equal(t, "authorization", resp.Header.Get("Access-Control-Allow-Headers"))
+	code, hdr = do(http.MethodOptions, "https://dash.example.com", preflight)
+	require.Equal(t, http.StatusNoContent, code)
+	require.Equal(t, "https://dash.example.com", hdr.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, hdr.Get("Access-Control-Allow-Methods"), "GET")
+	require.Equal(t, "authorization", hdr.Get("Access-Control-Allow-Headers"))
 
-	resp = do(http.MethodOptions, "https://evil.example.com", preflight)
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	code, hdr = do(http.MethodOptions, "https://evil.example.com", preflight)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Empty(t, hdr.Get("Access-Control-Allow-Origin"))
 }
 
 // WithConfig takes the connection limit and origins from the config.
