@@ -63,6 +63,7 @@ test: test-unit test-e2e
 ## test-unit: unit and in-process integration tests
 test-unit:
 	$(GO) test -count=1 -timeout $(UNIT_TIMEOUT) ./...
+	$(GO) test -count=1 -tags gpumesh_faults ./cmd/gpumesh-provider/cmd/ ./cmd/gpumesh-provider/prover/
 
 ## test-e2e: end-to-end tests with real gpumeshd processes on loopback
 test-e2e: build
@@ -90,7 +91,8 @@ bench: build
 		done; \
 	done 2>&1 | tee $(BENCH_OUT)/inprocess.log | grep -E '^(---|ok|FAIL|panic)'
 	GPUMESH_BENCH_OUT=$(abspath $(BENCH_OUT)) GPUMESHD=$(abspath $(BUILD_DIR)/gpumeshd) \
-		GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) $(GO) test -count=1 -tags e2e -timeout $(BENCH_TIMEOUT) \
+		GPUMESH_PROVIDER=$(abspath $(BUILD_DIR)/gpumesh-provider) \
+		GPUMESH_PROVIDER_FAULTY=$(abspath $(BUILD_DIR)/gpumesh-provider-faulty) $(GO) test -count=1 -tags e2e -timeout $(BENCH_TIMEOUT) \
 		-run '^TestBench' -v ./testutil/e2e/ 2>&1 | tee $(BENCH_OUT)/network.log | grep -E '^(---|ok|FAIL|panic)'
 	$(GO) run ./testutil/bench/report -in $(BENCH_OUT) -out docs/benchmarks.md
 
@@ -169,4 +171,4 @@ localnet-stop:
 ## clean: remove binaries, local networks and generator scratch space (keeps build/tools)
 clean:
 	-./scripts/localnet.sh stop 2>/dev/null
-	rm -rf $(BUILD_DIR)/gpumeshd $(BUILD_DIR)/gpumesh-provider .localnet .protodeps .protogen
+	rm -rf $(BUILD_DIR)/gpumeshd $(BUILD_DIR)/gpumesh-provider $(BUILD_DIR)/gpumesh-provider-faulty .localnet .protodeps .protogen
