@@ -18,6 +18,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/version"
 
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/backoff"
+	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/chain"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/config"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/leases"
 	"github.com/gpumesh/gpumesh/cmd/gpumesh-provider/metrics"
@@ -162,7 +163,7 @@ func waitingFor(addr string, err error) string {
 func waitForNode(ctx context.Context, svc *service.Service, log *slog.Logger) (func(string) string, error) {
 	var classOf func(string) string
 	addr := svc.Config.Chain.GRPC
-	err := backoff.Retry(ctx, backoff.Default(), 0, func(err error) bool { return errors.Is(err, errWrongChain) },
+	err := backoff.Retry(ctx, backoff.Default(), 0, func(err error) bool { return errors.Is(err, chain.ErrWrongChain) },
 		func(ctx context.Context) error {
 			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
@@ -176,7 +177,7 @@ func waitForNode(ctx context.Context, svc *service.Service, log *slog.Logger) (f
 			}
 			if ctx.Err() == nil {
 				svc.Board.SetChain(state.Chain{ChainID: svc.Config.Chain.ChainID, LastError: waitingFor(addr, err)})
-				if !errors.Is(err, errWrongChain) {
+				if !errors.Is(err, chain.ErrWrongChain) {
 					log.Warn("waiting for the node", "grpc", addr, "err", err)
 				}
 			}
